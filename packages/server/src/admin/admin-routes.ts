@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerContext } from '../core/context.js';
+import { InvalidClientMetadata } from '../errors/index.js';
+import { installErrorHandler } from '../http/error-handler.js';
+import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
+import { clientView } from './client-view.js';
+import { encodeCursor, readPage } from './paging.js';
+
+interface IdParams {
+  id: string;
+}
+
+/** Responses carry secrets (once) and configuration: never cache them. */
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store');
+}
+
+/** The admin API of CONTRACT.md: clients and signing keys, behind the admin key. */
+export async function adminRoutes(
+  app: FastifyInstance,
+  { ctx, adminKey }: { ctx: ServerContext; adminKey: AdminKey },
+): Promise<void> {
+  installErrorHandler(app, 'invalid_client_metadata');
+  app.removeAllContentTypeParsers();
+  const json = app.getDefaultJsonParser('error', 'error');
+  // An empty body counts as `{}` (curl -X POST without -d); anything but JSON is refused.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    (body as string).trim() === '' ? done(null, {}) : json(req, body as string, done),
+  );
+  app.addContentTypeParser('*', (_req, payload, done) => {
+    payload.resume();
+    payload.on('end', () => done(new InvalidClientMetadata('the body must be application/json')));
+    payload.on('error', done);
+  });
+
+  app.addHook('onRequest', async (req) => {
+    checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
+  });
+
+  app.post('/admin/clients', async (req, reply) => {
+    const { client, secret } = await ctx.clients.create(req.body ?? {});
+    req.log.info({ client_id: client.clientId, audit: 'client.create' }, 'client created');
+    return noStore(reply).code(201).send(clientView(client, secret));
+  });
+
+  app.get('/admin/clients', async (req, reply) => {
+    const page = readPage(req.query as Record<string, unknown>);
+    // One extra row tells whether another page follows.
+    const rows = await ctx.clients.list(page.after, page.limit + 1);
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return noStore(reply).send({
+      items: items.map((c) => clientView(c)),
+      next_cursor: rows.length > page.limit && last ? encodeCursor(last.clientId) : null,
+    });
+  });
+
+  app.get<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
+    const client = await ctx.clients.get(req.params.id);
+    if (!client) return reply.callNotFound();
+    return noStore(reply).send(clientView(client));
+  });
+
+  app.patch<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
+    const { client, secret } = await ctx.clients.update(req.params.id, req.body ?? {});
+    req.log.info({ client_id: client.clientId, audit: 'client.update' }, 'client updated');
+    return noStore(reply).send(clientView(client, secret));
+  });
+
+  app.delete<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
+    await ctx.clients.delete(req.params.id);
+    req.log.info({ client_id: req.params.id, audit: 'client.delete' }, 'client deleted');
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: IdParams }>('/admin/clients/:id/secrets', async (req, reply) => {
+    const ttl = (req.body as { previous_secret_ttl?: unknown } | undefined)?.previous_secret_ttl ?? 0;
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 30 * 24 * 3600) {
+      throw new InvalidClientMetadata('previous_secret_ttl: an integer number of seconds from 0 to 2592000');
+    }
+    const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl);
+    req.log.info(
+      { client_id: client.clientId, previous_secret_ttl: ttl, audit: 'client.rotate_secret' },
+      'secret rotated',
+    );
+    return noStore(reply).code(201).send(clientView(client, secret));
+  });
+
+  app.post('/admin/keys/rotate', async (req, reply) => {
+    const jwk = await ctx.keys.rotate(async () => (await ctx.store.maxAccessTokenTtl()) * 1000);
+    req.log.info({ kid: jwk.kid, audit: 'keys.rotate' }, 'signing key rotated');
+    return noStore(reply).code(201).send(jwk);
+  });
+
+  app.get('/admin/keys', async (_req, reply) => {
+    const current = ctx.keys.current().kid;
+    return noStore(reply).send({
+      items: ctx.keys.list().map((k) => ({
+        ...k.jwk,
+        status: k.kid === current ? 'signing' : k.retiresAt === null ? 'published' : 'retiring',
+        activates_at: Math.floor(k.activatesAt / 1000),
+        retires_at: k.retiresAt === null ? null : Math.floor(k.retiresAt / 1000),
+      })),
+    });
+  });
+}

@@ -1,0 +1,84 @@
+import type { AuthMethod, StoredClient } from '../clients/client.js';
+import type { ClientRegistry } from '../clients/client-registry.js';
+import { single } from '../core/params.js';
+import type { SecretHasher } from '../crypto/secret-hasher.js';
+import { InvalidClient } from '../errors/index.js';
+import { type AuthenticatedClient, type AuthRequest, MAX_CLIENT_ID_LENGTH } from './authenticated-client.js';
+import {
+  type AssertionContext,
+  assertionClientId,
+  assertionMethod,
+  readAssertionParams,
+  verifyAssertion,
+} from './client-assertion.js';
+import { matchesSecret } from './client-secret.js';
+import { parseBasic } from './client-secret-basic.js';
+
+export interface ClientAuthDeps {
+  clients: ClientRegistry;
+  hasher: SecretHasher;
+  assertion: Omit<AssertionContext, 'nowMs'>;
+  now: () => number;
+}
+
+/**
+ * Authenticates the client of a token, introspection or revocation request
+ * with exactly one method, the one it registered. Every failure is the same
+ * `invalid_client` on the wire; the reason goes to the log.
+ */
+export async function authenticateClient(deps: ClientAuthDeps, req: AuthRequest): Promise<AuthenticatedClient> {
+  const { params } = req;
+  const bodyId = single(params, 'client_id');
+  const bodySecret = single(params, 'client_secret');
+  const assertionType = single(params, 'client_assertion_type');
+  const assertionParam = single(params, 'client_assertion');
+  const basic = req.authorization ? parseBasic(req.authorization) : undefined;
+  if (req.authorization && !basic) throw new InvalidClient('unsupported Authorization scheme');
+
+  const used = [basic, bodySecret, assertionType ?? assertionParam].filter((m) => m !== undefined).length;
+  if (used > 1) throw new InvalidClient('more than one client authentication method');
+  if (used === 0) {
+    throw new InvalidClient(bodyId ? 'client_id without credentials' : 'no client authentication');
+  }
+
+  const now = deps.now();
+  if (basic) {
+    const client = await lookup(deps, basic.clientId, bodyId, 'client_secret_basic');
+    const ok =
+      matchesSecret(deps.hasher, client, basic.secret, now) ||
+      (basic.rawSecret !== basic.secret && matchesSecret(deps.hasher, client, basic.rawSecret, now));
+    if (!ok) throw new InvalidClient(`wrong secret for client ${client.clientId}`);
+    return { client, method: 'client_secret_basic' };
+  }
+  if (bodySecret !== undefined) {
+    if (!bodyId) throw new InvalidClient('client_secret without client_id');
+    const client = await lookup(deps, bodyId, bodyId, 'client_secret_post');
+    if (!matchesSecret(deps.hasher, client, bodySecret, now)) {
+      throw new InvalidClient(`wrong secret for client ${client.clientId}`);
+    }
+    return { client, method: 'client_secret_post' };
+  }
+  const assertion = readAssertionParams(assertionType, assertionParam);
+  const method = assertionMethod(assertion);
+  const client = await lookup(deps, assertionClientId(assertion), bodyId, method);
+  await verifyAssertion(client, assertion, { ...deps.assertion, nowMs: now });
+  return { client, method };
+}
+
+async function lookup(
+  deps: ClientAuthDeps,
+  clientId: string,
+  bodyId: string | undefined,
+  method: AuthMethod,
+): Promise<StoredClient> {
+  if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClient('client_id does not match the credentials');
+  if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new InvalidClient('client_id too long');
+  const client = await deps.clients.get(clientId);
+  if (!client) throw new InvalidClient(`unknown client ${clientId}`);
+  if (client.metadata.token_endpoint_auth_method !== method) {
+    throw new InvalidClient(
+      `client ${clientId} is registered for ${client.metadata.token_endpoint_auth_method}, not ${method}`,
+    );
+  }
+  return client;
+}

@@ -1,0 +1,36 @@
+import { InvalidClient } from '../errors/index.js';
+
+export interface BasicCredentials {
+  clientId: string;
+  secret: string;
+  /** The secret exactly as sent, for clients that did not form-encode it. */
+  rawSecret: string;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Reads `Authorization: Basic …` (RFC 7617). RFC 6749 §2.3.1 says id and
+ * secret are form-urlencoded before base64; clients that skip that step still
+ * work for ids and secrets without `%` or `+` (all generated ones).
+ * Returns undefined when the header is not Basic at all.
+ */
+export function parseBasic(header: string): BasicCredentials | undefined {
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space).toLowerCase() !== 'basic') return undefined;
+  const encoded = header.slice(space + 1).trim();
+  if (encoded.length > 4096 || !BASE64.test(encoded)) throw new InvalidClient('malformed Basic credentials');
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) throw new InvalidClient('malformed Basic credentials');
+  const rawSecret = decoded.slice(colon + 1);
+  return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(rawSecret), rawSecret };
+}
+
+function formDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}

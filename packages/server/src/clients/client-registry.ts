@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { randomToken } from '../crypto/random.js';
+import type { Sealer } from '../crypto/sealer.js';
+import type { SecretHasher } from '../crypto/secret-hasher.js';
+import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
+import { type ClientStore, DuplicateClientError } from '../store/types.js';
+import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
+import { applyPatch, parseCreate, usesSecret } from './client-metadata.js';
+import { LruCache } from './lru-cache.js';
+
+/** Prefix of generated client secrets, so secret scanners can recognise leaked ones. */
+export const CLIENT_SECRET_PREFIX = 'tessera_cs_';
+
+export interface CreatedClient {
+  client: ClientRecord;
+  /** Shown once, never stored in plain text. */
+  secret: string | undefined;
+}
+
+/**
+ * The client registry: admin writes go through it, and the token endpoint
+ * reads from its cache, so a token request in steady state touches no store.
+ * Unknown ids are cached briefly too, so a flood of made-up client ids cannot
+ * turn into a flood of database reads.
+ */
+export class ClientRegistry {
+  readonly #cache: LruCache<string, StoredClient | null>;
+  #scopes: Promise<string[]> | undefined;
+
+  constructor(
+    private readonly store: ClientStore,
+    private readonly hasher: SecretHasher,
+    private readonly sealer: Sealer,
+    private readonly now: () => number,
+    cacheSize = 10_000,
+  ) {
+    this.#cache = new LruCache(cacheSize);
+  }
+
+  async get(clientId: string): Promise<StoredClient | undefined> {
+    const cached = this.#cache.get(clientId);
+    if (cached !== undefined) return cached ?? undefined;
+    const client = await this.store.getClient(clientId);
+    this.#cache.set(clientId, client ?? null);
+    return client;
+  }
+
+  async list(after: string | undefined, limit: number): Promise<ClientRecord[]> {
+    return this.store.listClients(after, limit);
+  }
+
+  async create(body: unknown): Promise<CreatedClient> {
+    const { input, metadata } = parseCreate(body);
+    const now = this.now();
+    const clientId = input.client_id ?? randomUUID();
+    const record: ClientRecord = { clientId, metadata, createdAt: now, updatedAt: now };
+    const secret = usesSecret(metadata) ? (input.client_secret ?? newSecret()) : undefined;
+    try {
+      await this.store.insertClient(record, secret ? this.#secretRecord(clientId, secret, metadata, now) : null);
+    } catch (err) {
+      if (err instanceof DuplicateClientError) throw new Conflict(`client_id "${clientId}" already exists`);
+      throw err;
+    }
+    this.invalidate(clientId);
+    return { client: record, secret };
+  }
+
+  async update(clientId: string, body: unknown): Promise<CreatedClient> {
+    const current = await this.#require(clientId);
+    const metadata = applyPatch(current.metadata, body);
+    const needsSealedSecret =
+      metadata.token_endpoint_auth_method === 'client_secret_jwt' && !current.secrets.some((s) => s.sealed);
+    const needsSecret = usesSecret(metadata) && current.secrets.length === 0;
+    if (needsSealedSecret || needsSecret) {
+      // The HMAC key of client_secret_jwt must be recoverable, and a client
+      // leaving private_key_jwt has no secret at all: either way it needs a
+      // new one, which we issue and show once, as at registration.
+      const now = this.now();
+      await this.store.updateClient(clientId, metadata, now);
+      const secret = newSecret();
+      await this.store.addSecret(clientId, this.#secretRecord(clientId, secret, metadata, now), now, now);
+      this.invalidate(clientId);
+      return { client: { ...current, metadata, updatedAt: now }, secret };
+    }
+    const now = this.now();
+    if (!(await this.store.updateClient(clientId, metadata, now))) throw notFound(clientId);
+    this.invalidate(clientId);
+    return { client: { ...current, metadata, updatedAt: now }, secret: undefined };
+  }
+
+  async delete(clientId: string): Promise<void> {
+    const deleted = await this.store.deleteClient(clientId);
+    this.invalidate(clientId);
+    if (!deleted) throw notFound(clientId);
+  }
+
+  /** A new secret; the previous ones stay valid `previousSecretTtl` more seconds. */
+  async rotateSecret(clientId: string, previousSecretTtl: number): Promise<CreatedClient> {
+    const current = await this.#require(clientId);
+    if (!usesSecret(current.metadata)) {
+      throw new InvalidClientMetadata('this client authenticates with private_key_jwt and has no secret');
+    }
+    const now = this.now();
+    const secret = newSecret();
+    const ok = await this.store.addSecret(
+      clientId,
+      this.#secretRecord(clientId, secret, current.metadata, now),
+      now + previousSecretTtl * 1000,
+      now,
+    );
+    this.invalidate(clientId);
+    if (!ok) throw notFound(clientId);
+    return { client: current, secret };
+  }
+
+  /** Every scope any client may ask for (discovery's scopes_supported). */
+  scopesSupported(): Promise<string[]> {
+    this.#scopes ??= this.store.listScopes().catch((err: unknown) => {
+      this.#scopes = undefined;
+      throw err;
+    });
+    return this.#scopes;
+  }
+
+  invalidate(clientId: string): void {
+    this.#cache.delete(clientId);
+    this.#scopes = undefined;
+  }
+
+  invalidateAll(): void {
+    this.#cache.clear();
+    this.#scopes = undefined;
+  }
+
+  async #require(clientId: string): Promise<StoredClient> {
+    const client = await this.store.getClient(clientId);
+    if (!client) throw notFound(clientId);
+    return client;
+  }
+
+  #secretRecord(clientId: string, secret: string, metadata: ClientMetadata, now: number): SecretRecord {
+    const id = randomUUID();
+    return {
+      id,
+      hash: this.hasher.hash(secret),
+      sealed:
+        metadata.token_endpoint_auth_method === 'client_secret_jwt'
+          ? this.sealer.seal(secret, secretContext(clientId, id))
+          : null,
+      createdAt: now,
+      expiresAt: null,
+    };
+  }
+}
+
+/** AAD of a sealed client secret: it opens only for this client and row. */
+export function secretContext(clientId: string, secretId: string): string {
+  return `client-secret:${clientId}:${secretId}`;
+}
+
+function newSecret(): string {
+  return CLIENT_SECRET_PREFIX + randomToken(32);
+}
+
+function notFound(clientId: string): NotFound {
+  return new NotFound(`no client "${clientId.slice(0, 128)}"`);
+}

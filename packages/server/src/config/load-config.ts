@@ -1,0 +1,61 @@
+import { options } from './options.js';
+
+export type SigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Explicit issuer; when absent it is derived from the port actually bound. */
+  readonly issuer: string | undefined;
+  readonly adminKey: string | undefined;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly signingAlg: SigningAlg;
+  readonly encryptionKey: string | undefined;
+  readonly workers: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly bodyLimit: number;
+}
+
+/** A bad setting: its message is one line that names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads every option from `env` (plus `overrides`, used by tests and the
+ * CLI), validates it once and returns a frozen object. Empty strings count
+ * as unset, as in most twelve-factor tooling.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const [name, opt] of Object.entries(options)) {
+    if (name in overrides) {
+      out[name] = overrides[name as keyof Config];
+      continue;
+    }
+    const raw = env[opt.env];
+    const value = raw === undefined || raw === '' ? opt.default : raw;
+    if (value === undefined) {
+      out[name] = undefined;
+      continue;
+    }
+    if (name === 'issuer' && value === opt.default) {
+      out[name] = undefined;
+      continue;
+    }
+    const parsed = opt.schema.safeParse(value);
+    if (!parsed.success) {
+      const why = parsed.error.issues[0]?.message ?? 'is invalid';
+      const shown = opt.env.endsWith('_KEY') ? '' : ` (got ${JSON.stringify(String(value).slice(0, 80))})`;
+      throw new ConfigError(`${opt.env} ${why}${shown}`);
+    }
+    out[name] = parsed.data;
+  }
+  return Object.freeze(out) as unknown as Config;
+}
+
+/** The issuer for a server bound to `port`, when none is configured. */
+export function issuerFor(config: Config, boundPort: number): string {
+  return config.issuer ?? `http://localhost:${boundPort}`;
+}

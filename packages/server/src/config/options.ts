@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Tessera reads, in one table: the environment variable, its
+ * schema, its default and one line of documentation. `loadConfig` resolves
+ * them once at start-up; the docs are generated from this table, so the two
+ * cannot drift.
+ */
+
+const port = z.coerce
+  .number({ message: 'must be a port number' })
+  .int('must be an integer')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const httpUrl = z
+  .string()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL without query or fragment')
+  // RFC 8414 issuers are compared as strings; a trailing slash would make
+  // `iss` differ from what most operators type in their verifiers.
+  .transform((s) => s.replace(/\/+$/, ''));
+
+const base64urlKey = z.string().regex(/^[A-Za-z0-9_-]{43}=?$/, 'must be 32 bytes, base64url-encoded (43 characters)');
+
+export const options = {
+  port: {
+    env: 'TESSERA_PORT',
+    doc: 'Port to listen on (0 picks a free port).',
+    default: '8080',
+    schema: port,
+  },
+  host: {
+    env: 'TESSERA_HOST',
+    doc: 'Address to bind.',
+    default: '127.0.0.1',
+    schema: z.string().min(1, 'must not be empty'),
+  },
+  issuer: {
+    env: 'TESSERA_ISSUER',
+    doc: 'The `iss` of every token and the discovery `issuer`; endpoints are advertised under it.',
+    default: 'http://localhost:$TESSERA_PORT',
+    schema: httpUrl.optional(),
+  },
+  adminKey: {
+    env: 'TESSERA_ADMIN_KEY',
+    doc: 'Admin API key (at least 16 characters). Unset: one is generated on first start, printed once, and only its hash kept.',
+    default: undefined,
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+  },
+  databaseUrl: {
+    env: 'TESSERA_DATABASE_URL',
+    doc: '`sqlite:PATH` (embedded; `sqlite::memory:` for throwaway runs) or `postgres://…`.',
+    default: 'sqlite:./data/tessera.db',
+    schema: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:PATH or postgres://…'),
+  },
+  redisUrl: {
+    env: 'TESSERA_REDIS_URL',
+    doc: 'Optional Redis (`redis://…`) for state shared by several server nodes.',
+    default: undefined,
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  },
+  signingAlg: {
+    env: 'TESSERA_SIGNING_ALG',
+    doc: 'Access-token signing algorithm: RS256, PS256, ES256 or EdDSA.',
+    default: 'RS256',
+    schema: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA'], {
+      message: 'must be one of RS256, PS256, ES256, EdDSA',
+    }),
+  },
+  encryptionKey: {
+    env: 'TESSERA_ENCRYPTION_KEY',
+    doc: '32 bytes, base64url: encrypts private signing keys and recoverable secrets at rest. Unset: generated on first start into a 0600 file beside the embedded database.',
+    default: undefined,
+    schema: base64urlKey.optional(),
+  },
+  workers: {
+    env: 'TESSERA_WORKERS',
+    doc: 'Server processes sharing the port (one per core).',
+    default: '1',
+    schema: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(256),
+  },
+  logLevel: {
+    env: 'TESSERA_LOG_LEVEL',
+    doc: 'Log level: fatal, error, warn, info, debug, trace or silent.',
+    default: 'info',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+  },
+  bodyLimit: {
+    env: 'TESSERA_BODY_LIMIT',
+    doc: 'Largest request body accepted, in bytes; larger ones get 413.',
+    default: '65536',
+    schema: z.coerce.number().int('must be an integer').min(1024).max(10_485_760),
+  },
+} as const;

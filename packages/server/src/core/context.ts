@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { ClientAuthDeps } from '../client-auth/authenticate.js';
+import type { ClientRegistry } from '../clients/client-registry.js';
+import type { Config } from '../config/load-config.js';
+import type { SecretHasher } from '../crypto/secret-hasher.js';
+import type { Store } from '../store/types.js';
+import type { SigningKeys } from '../tokens/signing-keys.js';
+
+/** The absolute URLs of our endpoints, all under the issuer. */
+export interface Endpoints {
+  token: string;
+  introspection: string;
+  revocation: string;
+  jwks: string;
+}
+
+export const PATHS = {
+  token: '/oauth2/token',
+  introspection: '/oauth2/introspect',
+  revocation: '/oauth2/revoke',
+  jwks: '/.well-known/jwks.json',
+} as const;
+
+/**
+ * Everything the endpoints share, built once at start-up by `createTessera`.
+ * Each endpoint takes only what it uses from it.
+ */
+export interface ServerContext {
+  readonly config: Config;
+  readonly issuer: string;
+  readonly endpoints: Endpoints;
+  readonly store: Store;
+  readonly clients: ClientRegistry;
+  readonly keys: SigningKeys;
+  /** Keyed hash for opaque access tokens (its own key, apart from client secrets). */
+  readonly tokenHasher: SecretHasher;
+  readonly auth: ClientAuthDeps;
+  readonly logger: Logger;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  readonly now: () => number;
+}
+
+export function endpointsFor(issuer: string): Endpoints {
+  return {
+    token: issuer + PATHS.token,
+    introspection: issuer + PATHS.introspection,
+    revocation: issuer + PATHS.revocation,
+    jwks: issuer + PATHS.jwks,
+  };
+}

@@ -1,0 +1,28 @@
+import type { TokenClaims } from '../tokens/access-token.js';
+import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
+import { looksOpaque, readOpaque } from '../tokens/opaque-access-token.js';
+import type { ServerContext } from './context.js';
+
+export type ActiveToken = TokenClaims & { format: 'jwt' | 'opaque'; opaqueHash?: string | undefined };
+
+/**
+ * Reads any access token we issued and returns its claims if it is active
+ * right now: valid, unexpired, not revoked, and its client still exists (and
+ * is the same client: one deleted and recreated under the same id does not
+ * revive old tokens). The shape decides the reader; a type hint never does.
+ */
+export async function readActiveToken(ctx: ServerContext, token: string): Promise<ActiveToken | undefined> {
+  const now = ctx.now();
+  let claims: ActiveToken | undefined;
+  if (looksOpaque(token)) {
+    const t = await readOpaque(ctx.store, ctx.tokenHasher, ctx.issuer, token, now);
+    claims = t && { ...t, format: 'opaque', opaqueHash: t.hash };
+  } else if (looksLikeJwt(token) && token.length < 16 * 1024) {
+    const t = readOwnJwt(ctx.keys, ctx.issuer, token, now);
+    if (t && !(await ctx.store.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };
+  }
+  if (!claims) return undefined;
+  const client = await ctx.clients.get(claims.client_id);
+  if (!client || Math.floor(client.createdAt / 1000) > claims.iat) return undefined;
+  return claims;
+}

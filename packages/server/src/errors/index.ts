@@ -1,0 +1,2 @@
+export * from './oauth-errors.js';
+export { toWire, type WireError } from './to-wire.js';

@@ -1,0 +1,119 @@
+/**
+ * Every error Tessera puts on the wire, one class per RFC code. The
+ * `description` is what the client sees; `reason` is the real cause and only
+ * ever reaches the log (RFC 6749 §5.2 lets us keep `invalid_client` bodies
+ * identical for unknown clients and wrong secrets, which stops client-id
+ * enumeration).
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'invalid_client_metadata'
+  | 'invalid_token'
+  | 'not_found'
+  | 'conflict'
+  | 'method_not_allowed'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+export class OAuthError extends Error {
+  override name = 'OAuthError';
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly status: number,
+    readonly description: string,
+    /** Logged, never sent. */
+    readonly reason: string = description,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(`${code}: ${reason}`);
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  constructor(description: string, status = 400) {
+    super('invalid_request', status, description);
+  }
+}
+
+/** Client authentication failed. The wire body never says why. */
+export class InvalidClient extends OAuthError {
+  constructor(reason: string) {
+    super('invalid_client', 401, 'client authentication failed', reason, {
+      'www-authenticate': 'Basic realm="tessera", charset="UTF-8"',
+    });
+  }
+}
+
+export class UnauthorizedClient extends OAuthError {
+  constructor(description: string) {
+    super('unauthorized_client', 400, description);
+  }
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_grant_type', 400, description);
+  }
+}
+
+export class InvalidScope extends OAuthError {
+  constructor(description: string) {
+    super('invalid_scope', 400, description);
+  }
+}
+
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super('invalid_target', 400, description);
+  }
+}
+
+export class InvalidClientMetadata extends OAuthError {
+  constructor(description: string) {
+    super('invalid_client_metadata', 400, description);
+  }
+}
+
+/** The admin key was missing or wrong (RFC 6750 §3.1). */
+export class AdminUnauthorized extends OAuthError {
+  constructor(reason: string, presented: boolean) {
+    super('invalid_token', 401, 'a valid admin key is required', reason, {
+      'www-authenticate': presented
+        ? 'Bearer realm="tessera-admin", error="invalid_token"'
+        : 'Bearer realm="tessera-admin"',
+    });
+  }
+}
+
+export class NotFound extends OAuthError {
+  constructor(description: string) {
+    super('not_found', 404, description);
+  }
+}
+
+export class Conflict extends OAuthError {
+  constructor(description: string) {
+    super('conflict', 409, description);
+  }
+}
+
+export class MethodNotAllowed extends OAuthError {
+  constructor(allow: string) {
+    super('method_not_allowed', 405, `use ${allow}`, `method not allowed`, { allow });
+  }
+}
+
+/** A backing service (database, Redis) is down: retry later, nothing changed. */
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(reason: string, retryAfterSeconds = 1) {
+    super('temporarily_unavailable', 503, 'the service is temporarily unavailable', reason, {
+      'retry-after': String(retryAfterSeconds),
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import type { StoredClient } from '../clients/client.js';
+import { all, type Params, single } from '../core/params.js';
+import { InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors/index.js';
+import type { Grant } from '../tokens/access-token.js';
+
+/**
+ * RFC 6749 §4.4: the client asks for a token for itself. Decides the scopes
+ * and audiences it gets; issuing is the token format's job.
+ */
+export function clientCredentialsGrant(client: StoredClient, params: Params): Grant {
+  const m = client.metadata;
+  if (!m.grant_types.includes('client_credentials')) {
+    throw new UnauthorizedClient('the client is not allowed the client_credentials grant');
+  }
+  return {
+    clientId: client.clientId,
+    scopes: grantedScopes(m.scope, single(params, 'scope')),
+    audience: grantedAudience(m.audience, [...all(params, 'audience'), ...all(params, 'resource')]),
+    ttl: m.access_token_ttl,
+    claims: m.claims,
+  };
+}
+
+/** Omitted: every allowed scope. Requested: each must be allowed. */
+function grantedScopes(allowed: string, requested: string | undefined): string[] {
+  const allowedList = allowed === '' ? [] : allowed.split(' ');
+  if (requested === undefined) return allowedList;
+  const wanted = [...new Set(requested.split(' ').filter(Boolean))];
+  const refused = wanted.filter((s) => !allowedList.includes(s));
+  if (refused.length > 0) {
+    throw new InvalidScope(`scope not allowed for this client: ${refused.join(' ').slice(0, 200)}`);
+  }
+  return wanted;
+}
+
+/** Omitted: every allowed audience. Requested (audience or RFC 8707 resource): each must be allowed. */
+function grantedAudience(allowed: string[], requested: string[]): string[] {
+  if (requested.length === 0) return allowed;
+  const wanted = [...new Set(requested)];
+  const refused = wanted.filter((a) => !allowed.includes(a));
+  if (refused.length > 0) {
+    throw new InvalidTarget(`audience not allowed for this client: ${refused.join(' ').slice(0, 200)}`);
+  }
+  return wanted;
+}

@@ -1,0 +1,22 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { OAuthError, toWire } from '../errors/index.js';
+
+/**
+ * Turns every thrown error into its wire form (errors/to-wire.ts decides
+ * what it says) and logs the real reason. `clientErrorCode` is the `error`
+ * for malformed requests in this scope (invalid_request, or
+ * invalid_client_metadata in the admin API).
+ */
+export function installErrorHandler(app: FastifyInstance, clientErrorCode = 'invalid_request'): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const wire = toWire(err, clientErrorCode);
+    if (wire.status >= 500 && !(err instanceof OAuthError)) {
+      req.log.error({ err }, 'request failed');
+    } else if (err instanceof OAuthError) {
+      req.log.info({ error: err.code, reason: err.reason }, 'request refused');
+    } else {
+      req.log.info({ error: wire.body.error, reason: err.code ?? err.message }, 'request refused');
+    }
+    return reply.code(wire.status).headers(wire.headers).header('cache-control', 'no-store').send(wire.body);
+  });
+}

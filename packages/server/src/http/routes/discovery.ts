@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { PATHS, type ServerContext } from '../../core/context.js';
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
+const AUTH_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'HS256',
+  'HS384',
+  'HS512',
+];
+
+/**
+ * RFC 8414 metadata, served at both well-known names, plus the JWKS. Every
+ * endpoint is an absolute URL under the issuer: clients find them here.
+ */
+export async function discoveryRoutes(app: FastifyInstance, { ctx }: { ctx: ServerContext }): Promise<void> {
+  const metadata = async () => ({
+    issuer: ctx.issuer,
+    token_endpoint: ctx.endpoints.token,
+    jwks_uri: ctx.endpoints.jwks,
+    introspection_endpoint: ctx.endpoints.introspection,
+    revocation_endpoint: ctx.endpoints.revocation,
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: AUTH_ALGS,
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: AUTH_ALGS,
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: AUTH_ALGS,
+    scopes_supported: await ctx.clients.scopesSupported(),
+    access_token_signing_alg_values_supported: [ctx.config.signingAlg],
+  });
+  const send = async (_req: unknown, reply: import('fastify').FastifyReply) =>
+    reply.header('cache-control', 'public, max-age=60').send(await metadata());
+
+  // With an issuer path (https://host/tenant), RFC 8414 §3.1 inserts the
+  // well-known segment before the path; OpenID Discovery appends it.
+  const issuerPath = new URL(ctx.issuer).pathname.replace(/\/$/, '');
+  const urls = new Set([
+    '/.well-known/oauth-authorization-server',
+    '/.well-known/openid-configuration',
+    `/.well-known/oauth-authorization-server${issuerPath}`,
+    `${issuerPath}/.well-known/openid-configuration`,
+  ]);
+  for (const url of urls) app.get(url, send);
+
+  app.get(PATHS.jwks, async (_req, reply) =>
+    reply.type('application/jwk-set+json').header('cache-control', 'public, max-age=60').send(ctx.keys.jwks()),
+  );
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { PATHS, type ServerContext } from '../../core/context.js';
+import { handleIntrospection } from '../../core/introspection-endpoint.js';
+import { handleRevocation } from '../../core/revocation-endpoint.js';
+import { handleTokenRequest } from '../../core/token-endpoint.js';
+import { MethodNotAllowed } from '../../errors/index.js';
+import { oauthParams, registerOAuthBodyParsers } from '../oauth-body.js';
+
+/** RFC 6749 §5.1: token responses (and errors) must never be cached. */
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Token (RFC 6749), introspection (RFC 7662) and revocation (RFC 7009): POST only. */
+export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: ServerContext }): Promise<void> {
+  registerOAuthBodyParsers(app);
+
+  app.post(PATHS.token, async (req, reply) => {
+    const { response, clientId } = await handleTokenRequest(ctx, oauthParams(req), req.headers.authorization);
+    req.log.debug({ client_id: clientId }, 'token issued');
+    return noStore(reply).send(response);
+  });
+
+  app.post(PATHS.introspection, async (req, reply) => {
+    return noStore(reply).send(await handleIntrospection(ctx, oauthParams(req), req.headers.authorization));
+  });
+
+  app.post(PATHS.revocation, async (req, reply) => {
+    await handleRevocation(ctx, oauthParams(req), req.headers.authorization);
+    return noStore(reply).send({});
+  });
+
+  for (const url of [PATHS.token, PATHS.introspection, PATHS.revocation]) {
+    app.route({
+      method: [...OTHER_METHODS],
+      url,
+      handler: async () => {
+        throw new MethodNotAllowed('POST');
+      },
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
+import { RemoteJwksCache } from './client-auth/remote-jwks.js';
+import { ClientRegistry } from './clients/client-registry.js';
+import type { Config } from './config/load-config.js';
+import { endpointsFor, type ServerContext } from './core/context.js';
+import { loadEncryptionKey } from './crypto/encryption-key.js';
+import { Sealer } from './crypto/sealer.js';
+import { SecretHasher } from './crypto/secret-hasher.js';
+import { buildApp } from './http/app.js';
+import { createLogger } from './logging/logger.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/types.js';
+import { SigningKeys } from './tokens/signing-keys.js';
+
+export { type Config, ConfigError, loadConfig } from './config/load-config.js';
+
+export interface TesseraOptions {
+  logger?: Logger;
+  /** Milliseconds since the epoch; tests pass a clock they can move. */
+  now?: () => number;
+  /** The issuer, when it is known only after binding (port 0). */
+  issuer?: string;
+}
+
+export interface Tessera {
+  app: FastifyInstance;
+  ctx: ServerContext;
+  /** The admin key generated on this start, if any: print it once. */
+  generatedAdminKey: string | undefined;
+  close(): Promise<void>;
+}
+
+/** How often expired opaque tokens, denylist entries and spent jtis are purged. */
+const PURGE_INTERVAL_MS = 60_000;
+
+/**
+ * The composition root: opens the store, loads keys, builds every service
+ * and the HTTP app. Nothing listens yet.
+ */
+export async function createTessera(config: Config, options: TesseraOptions = {}): Promise<Tessera> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const now = options.now ?? Date.now;
+  const issuer = options.issuer ?? config.issuer ?? `http://localhost:${config.port}`;
+  const { store, keyFile } = openStore(config.databaseUrl);
+  try {
+    const encryption = loadEncryptionKey(config.encryptionKey, keyFile);
+    if (encryption.source === 'generated')
+      logger.warn({ keyFile }, 'generated a new encryption key: back it up with the database');
+    const sealer = new Sealer(encryption.key);
+    const hasher = new SecretHasher(encryption.key, 'client-secret');
+    const tokenHasher = new SecretHasher(encryption.key, 'opaque-token');
+    const clients = new ClientRegistry(store, hasher, sealer, now);
+    const keys = new SigningKeys(store, sealer, config.signingAlg, now);
+    await keys.init(async () => (await store.maxAccessTokenTtl()) * 1000);
+    const adminKey: AdminKey = await resolveAdminKey(config.adminKey, store, hasher);
+    const endpoints = endpointsFor(issuer);
+    const ctx: ServerContext = {
+      config,
+      issuer,
+      endpoints,
+      store,
+      clients,
+      keys,
+      tokenHasher,
+      logger,
+      now,
+      auth: {
+        clients,
+        hasher,
+        now,
+        assertion: {
+          sealer,
+          replay: store,
+          remoteJwks: new RemoteJwksCache(),
+          audiences: new Set([issuer, `${issuer}/`, endpoints.token, endpoints.introspection, endpoints.revocation]),
+        },
+      },
+    };
+    const app = buildApp(ctx, adminKey);
+    const purge = setInterval(() => {
+      store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));
+    }, PURGE_INTERVAL_MS);
+    purge.unref();
+    return {
+      app,
+      ctx,
+      generatedAdminKey: adminKey.generated,
+      async close() {
+        clearInterval(purge);
+        await app.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await closeQuietly(store);
+    throw err;
+  }
+}
+
+async function closeQuietly(store: Store): Promise<void> {
+  try {
+    await store.close();
+  } catch {
+    // Already failing: the first error is the one worth reporting.
+  }
+}

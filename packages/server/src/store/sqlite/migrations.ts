@@ -1,0 +1,64 @@
+/**
+ * Versioned schema. A migration is never edited once released: add a new one.
+ * `PRAGMA user_version` records the last one applied.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE clients (
+    client_id   TEXT PRIMARY KEY,
+    metadata    TEXT NOT NULL,
+    scope       TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE client_secrets (
+    id          TEXT PRIMARY KEY,
+    client_id   TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    hash        TEXT NOT NULL,
+    sealed      TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER
+  );
+  CREATE INDEX client_secrets_client ON client_secrets(client_id);
+
+  CREATE TABLE signing_keys (
+    kid          TEXT PRIMARY KEY,
+    alg          TEXT NOT NULL,
+    public_jwk   TEXT NOT NULL,
+    private_key  TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    activates_at INTEGER NOT NULL,
+    retires_at   INTEGER
+  );
+
+  CREATE TABLE settings (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE opaque_tokens (
+    hash       TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    jti        TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    audience   TEXT NOT NULL,
+    iat        INTEGER NOT NULL,
+    exp        INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX opaque_tokens_exp ON opaque_tokens(exp);
+  CREATE INDEX opaque_tokens_client ON opaque_tokens(client_id);
+
+  CREATE TABLE revoked_jtis (
+    jti         TEXT PRIMARY KEY,
+    expires_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX revoked_jtis_exp ON revoked_jtis(expires_at);
+
+  CREATE TABLE used_jtis (
+    key         TEXT PRIMARY KEY,
+    expires_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX used_jtis_exp ON used_jtis(expires_at);
+  `,
+];

@@ -1,0 +1,344 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
+import { migrations } from './migrations.js';
+
+interface ClientRow {
+  client_id: string;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+}
+interface SecretRow {
+  id: string;
+  hash: string;
+  sealed: string | null;
+  created_at: number;
+  expires_at: number | null;
+}
+interface KeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_key: string;
+  created_at: number;
+  activates_at: number;
+  retires_at: number | null;
+}
+interface TokenRow {
+  hash: string;
+  client_id: string;
+  jti: string;
+  scope: string;
+  audience: string;
+  iat: number;
+  exp: number;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode. better-sqlite3 is
+ * synchronous, so each call finishes before it returns; the async signatures
+ * are the Store interface's, shared with PostgreSQL.
+ *
+ * Durability: `synchronous=NORMAL` in WAL survives a process crash (kill -9)
+ * for every commit; writes that must also survive power loss (admin changes,
+ * revocations) commit with `synchronous=FULL`, which syncs the WAL up to them.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  readonly #stmts: ReturnType<typeof prepare>;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('foreign_keys = ON');
+    // Several worker processes may share the file: wait for a writer instead of failing.
+    this.#db.pragma('busy_timeout = 5000');
+    this.#migrate();
+    this.#stmts = prepare(this.#db);
+  }
+
+  #migrate(): void {
+    const migrate = this.#db.transaction(() => {
+      const current = this.#db.pragma('user_version', { simple: true }) as number;
+      for (let v = current; v < migrations.length; v++) {
+        this.#db.exec(migrations[v] as string);
+      }
+      this.#db.pragma(`user_version = ${migrations.length}`);
+    });
+    // IMMEDIATE: two processes starting together migrate one after the other.
+    migrate.immediate();
+  }
+
+  /** Runs `fn` in a transaction whose commit is synced to disk before it returns. */
+  #durable<T>(fn: () => T): T {
+    this.#db.pragma('synchronous = FULL');
+    try {
+      return this.#db.transaction(fn).immediate();
+    } finally {
+      this.#db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.#stmts.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  // --- clients -------------------------------------------------------------
+
+  async insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void> {
+    try {
+      this.#durable(() => {
+        this.#stmts.insertClient.run({
+          client_id: client.clientId,
+          metadata: JSON.stringify(client.metadata),
+          scope: client.metadata.scope,
+          created_at: client.createdAt,
+          updated_at: client.updatedAt,
+        });
+        if (secret) this.#stmts.insertSecret.run(secretRow(client.clientId, secret));
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new DuplicateClientError(client.clientId);
+      }
+      throw err;
+    }
+  }
+
+  async getClient(clientId: string): Promise<StoredClient | undefined> {
+    const row = this.#stmts.getClient.get(clientId) as ClientRow | undefined;
+    if (!row) return undefined;
+    const secrets = (this.#stmts.getSecrets.all(clientId) as SecretRow[]).map(fromSecretRow);
+    return { ...fromClientRow(row), secrets };
+  }
+
+  async listClients(after: string | undefined, limit: number): Promise<ClientRecord[]> {
+    const rows = this.#stmts.listClients.all(after ?? '', limit) as ClientRow[];
+    return rows.map(fromClientRow);
+  }
+
+  async updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
+    return this.#durable(
+      () =>
+        this.#stmts.updateClient.run({
+          client_id: clientId,
+          metadata: JSON.stringify(metadata),
+          scope: metadata.scope,
+          updated_at: updatedAt,
+        }).changes === 1,
+    );
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    return this.#durable(() => this.#stmts.deleteClient.run(clientId).changes === 1);
+  }
+
+  async addSecret(clientId: string, secret: SecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
+    return this.#durable(() => {
+      if (!this.#stmts.clientExists.get(clientId)) return false;
+      this.#stmts.expireSecrets.run({ client_id: clientId, expires_at: previousExpiresAt });
+      this.#stmts.deleteExpiredSecrets.run({ client_id: clientId, now });
+      this.#stmts.insertSecret.run(secretRow(clientId, secret));
+      return true;
+    });
+  }
+
+  async listScopes(): Promise<string[]> {
+    const scopes = new Set<string>();
+    for (const row of this.#stmts.listScopes.iterate() as Iterable<{ scope: string }>) {
+      for (const s of row.scope.split(' ')) if (s) scopes.add(s);
+    }
+    return [...scopes].sort();
+  }
+
+  async maxAccessTokenTtl(): Promise<number> {
+    const row = this.#stmts.maxTtl.get() as { ttl: number | null };
+    return row.ttl ?? 0;
+  }
+
+  // --- signing keys --------------------------------------------------------
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (this.#stmts.listKeys.all() as KeyRow[]).map((r) => ({
+      kid: r.kid,
+      alg: r.alg,
+      publicJwk: r.public_jwk,
+      sealedPrivateKey: r.private_key,
+      createdAt: r.created_at,
+      activatesAt: r.activates_at,
+      retiresAt: r.retires_at,
+    }));
+  }
+
+  async rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void> {
+    this.#durable(() => {
+      this.#stmts.purgeKeys.run(purgeBefore);
+      this.#stmts.retireKeys.run(retireOthersAt);
+      this.#stmts.insertKey.run({
+        kid: key.kid,
+        alg: key.alg,
+        public_jwk: key.publicJwk,
+        private_key: key.sealedPrivateKey,
+        created_at: key.createdAt,
+        activates_at: key.activatesAt,
+        retires_at: key.retiresAt,
+      });
+    });
+  }
+
+  // --- settings ------------------------------------------------------------
+
+  async getSetting(name: string): Promise<string | undefined> {
+    return (this.#stmts.getSetting.get(name) as { value: string } | undefined)?.value;
+  }
+
+  async setSettingIfAbsent(name: string, value: string): Promise<string> {
+    return this.#durable(() => {
+      this.#stmts.insertSettingIfAbsent.run(name, value);
+      return (this.#stmts.getSetting.get(name) as { value: string }).value;
+    });
+  }
+
+  async setSetting(name: string, value: string): Promise<void> {
+    this.#durable(() => this.#stmts.upsertSetting.run(name, value));
+  }
+
+  // --- opaque tokens, revocation, replay --------------------------------------
+
+  async insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
+    this.#stmts.insertToken.run({ ...t, audience: JSON.stringify(t.audience) });
+  }
+
+  async getOpaqueToken(hash: string): Promise<OpaqueTokenRecord | undefined> {
+    const r = this.#stmts.getToken.get(hash) as TokenRow | undefined;
+    if (!r) return undefined;
+    return {
+      hash: r.hash,
+      clientId: r.client_id,
+      jti: r.jti,
+      scope: r.scope,
+      audience: JSON.parse(r.audience) as string[],
+      iat: r.iat,
+      exp: r.exp,
+    };
+  }
+
+  async deleteOpaqueToken(hash: string): Promise<boolean> {
+    return this.#durable(() => this.#stmts.deleteToken.run(hash).changes === 1);
+  }
+
+  async revokeJti(jti: string, expiresAt: number): Promise<void> {
+    this.#durable(() => this.#stmts.revokeJti.run(jti, expiresAt));
+  }
+
+  async isJtiRevoked(jti: string, now: number): Promise<boolean> {
+    return this.#stmts.isRevoked.get(jti, now) !== undefined;
+  }
+
+  async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    // One statement, so atomic: an expired row is replaced, a live one wins.
+    return this.#stmts.useOnce.run({ key, expires_at: expiresAt, now }).changes === 1;
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    const nowSeconds = Math.floor(now / 1000);
+    return this.#db.transaction(
+      () =>
+        this.#stmts.purgeTokens.run(nowSeconds).changes +
+        this.#stmts.purgeRevoked.run(now).changes +
+        this.#stmts.purgeUsed.run(now).changes,
+    )();
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    ping: db.prepare('SELECT 1'),
+    insertClient: db.prepare(
+      'INSERT INTO clients (client_id, metadata, scope, created_at, updated_at) VALUES (@client_id, @metadata, @scope, @created_at, @updated_at)',
+    ),
+    getClient: db.prepare('SELECT client_id, metadata, created_at, updated_at FROM clients WHERE client_id = ?'),
+    clientExists: db.prepare('SELECT 1 FROM clients WHERE client_id = ?'),
+    listClients: db.prepare(
+      'SELECT client_id, metadata, created_at, updated_at FROM clients WHERE client_id > ? ORDER BY client_id LIMIT ?',
+    ),
+    updateClient: db.prepare(
+      'UPDATE clients SET metadata = @metadata, scope = @scope, updated_at = @updated_at WHERE client_id = @client_id',
+    ),
+    deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+    maxTtl: db.prepare("SELECT max(json_extract(metadata, '$.access_token_ttl')) AS ttl FROM clients"),
+    listScopes: db.prepare("SELECT DISTINCT scope FROM clients WHERE scope <> ''"),
+    getSecrets: db.prepare(
+      'SELECT id, hash, sealed, created_at, expires_at FROM client_secrets WHERE client_id = ? ORDER BY created_at DESC, id',
+    ),
+    insertSecret: db.prepare(
+      'INSERT INTO client_secrets (id, client_id, hash, sealed, created_at, expires_at) VALUES (@id, @client_id, @hash, @sealed, @created_at, @expires_at)',
+    ),
+    expireSecrets: db.prepare(
+      'UPDATE client_secrets SET expires_at = @expires_at WHERE client_id = @client_id AND (expires_at IS NULL OR expires_at > @expires_at)',
+    ),
+    deleteExpiredSecrets: db.prepare(
+      'DELETE FROM client_secrets WHERE client_id = @client_id AND expires_at IS NOT NULL AND expires_at <= @now',
+    ),
+    listKeys: db.prepare('SELECT * FROM signing_keys ORDER BY activates_at DESC, created_at DESC'),
+    insertKey: db.prepare(
+      'INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, activates_at, retires_at) VALUES (@kid, @alg, @public_jwk, @private_key, @created_at, @activates_at, @retires_at)',
+    ),
+    retireKeys: db.prepare('UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL'),
+    purgeKeys: db.prepare('DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < ?'),
+    getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    insertSettingIfAbsent: db.prepare('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
+    upsertSetting: db.prepare(
+      'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+    ),
+    insertToken: db.prepare(
+      'INSERT INTO opaque_tokens (hash, client_id, jti, scope, audience, iat, exp) VALUES (@hash, @clientId, @jti, @scope, @audience, @iat, @exp)',
+    ),
+    getToken: db.prepare('SELECT * FROM opaque_tokens WHERE hash = ?'),
+    deleteToken: db.prepare('DELETE FROM opaque_tokens WHERE hash = ?'),
+    revokeJti: db.prepare(
+      'INSERT INTO revoked_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
+    ),
+    isRevoked: db.prepare('SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?'),
+    useOnce: db.prepare(
+      'INSERT INTO used_jtis (key, expires_at) VALUES (@key, @expires_at) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at <= @now',
+    ),
+    purgeTokens: db.prepare('DELETE FROM opaque_tokens WHERE exp <= ?'),
+    purgeRevoked: db.prepare('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
+    purgeUsed: db.prepare('DELETE FROM used_jtis WHERE expires_at <= ?'),
+  };
+}
+
+function fromClientRow(row: ClientRow): ClientRecord {
+  return {
+    clientId: row.client_id,
+    metadata: JSON.parse(row.metadata) as ClientMetadata,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromSecretRow(r: SecretRow): SecretRecord {
+  return { id: r.id, hash: r.hash, sealed: r.sealed, createdAt: r.created_at, expiresAt: r.expires_at };
+}
+
+function secretRow(clientId: string, s: SecretRecord) {
+  return {
+    id: s.id,
+    client_id: clientId,
+    hash: s.hash,
+    sealed: s.sealed,
+    created_at: s.createdAt,
+    expires_at: s.expiresAt,
+  };
+}

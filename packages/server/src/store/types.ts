@@ -1,0 +1,100 @@
+import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../clients/client.js';
+
+/**
+ * Storage, as small interfaces: each part of the server depends only on the
+ * slice it needs. Every backend implements all of them and passes the one
+ * contract suite (`contract.test-suite.ts`). Timestamps are milliseconds.
+ */
+
+export class DuplicateClientError extends Error {
+  override name = 'DuplicateClientError';
+}
+
+export interface ClientStore {
+  /** Throws DuplicateClientError when the id is taken. */
+  insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void>;
+  getClient(clientId: string): Promise<StoredClient | undefined>;
+  /** Ordered by client id, strictly after `after`. */
+  listClients(after: string | undefined, limit: number): Promise<ClientRecord[]>;
+  updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
+  /** Also removes the client's secrets and opaque tokens. */
+  deleteClient(clientId: string): Promise<boolean>;
+  /**
+   * Adds `secret`; every other secret of the client now expires at
+   * `previousExpiresAt` at the latest (now = at once). Secrets already
+   * expired are removed.
+   */
+  addSecret(clientId: string, secret: SecretRecord, previousExpiresAt: number, now: number): Promise<boolean>;
+  /** Every scope some client is allowed: discovery's scopes_supported. */
+  listScopes(): Promise<string[]>;
+  /** The longest access_token_ttl any client has, in seconds (0 when there are none). */
+  maxAccessTokenTtl(): Promise<number>;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** Public JWK, JSON. */
+  publicJwk: string;
+  /** PKCS#8 private key, sealed under the encryption key. */
+  sealedPrivateKey: string;
+  createdAt: number;
+  /** Signs new tokens from this time on. */
+  activatesAt: number;
+  /** Leaves the JWKS at this time; null while it is current. */
+  retiresAt: number | null;
+}
+
+export interface SigningKeyStore {
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Adds `key` and, in the same transaction, makes every other key that is
+   * still current retire at `retireOthersAt`. Keys retired before `purgeBefore` are deleted.
+   */
+  rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void>;
+}
+
+export interface SettingStore {
+  getSetting(name: string): Promise<string | undefined>;
+  /** Sets `name` unless it is set already; returns the value now stored. */
+  setSettingIfAbsent(name: string, value: string): Promise<string>;
+  setSetting(name: string, value: string): Promise<void>;
+}
+
+export interface OpaqueTokenRecord {
+  /** Keyed hash of the token: the token itself is never stored. */
+  hash: string;
+  clientId: string;
+  jti: string;
+  scope: string;
+  audience: string[];
+  /** Seconds since the epoch, as in the token's claims. */
+  iat: number;
+  exp: number;
+}
+
+export interface TokenStore {
+  insertOpaqueToken(token: OpaqueTokenRecord): Promise<void>;
+  getOpaqueToken(hash: string): Promise<OpaqueTokenRecord | undefined>;
+  deleteOpaqueToken(hash: string): Promise<boolean>;
+}
+
+export interface RevocationStore {
+  /** Puts a JWT's jti on the denylist until `expiresAt` (ms). */
+  revokeJti(jti: string, expiresAt: number): Promise<void>;
+  isJtiRevoked(jti: string, now: number): Promise<boolean>;
+}
+
+export interface ReplayStore {
+  /** Atomically records `key` as used until `expiresAt`; false if it was already used. */
+  useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
+export interface Store extends ClientStore, SigningKeyStore, SettingStore, TokenStore, RevocationStore, ReplayStore {
+  readonly kind: string;
+  /** Resolves when the store answers; used by /readyz. */
+  ping(): Promise<void>;
+  /** Deletes expired opaque tokens, denylist entries and used jtis. */
+  purgeExpired(now: number): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,28 @@
+/** What a client was granted: the input of either token format. */
+export interface Grant {
+  clientId: string;
+  scopes: string[];
+  audience: string[];
+  /** Seconds. */
+  ttl: number;
+  /** The client's extra claims. */
+  claims: Record<string, unknown>;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+}
+
+/** The claims of an active token, as introspection (RFC 7662) reports them. */
+export interface TokenClaims {
+  iss: string;
+  sub: string;
+  client_id: string;
+  aud: string | string[] | undefined;
+  scope: string;
+  iat: number;
+  nbf?: number | undefined;
+  exp: number;
+  jti: string;
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { SigningAlg } from '../config/load-config.js';
+import type { Grant, IssuedToken, TokenClaims } from './access-token.js';
+import { verifyJws } from './jws-algorithms.js';
+import type { SigningKeys } from './signing-keys.js';
+
+/**
+ * JWT access tokens (RFC 9068), signed with the current key. Runs
+ * synchronously on node:crypto: no store access, no async hop.
+ */
+export function issueJwt(keys: SigningKeys, issuer: string, grant: Grant, nowMs: number): IssuedToken {
+  const key = keys.current();
+  const iat = Math.floor(nowMs / 1000);
+  const exp = iat + grant.ttl;
+  const payload = {
+    ...grant.claims,
+    iss: issuer,
+    sub: grant.clientId,
+    client_id: grant.clientId,
+    ...(grant.audience.length === 0 ? {} : { aud: grant.audience.length === 1 ? grant.audience[0] : grant.audience }),
+    iat,
+    nbf: iat,
+    exp,
+    jti: randomUUID(),
+    scope: grant.scopes.join(' '),
+    scp: grant.scopes,
+  };
+  const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const signature = keys.sign(key, Buffer.from(signingInput));
+  keys.noteSigned(key.kid, exp);
+  return { accessToken: `${signingInput}.${signature.toString('base64url')}`, expiresIn: grant.ttl };
+}
+
+/**
+ * Checks a JWT that claims to be ours: structure, `typ`, a known key, its
+ * signature, issuer and time window. Returns its claims, or undefined for
+ * anything else (introspection answers those with `active: false`).
+ */
+export function readOwnJwt(keys: SigningKeys, issuer: string, token: string, nowMs: number): TokenClaims | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  const [h, p, s] = parts as [string, string, string];
+  const header = parseSegment(h);
+  if (header?.typ !== 'at+jwt' || typeof header.kid !== 'string') return undefined;
+  const key = keys.publicKey(header.kid);
+  // The algorithm comes from our key, never from the token (RFC 8725 §3.1).
+  if (!key || header.alg !== key.alg) return undefined;
+  if (!verifyJws(key.alg as SigningAlg, key.key, Buffer.from(`${h}.${p}`), Buffer.from(s, 'base64url')))
+    return undefined;
+  const c = parseSegment(p);
+  if (!c || c.iss !== issuer) return undefined;
+  const now = Math.floor(nowMs / 1000);
+  if (typeof c.exp !== 'number' || c.exp <= now) return undefined;
+  if (typeof c.nbf === 'number' && c.nbf > now + 60) return undefined;
+  if (typeof c.jti !== 'string' || typeof c.client_id !== 'string' || typeof c.iat !== 'number') return undefined;
+  return {
+    iss: c.iss,
+    sub: String(c.sub),
+    client_id: c.client_id,
+    aud: c.aud as string | string[] | undefined,
+    scope: typeof c.scope === 'string' ? c.scope : '',
+    iat: c.iat,
+    nbf: typeof c.nbf === 'number' ? c.nbf : undefined,
+    exp: c.exp,
+    jti: c.jti,
+  };
+}
+
+/** Cheap shape test, used to route a token to the right reader. */
+export function looksLikeJwt(token: string): boolean {
+  return token.startsWith('ey') && token.split('.').length === 3;
+}
+
+function parseSegment(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,150 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { SigningAlg } from '../config/load-config.js';
+import type { Sealer } from '../crypto/sealer.js';
+import type { SigningKeyRecord, SigningKeyStore } from '../store/types.js';
+import { ALGORITHMS, isSigningAlg, signJws } from './jws-algorithms.js';
+
+export interface SigningKey {
+  kid: string;
+  alg: SigningAlg;
+  privateKey: KeyObject;
+  /** base64url of the JWS protected header, computed once per key. */
+  encodedHeader: string;
+}
+
+export interface PublicKey {
+  kid: string;
+  alg: SigningAlg;
+  key: KeyObject;
+  jwk: JWK;
+  activatesAt: number;
+  retiresAt: number | null;
+}
+
+/**
+ * The server's signing keys, decrypted once into KeyObjects. `current()` and
+ * `jwks()` answer from memory: the token endpoint never reads keys from the
+ * store. `reload()` re-reads them after a change (on this node or another).
+ */
+export class SigningKeys {
+  #signing: SigningKey | undefined;
+  #public = new Map<string, PublicKey>();
+  #jwks: { json: string; validUntil: number } | undefined;
+  /** Latest `exp` this node signed per kid, so a rotation keeps the old key published long enough. */
+  readonly #lastExp = new Map<string, number>();
+
+  constructor(
+    private readonly store: SigningKeyStore,
+    private readonly sealer: Sealer,
+    private readonly alg: SigningAlg,
+    private readonly now: () => number,
+  ) {}
+
+  /** Loads the keys; creates the first one (or one of a newly configured alg). */
+  async init(maxTokenLifetimeMs: () => Promise<number>): Promise<void> {
+    await this.reload();
+    if (!this.#signing || this.#signing.alg !== this.alg) await this.rotate(maxTokenLifetimeMs);
+  }
+
+  async reload(): Promise<void> {
+    const now = this.now();
+    const records = await this.store.listSigningKeys();
+    const pub = new Map<string, PublicKey>();
+    let signing: SigningKey | undefined;
+    for (const r of records) {
+      if (!isSigningAlg(r.alg) || (r.retiresAt !== null && r.retiresAt <= now)) continue;
+      const jwk = JSON.parse(r.publicJwk) as JWK;
+      pub.set(r.kid, {
+        kid: r.kid,
+        alg: r.alg,
+        key: createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+        jwk,
+        activatesAt: r.activatesAt,
+        retiresAt: r.retiresAt,
+      });
+      // Records come newest-activation first: the first active, unretired key of our alg signs.
+      if (!signing && r.alg === this.alg && r.retiresAt === null && r.activatesAt <= now) {
+        signing = {
+          kid: r.kid,
+          alg: r.alg,
+          privateKey: createPrivateKey({
+            key: this.sealer.open(r.sealedPrivateKey, keyContext(r.kid)),
+            format: 'der',
+            type: 'pkcs8',
+          }),
+          encodedHeader: Buffer.from(JSON.stringify({ alg: r.alg, kid: r.kid, typ: 'at+jwt' })).toString('base64url'),
+        };
+      }
+    }
+    this.#public = pub;
+    this.#signing = signing;
+    this.#jwks = undefined;
+  }
+
+  current(): SigningKey {
+    if (!this.#signing) throw new Error('no signing key loaded');
+    return this.#signing;
+  }
+
+  sign(key: SigningKey, data: Buffer): Buffer {
+    return signJws(key.alg, key.privateKey, data);
+  }
+
+  /** Remembers the expiry of a token signed with `kid` (cheap: a compare per token). */
+  noteSigned(kid: string, exp: number): void {
+    if ((this.#lastExp.get(kid) ?? 0) < exp) this.#lastExp.set(kid, exp);
+  }
+
+  publicKey(kid: string): PublicKey | undefined {
+    const k = this.#public.get(kid);
+    return k && (k.retiresAt === null || k.retiresAt > this.now()) ? k : undefined;
+  }
+
+  /** The JWKS document as JSON, rebuilt when a key leaves. */
+  jwks(): string {
+    const now = this.now();
+    if (this.#jwks && now < this.#jwks.validUntil) return this.#jwks.json;
+    const live = [...this.#public.values()].filter((k) => k.retiresAt === null || k.retiresAt > now);
+    const validUntil = Math.min(Number.POSITIVE_INFINITY, ...live.map((k) => k.retiresAt ?? Number.POSITIVE_INFINITY));
+    const json = JSON.stringify({ keys: live.map((k) => k.jwk) });
+    this.#jwks = { json, validUntil };
+    return json;
+  }
+
+  /**
+   * A new key signs from now on. Every other key stays published until every
+   * token it can have signed has expired: now + the longest token lifetime a
+   * client has, or the latest expiry this node signed, whichever is later.
+   */
+  async rotate(maxTokenLifetimeMs: () => Promise<number>): Promise<JWK> {
+    const { publicKey, privateKey } = await ALGORITHMS[this.alg].generate();
+    const jwk = publicKey.export({ format: 'jwk' }) as JWK;
+    const kid = await calculateJwkThumbprint(jwk);
+    const publicJwk: JWK = { ...jwk, kid, alg: this.alg, use: 'sig' };
+    const now = this.now();
+    const lastSigned = Math.max(0, ...this.#lastExp.values()) * 1000;
+    const retireOthersAt = Math.max(now + (await maxTokenLifetimeMs()), lastSigned) + 1000;
+    const record: SigningKeyRecord = {
+      kid,
+      alg: this.alg,
+      publicJwk: JSON.stringify(publicJwk),
+      sealedPrivateKey: this.sealer.seal(privateKey.export({ format: 'der', type: 'pkcs8' }), keyContext(kid)),
+      createdAt: now,
+      activatesAt: now,
+      retiresAt: null,
+    };
+    await this.store.rotateSigningKey(record, retireOthersAt, now);
+    await this.reload();
+    return publicJwk;
+  }
+
+  list(): PublicKey[] {
+    return [...this.#public.values()];
+  }
+}
+
+/** AAD of a sealed private key: it opens only as the key it claims to be. */
+function keyContext(kid: string): string {
+  return `signing-key:${kid}`;
+}
