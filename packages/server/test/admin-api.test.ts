@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN_KEY, basic, decodeJwt, type Harness, startHarness } from './harness.js';
+
+describe('admin API', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('requires the admin key on every call (401, constant answer)', async () => {
+    for (const authorization of [undefined, 'Bearer wrong-key-wrong-key', `Basic ${ADMIN_KEY}`, 'Bearer ']) {
+      const r = await h.inject({
+        method: 'GET',
+        url: '/admin/clients',
+        headers: authorization ? { authorization } : {},
+      });
+      assert.equal(r.statusCode, 401, String(authorization));
+      assert.match(String(r.headers['www-authenticate']), /^Bearer realm="tessera-admin"/);
+      assert.deepEqual(r.json(), { error: 'invalid_token', error_description: 'a valid admin key is required' });
+    }
+    const post = await h.inject({ method: 'POST', url: '/admin/keys/rotate' });
+    assert.equal(post.statusCode, 401);
+  });
+
+  it('registers a client with defaults and shows the secret once', async () => {
+    const r = await h.admin('POST', '/admin/clients', {});
+    assert.equal(r.statusCode, 201);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    const c = r.json();
+    assert.match(c.client_id, /^[0-9a-f-]{36}$/);
+    assert.match(c.client_secret, /^tessera_cs_[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(
+      { ...c, client_id: 'x', client_secret: 'x', client_id_issued_at: 0, updated_at: 0 },
+      {
+        client_id: 'x',
+        client_secret: 'x',
+        client_secret_expires_at: 0,
+        scope: '',
+        audience: [],
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        access_token_ttl: 3600,
+        access_token_format: 'jwt',
+        claims: {},
+        client_id_issued_at: 0,
+        updated_at: 0,
+      },
+    );
+    const got = await h.admin('GET', `/admin/clients/${c.client_id}`);
+    assert.equal(got.statusCode, 200);
+    assert.equal(got.json().client_secret, undefined);
+    assert.ok(!got.body.includes(c.client_secret));
+    assert.ok(!got.body.includes('hmac'), 'no hash is shown either');
+  });
+
+  it('accepts a chosen client_id and refuses a taken one with 409', async () => {
+    const first = await h.admin('POST', '/admin/clients', { client_id: 'calendar-rs', client_name: 'Calendar' });
+    assert.equal(first.statusCode, 201);
+    assert.equal(first.json().client_id, 'calendar-rs');
+    const again = await h.admin('POST', '/admin/clients', { client_id: 'calendar-rs' });
+    assert.equal(again.statusCode, 409);
+    assert.equal(again.json().error, 'conflict');
+  });
+
+  it('refuses bad metadata with invalid_client_metadata and changes nothing', async () => {
+    const bad: Record<string, unknown>[] = [
+      { scope: 42 },
+      { scope: 'ok "quoted"' },
+      { audience: 'event' },
+      { audience: [1] },
+      { grant_types: ['authorization_code'] },
+      { token_endpoint_auth_method: 'none' },
+      { access_token_ttl: 0 },
+      { access_token_ttl: 1.5 },
+      { access_token_ttl: '3600' },
+      { access_token_format: 'paseto' },
+      { claims: { iss: 'me' } },
+      { claims: { scp: ['x'] } },
+      { claims: 'x' },
+      { token_endpoint_auth_method: 'private_key_jwt' },
+      { jwks: { keys: [{ kty: 'oct', k: 'AAAA' }] }, token_endpoint_auth_method: 'private_key_jwt' },
+      { jwks_uri: 'http://example.com/jwks', token_endpoint_auth_method: 'private_key_jwt' },
+      { client_id: 'has space' },
+      { client_id: 'x'.repeat(129) },
+      { client_secret: 'short' },
+    ];
+    const before = (await h.admin('GET', '/admin/clients?limit=200')).json().items.length;
+    for (const body of bad) {
+      const r = await h.admin('POST', '/admin/clients', body);
+      assert.equal(r.statusCode, 400, JSON.stringify(body));
+      assert.equal(r.json().error, 'invalid_client_metadata', JSON.stringify(body));
+      assert.equal(typeof r.json().error_description, 'string');
+    }
+    for (const payload of ['{"scope": ', '[]', '"x"', '{"__proto__": {"scope": "admin"}}']) {
+      const r = await h.inject({
+        method: 'POST',
+        url: '/admin/clients',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(r.statusCode, 400, payload);
+      assert.equal(r.json().error, 'invalid_client_metadata', payload);
+    }
+    const text = await h.inject({
+      method: 'POST',
+      url: '/admin/clients',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'text/plain' },
+      payload: 'scope=a',
+    });
+    assert.equal(text.statusCode, 400);
+    assert.equal((await h.admin('GET', '/admin/clients?limit=200')).json().items.length, before);
+  });
+
+  it('ignores metadata it does not understand (RFC 7591 §2)', async () => {
+    const r = await h.admin('POST', '/admin/clients', { scope: 'a', logo_uri: 'https://x/logo.png' });
+    assert.equal(r.statusCode, 201);
+    assert.equal(r.json().logo_uri, undefined);
+  });
+
+  it('pages with opaque cursors', async () => {
+    const ids = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'];
+    for (const id of ids) await h.createClient({ client_id: id });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/admin/clients?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await h.admin('GET', url)).json();
+      assert.ok(page.items.length <= 2);
+      seen.push(...page.items.map((c: { client_id: string }) => c.client_id));
+      for (const item of page.items) assert.equal(item.client_secret, undefined);
+      cursor = page.next_cursor;
+      if (cursor) assert.ok(!cursor.includes('page-'), 'cursor is opaque');
+    } while (cursor);
+    for (const id of ids) assert.ok(seen.includes(id));
+    assert.deepEqual(seen, [...seen].sort());
+    assert.equal(new Set(seen).size, seen.length);
+    for (const q of ['limit=0', 'limit=201', 'limit=abc', 'cursor=%%%']) {
+      const r = await h.admin('GET', `/admin/clients?${q}`);
+      assert.equal(r.statusCode, 400, q);
+    }
+  });
+
+  it('PATCH changes metadata and takes effect for the next token', async () => {
+    const c = await h.createClient({ scope: 'a b', audience: ['x'] });
+    const auth = { authorization: basic(c.client_id, c.client_secret) };
+    assert.equal((await h.token({ grant_type: 'client_credentials', scope: 'c' }, auth)).statusCode, 400);
+    const p = await h.admin('PATCH', `/admin/clients/${c.client_id}`, { scope: 'a b c', access_token_ttl: 120 });
+    assert.equal(p.statusCode, 200);
+    assert.equal(p.json().scope, 'a b c');
+    assert.equal(p.json().audience[0], 'x');
+    assert.equal(p.json().client_secret, undefined);
+    const t = await h.token({ grant_type: 'client_credentials', scope: 'c' }, auth);
+    assert.equal(t.statusCode, 200);
+    assert.equal(t.json().expires_in, 120);
+    const bad = await h.admin('PATCH', `/admin/clients/${c.client_id}`, { access_token_ttl: -1 });
+    assert.equal(bad.statusCode, 400);
+    assert.equal((await h.admin('GET', `/admin/clients/${c.client_id}`)).json().access_token_ttl, 120);
+    assert.equal((await h.admin('PATCH', '/admin/clients/nope', { scope: 'a' })).statusCode, 404);
+  });
+
+  it('DELETE removes the client: 204, then 404, no more tokens', async () => {
+    const c = await h.createClient({ scope: 'a' });
+    const auth = { authorization: basic(c.client_id, c.client_secret) };
+    assert.equal((await h.token({ grant_type: 'client_credentials' }, auth)).statusCode, 200);
+    const d = await h.admin('DELETE', `/admin/clients/${c.client_id}`);
+    assert.equal(d.statusCode, 204);
+    assert.equal(d.body, '');
+    assert.equal((await h.admin('GET', `/admin/clients/${c.client_id}`)).statusCode, 404);
+    assert.equal((await h.admin('DELETE', `/admin/clients/${c.client_id}`)).statusCode, 404);
+    assert.equal((await h.token({ grant_type: 'client_credentials' }, auth)).statusCode, 401);
+  });
+
+  it('rotates a secret with a grace period, to the second', async () => {
+    const c = await h.createClient({ scope: 'a' });
+    const r = await h.admin('POST', `/admin/clients/${c.client_id}/secrets`, { previous_secret_ttl: 60 });
+    assert.equal(r.statusCode, 201);
+    const next = r.json().client_secret as string;
+    assert.match(next, /^tessera_cs_/);
+    assert.notEqual(next, c.client_secret);
+    const tokenWith = (secret: string) =>
+      h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, secret) });
+    assert.equal((await tokenWith(c.client_secret)).statusCode, 200);
+    assert.equal((await tokenWith(next)).statusCode, 200);
+    h.clock.advance(59);
+    assert.equal((await tokenWith(c.client_secret)).statusCode, 200);
+    h.clock.advance(1);
+    assert.equal((await tokenWith(c.client_secret)).statusCode, 401);
+    assert.equal((await tokenWith(next)).statusCode, 200);
+  });
+
+  it('rotates a secret with no grace by default', async () => {
+    const c = await h.createClient({ scope: 'a' });
+    const r = await h.admin('POST', `/admin/clients/${c.client_id}/secrets`);
+    assert.equal(r.statusCode, 201);
+    const old = await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(c.client_id, c.client_secret) },
+    );
+    assert.equal(old.statusCode, 401);
+    for (const body of [{ previous_secret_ttl: -1 }, { previous_secret_ttl: 'x' }, { previous_secret_ttl: 1.5 }]) {
+      assert.equal((await h.admin('POST', `/admin/clients/${c.client_id}/secrets`, body)).statusCode, 400);
+    }
+    assert.equal((await h.admin('POST', '/admin/clients/nope/secrets', {})).statusCode, 404);
+  });
+
+  it('rotates the signing key: new tokens use it, the old key stays published', async () => {
+    const c = await h.createClient({ scope: 'a', access_token_ttl: 300 });
+    const auth = { authorization: basic(c.client_id, c.client_secret) };
+    const before = decodeJwt((await h.token({ grant_type: 'client_credentials' }, auth)).json().access_token);
+    const r = await h.admin('POST', '/admin/keys/rotate');
+    assert.equal(r.statusCode, 201);
+    const jwk = r.json();
+    assert.equal(jwk.use, 'sig');
+    assert.equal(jwk.alg, 'RS256');
+    assert.equal(jwk.d, undefined);
+    assert.notEqual(jwk.kid, before.header.kid);
+    const afterToken = decodeJwt((await h.token({ grant_type: 'client_credentials' }, auth)).json().access_token);
+    assert.equal(afterToken.header.kid, jwk.kid);
+    const kids = () =>
+      h
+        .inject({ method: 'GET', url: '/.well-known/jwks.json' })
+        .then((res) => res.json().keys.map((k: { kid: string }) => k.kid));
+    assert.ok((await kids()).includes(before.header.kid));
+    assert.ok((await kids()).includes(jwk.kid));
+    // The old key leaves once every token it signed has expired (the longest
+    // ttl of any client: 3600 s here, from other tests' clients).
+    h.clock.advance(3602);
+    assert.deepEqual(await kids(), [jwk.kid]);
+  });
+});
