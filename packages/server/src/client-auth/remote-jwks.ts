@@ -14,12 +14,18 @@ const MAX_JWKS_BYTES = 64 * 1024;
 export class RemoteJwksCache {
   readonly #sets = new LruCache<string, JWTVerifyGetKey>(1000);
 
+  constructor(
+    /** Least time between two fetches of one URI when an unknown kid shows up. */
+    private readonly cooldownMs = 30_000,
+    private readonly timeoutMs = 5000,
+  ) {}
+
   get(uri: string): JWTVerifyGetKey {
     let set = this.#sets.get(uri);
     if (!set) {
       set = createRemoteJWKSet(new URL(uri), {
-        timeoutDuration: 5000,
-        cooldownDuration: 30_000,
+        timeoutDuration: this.timeoutMs,
+        cooldownDuration: this.cooldownMs,
         cacheMaxAge: 10 * 60_000,
         [customFetch]: cappedFetch,
       });

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { basic, type Harness, ISSUER, startHarness } from './harness.js';
+
+describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
+  let h: Harness;
+  let task: { client_id: string; client_secret: string };
+  let calendar: { client_id: string; client_secret: string };
+
+  const post = (url: string, payload: string, c: { client_id: string; client_secret: string }) =>
+    h.inject({
+      method: 'POST',
+      url,
+      headers: {
+        authorization: basic(c.client_id, c.client_secret),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload,
+    });
+  const introspect = (token: string, as = calendar) =>
+    post('/oauth2/introspect', `token=${encodeURIComponent(token)}`, as);
+  const revoke = (token: string, as = task) => post('/oauth2/revoke', `token=${encodeURIComponent(token)}`, as);
+  const tokenFor = async (c: { client_id: string; client_secret: string }) =>
+    (
+      await h.token(
+        { grant_type: 'client_credentials', audience: 'event' },
+        { authorization: basic(c.client_id, c.client_secret) },
+      )
+    ).json().access_token as string;
+
+  before(async () => {
+    h = await startHarness();
+    task = await h.createClient({ scope: 'event.view event.create', audience: ['event'] });
+    // The Calendar Service is a resource server: a client with no grant of its own.
+    calendar = await h.createClient({ client_id: 'calendar', grant_types: [] });
+  });
+  after(() => h.close());
+
+  it('reports an active JWT with every claim the contract lists', async () => {
+    const token = await tokenFor(task);
+    const r = await introspect(token);
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    const now = Math.floor(h.clock.ms / 1000);
+    const body = r.json();
+    assert.deepEqual(
+      { ...body, jti: 'x' },
+      {
+        active: true,
+        scope: 'event.view event.create',
+        client_id: task.client_id,
+        sub: task.client_id,
+        aud: 'event',
+        iss: ISSUER,
+        exp: now + 3600,
+        iat: now,
+        nbf: now,
+        jti: 'x',
+        token_type: 'Bearer',
+      },
+    );
+  });
+
+  it('reports an active opaque token, stored only as a hash', async () => {
+    const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_format: 'opaque' });
+    const token = await tokenFor(c);
+    assert.match(token, /^tessera_at_[A-Za-z0-9_-]{43}$/);
+    const body = (await introspect(token)).json();
+    assert.equal(body.active, true);
+    assert.equal(body.client_id, c.client_id);
+    assert.equal(body.aud, 'event');
+    assert.equal(body.scope, 'a');
+    assert.equal(body.token_type, 'Bearer');
+    const stored = await h.tessera.ctx.store.getOpaqueToken(h.tessera.ctx.tokenHasher.digest(token));
+    assert.ok(stored);
+    assert.ok(!JSON.stringify(stored).includes(token.slice('tessera_at_'.length)));
+  });
+
+  it('answers exactly {"active": false} for anything not valid', async () => {
+    const token = await tokenFor(task);
+    const [h64, p64, s64] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p64, 'base64url').toString());
+    const forged = `${h64}.${Buffer.from(JSON.stringify({ ...claims, scope: 'admin' })).toString('base64url')}.${s64}`;
+    const none = `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${p64}.`;
+    for (const t of ['garbage', forged, none, `${token}x`, 'tessera_at_unknown', 'a.b.c', 'eyJ.eyJ.x']) {
+      const r = await introspect(t);
+      assert.equal(r.statusCode, 200);
+      assert.deepEqual(r.json(), { active: false }, t);
+    }
+  });
+
+  it('treats token_type_hint as a hint only', async () => {
+    const token = await tokenFor(task);
+    const r = await post('/oauth2/introspect', `token=${token}&token_type_hint=refresh_token`, calendar);
+    assert.equal(r.json().active, true);
+  });
+
+  it('requires client authentication and a token', async () => {
+    const token = await tokenFor(task);
+    const anon = await h.inject({
+      method: 'POST',
+      url: '/oauth2/introspect',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${token}`,
+    });
+    assert.equal(anon.statusCode, 401);
+    assert.equal(anon.json().error, 'invalid_client');
+    const missing = await post('/oauth2/introspect', '', calendar);
+    assert.equal(missing.statusCode, 400);
+    assert.deepEqual(missing.json(), { error: 'invalid_request', error_description: 'token is required' });
+    assert.equal((await h.inject({ method: 'GET', url: '/oauth2/introspect' })).statusCode, 405);
+  });
+
+  it('revokes a JWT: inactive at once, 200 again for repeats and unknown tokens', async () => {
+    const token = await tokenFor(task);
+    assert.equal((await introspect(token)).json().active, true);
+    const r = await revoke(token);
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+    assert.equal((await revoke(token)).statusCode, 200);
+    assert.equal((await revoke('never-issued')).statusCode, 200);
+  });
+
+  it('revokes an opaque token by deleting it', async () => {
+    const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_format: 'opaque' });
+    const token = await tokenFor(c);
+    assert.equal((await revoke(token, c)).statusCode, 200);
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+    assert.equal(await h.tessera.ctx.store.getOpaqueToken(h.tessera.ctx.tokenHasher.digest(token)), undefined);
+  });
+
+  it('refuses to revoke another client’s token, which stays active', async () => {
+    const token = await tokenFor(task);
+    const r = await revoke(token, calendar);
+    assert.equal(r.statusCode, 400);
+    assert.equal(r.json().error, 'unauthorized_client');
+    assert.equal((await introspect(token)).json().active, true);
+  });
+
+  it('deleting a client makes its tokens inactive, and recreating the id does not revive them', async () => {
+    const c = await h.createClient({ client_id: 'short-lived', scope: 'a', audience: ['event'] });
+    const token = await tokenFor(c);
+    assert.equal((await introspect(token)).json().active, true);
+    assert.equal((await h.admin('DELETE', '/admin/clients/short-lived')).statusCode, 204);
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+    h.clock.advance(1);
+    await h.createClient({ client_id: 'short-lived', scope: 'a', audience: ['event'] });
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+  });
+
+  it('keeps the revocation denylist only until the token expires', async () => {
+    const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_ttl: 10 });
+    const token = await tokenFor(c);
+    await revoke(token, c);
+    h.clock.advance(11);
+    const purged = await h.tessera.ctx.store.purgeExpired(h.clock.ms);
+    assert.ok(purged >= 1);
+    assert.deepEqual((await introspect(token)).json(), { active: false });
+  });
+});
