@@ -8,10 +8,25 @@ import type { RemoteJwksCache } from './remote-jwks.js';
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** Asymmetric algorithms accepted for private_key_jwt (never `none`, never HMAC). */
-const PRIVATE_KEY_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-const SECRET_ALGS = ['HS256', 'HS384', 'HS512'];
-
+/**
+ * Asymmetric algorithms accepted for private_key_jwt (never `none`, never
+ * HMAC). `Ed25519` is the fully-specified name of RFC 9864, which
+ * oauth4webapi sends for Ed25519 keys.
+ */
+export const PRIVATE_KEY_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+export const SECRET_ALGS = ['HS256', 'HS384', 'HS512'];
 /** Clock skew allowed on `nbf`/`iat`/`exp`. */
 const SKEW_SECONDS = 60;
 /** Longest lifetime left on an assertion: an hour (Authlib's default) plus skew. */

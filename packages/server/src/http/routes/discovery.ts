@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { PRIVATE_KEY_ALGS, SECRET_ALGS } from '../../client-auth/client-assertion.js';
 import { PATHS, type ServerContext } from '../../core/context.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
