@@ -3,21 +3,7 @@ import { PRIVATE_KEY_ALGS, SECRET_ALGS } from '../../client-auth/client-assertio
 import { PATHS, type ServerContext } from '../../core/context.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
-const AUTH_ALGS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'HS256',
-  'HS384',
-  'HS512',
-];
+const AUTH_ALGS = [...PRIVATE_KEY_ALGS, ...SECRET_ALGS];
 
 /**
  * RFC 8414 metadata, served at both well-known names, plus the JWKS. Every
