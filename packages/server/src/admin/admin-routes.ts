@@ -2,9 +2,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClientMetadata } from '../errors/index.js';
 import { installErrorHandler } from '../http/error-handler.js';
+import { withinDepth } from '../http/json-depth.js';
 import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
 import { clientView } from './client-view.js';
 import { encodeCursor, readPage } from './paging.js';
+
+/** Client metadata is shallow; deeper documents are hostile or mistaken. */
+const MAX_JSON_DEPTH = 16;
 
 interface IdParams {
   id: string;
@@ -24,9 +28,14 @@ export async function adminRoutes(
   app.removeAllContentTypeParsers();
   const json = app.getDefaultJsonParser('error', 'error');
   // An empty body counts as `{}` (curl -X POST without -d); anything but JSON is refused.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
-    (body as string).trim() === '' ? done(null, {}) : json(req, body as string, done),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).trim() === '') return done(null, {});
+    json(req, body as string, (err, value) => {
+      if (err) return done(err);
+      if (!withinDepth(value, MAX_JSON_DEPTH)) return done(new InvalidClientMetadata('the JSON body nests too deeply'));
+      done(null, value);
+    });
+  });
   app.addContentTypeParser('*', (_req, payload, done) => {
     payload.resume();
     payload.on('end', () => done(new InvalidClientMetadata('the body must be application/json')));
