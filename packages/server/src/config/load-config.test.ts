@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './load-config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and freezes the result', () => {
+    const c = loadConfig({});
+    assert.deepEqual(
+      { ...c },
+      {
+        port: 8080,
+        host: '127.0.0.1',
+        issuer: undefined,
+        adminKey: undefined,
+        databaseUrl: 'sqlite:./data/tessera.db',
+        redisUrl: undefined,
+        signingAlg: 'RS256',
+        encryptionKey: undefined,
+        workers: 1,
+        logLevel: 'info',
+        bodyLimit: 65536,
+      },
+    );
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('reads every TESSERA_* variable', () => {
+    const c = loadConfig({
+      TESSERA_PORT: '9000',
+      TESSERA_HOST: '0.0.0.0',
+      TESSERA_ISSUER: 'https://auth.example.com/',
+      TESSERA_ADMIN_KEY: 'a-long-enough-admin-key',
+      TESSERA_DATABASE_URL: 'postgres://u@db/tessera',
+      TESSERA_REDIS_URL: 'redis://cache:6379',
+      TESSERA_SIGNING_ALG: 'EdDSA',
+      TESSERA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
+      TESSERA_WORKERS: '2',
+      TESSERA_LOG_LEVEL: 'warn',
+    });
+    assert.equal(c.port, 9000);
+    assert.equal(c.issuer, 'https://auth.example.com', 'a trailing slash is dropped');
+    assert.equal(c.signingAlg, 'EdDSA');
+    assert.equal(c.workers, 2);
+    assert.equal(c.databaseUrl, 'postgres://u@db/tessera');
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ TESSERA_PORT: 'abc' }, /^TESSERA_PORT must be a port number \(got "abc"\)$/],
+    [{ TESSERA_PORT: '70000' }, /^TESSERA_PORT must be between 0 and 65535/],
+    [{ TESSERA_ISSUER: 'ftp://x' }, /^TESSERA_ISSUER must be an http\(s\) URL/],
+    [{ TESSERA_ISSUER: 'https://x/?a=1' }, /^TESSERA_ISSUER must be an http\(s\) URL without query/],
+    [{ TESSERA_SIGNING_ALG: 'HS256' }, /^TESSERA_SIGNING_ALG must be one of RS256, PS256, ES256, EdDSA/],
+    [{ TESSERA_DATABASE_URL: 'mysql://x' }, /^TESSERA_DATABASE_URL must be sqlite:PATH or postgres:\/\/…/],
+    [
+      { TESSERA_ENCRYPTION_KEY: 'short' },
+      /^TESSERA_ENCRYPTION_KEY must be 32 bytes, base64url-encoded \(43 characters\)$/,
+    ],
+    [{ TESSERA_ADMIN_KEY: 'short' }, /^TESSERA_ADMIN_KEY must be at least 16 characters$/],
+    [{ TESSERA_WORKERS: '0' }, /^TESSERA_WORKERS must be at least 1/],
+    [{ TESSERA_LOG_LEVEL: 'loud' }, /^TESSERA_LOG_LEVEL must be one of fatal/],
+    [{ TESSERA_REDIS_URL: 'http://x' }, /^TESSERA_REDIS_URL must be a redis:\/\//],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${JSON.stringify(env)} with one line naming the variable`, () => {
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'),
+      );
+    });
+  }
+
+  it('never echoes a key it refuses', () => {
+    assert.throws(
+      () => loadConfig({ TESSERA_ENCRYPTION_KEY: 'secret-value-that-is-wrong' }),
+      (err: Error) => !err.message.includes('secret-value'),
+    );
+  });
+
+  it('treats empty variables as unset', () => {
+    assert.equal(loadConfig({ TESSERA_PORT: '', TESSERA_ADMIN_KEY: '' }).port, 8080);
+  });
+});

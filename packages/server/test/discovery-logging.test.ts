@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { ADMIN_KEY, basic, type Harness, ISSUER, startHarness } from './harness.js';
+
+describe('discovery, JWKS and health', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({}, { TESSERA_SIGNING_ALG: 'ES256' });
+    await h.createClient({ scope: 'event.view event.create', audience: ['event'] });
+    await h.createClient({ scope: 'file.view event.view' });
+  });
+  after(() => h.close());
+
+  it('serves the same RFC 8414 metadata at both well-known names', async () => {
+    const a = await h.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
+    const o = await h.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
+    assert.equal(a.statusCode, 200);
+    assert.deepEqual(a.json(), o.json());
+    const m = a.json();
+    assert.equal(m.issuer, ISSUER);
+    assert.equal(m.token_endpoint, `${ISSUER}/oauth2/token`);
+    assert.equal(m.jwks_uri, `${ISSUER}/.well-known/jwks.json`);
+    assert.equal(m.introspection_endpoint, `${ISSUER}/oauth2/introspect`);
+    assert.equal(m.revocation_endpoint, `${ISSUER}/oauth2/revoke`);
+    assert.deepEqual(m.grant_types_supported, ['client_credentials']);
+    assert.deepEqual(m.response_types_supported, []);
+    const methods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
+    for (const field of [
+      'token_endpoint_auth_methods_supported',
+      'introspection_endpoint_auth_methods_supported',
+      'revocation_endpoint_auth_methods_supported',
+    ]) {
+      assert.deepEqual(m[field], methods, field);
+    }
+    assert.ok(m.token_endpoint_auth_signing_alg_values_supported.includes('ES256'));
+    assert.ok(!m.token_endpoint_auth_signing_alg_values_supported.includes('none'));
+    assert.deepEqual(m.scopes_supported, ['event.create', 'event.view', 'file.view']);
+  });
+
+  it('updates scopes_supported when clients change', async () => {
+    await h.createClient({ scope: 'pdf.render' });
+    const m = (await h.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json();
+    assert.ok(m.scopes_supported.includes('pdf.render'));
+  });
+
+  it('serves public keys only, each with kid, alg and use', async () => {
+    const r = await h.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    assert.equal(r.statusCode, 200);
+    assert.match(String(r.headers['content-type']), /^application\/jwk-set\+json/);
+    const { keys } = r.json();
+    assert.equal(keys.length, 1);
+    const [k] = keys;
+    assert.equal(k.kty, 'EC');
+    assert.equal(k.crv, 'P-256');
+    assert.equal(k.alg, 'ES256');
+    assert.equal(k.use, 'sig');
+    assert.equal(typeof k.kid, 'string');
+    assert.equal(k.d, undefined);
+  });
+
+  it('answers /healthz and /readyz', async () => {
+    assert.deepEqual((await h.inject({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' });
+    const ready = await h.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready', store: 'sqlite' });
+  });
+});
+
+describe('logging', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('never writes a secret, assertion or token to the log, and tags every line with a request id', async () => {
+    const c = await h.createClient({ scope: 'a', audience: ['x'] });
+    const post = await h.createClient({ scope: 'a', token_endpoint_auth_method: 'client_secret_post' });
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const pk = await h.createClient({
+      scope: 'a',
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k' }] },
+    });
+    const assertion = await new SignJWT({ jti: 'j1' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k' })
+      .setIssuer(pk.client_id)
+      .setSubject(pk.client_id)
+      .setAudience(ISSUER)
+      .setIssuedAt(Math.floor(h.clock.ms / 1000))
+      .setExpirationTime(Math.floor(h.clock.ms / 1000) + 60)
+      .sign(privateKey);
+    const t1 = (
+      await h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, c.client_secret) })
+    ).json();
+    await h.token({ grant_type: 'client_credentials', client_id: post.client_id, client_secret: post.client_secret });
+    await h.token({
+      grant_type: 'client_credentials',
+      client_id: post.client_id,
+      client_secret: `${post.client_secret}x`,
+    });
+    const t2 = await h.token({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    assert.equal(t2.statusCode, 200);
+    await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(c.client_id, 'wrong-secret-value-123') },
+    );
+    await h.inject({
+      method: 'POST',
+      url: '/oauth2/introspect',
+      headers: {
+        authorization: basic(c.client_id, c.client_secret),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: `token=${t1.access_token}`,
+    });
+    await h.inject({ method: 'GET', url: `/oauth2/token?client_secret=${c.client_secret}` });
+
+    const log = h.logs.join('');
+    const needles = [
+      ADMIN_KEY,
+      c.client_secret,
+      post.client_secret,
+      'wrong-secret-value-123',
+      assertion,
+      assertion.split('.')[2] as string,
+      t1.access_token,
+      t1.access_token.split('.')[2],
+      t2.json().access_token,
+    ];
+    for (const n of needles) assert.ok(!log.includes(n), `log contains ${n.slice(0, 16)}…`);
+    const requestLines = h.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+    assert.ok(requestLines.length >= 7);
+    for (const l of requestLines) assert.equal(typeof l.reqId, 'string');
+  });
+});
