@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from './config/load-config.js';
+import cluster from 'node:cluster';
+import { runPrimary } from './cluster/primary.js';
+import { type Config, ConfigError, loadConfig } from './config/load-config.js';
 import { createLogger } from './logging/logger.js';
-import { createTessera } from './server.js';
+import { serve } from './serve.js';
+import { ClusterFeed } from './sync/cluster-feed.js';
 
 /**
- * `npm start`: validate the configuration, open the store, listen. A bad
- * setting stops here with one line naming the variable.
+ * `npm start`: validate the configuration once, then serve, in this process
+ * or in TESSERA_WORKERS worker processes. A bad setting stops here with one
+ * line naming the variable.
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -19,34 +23,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const tessera = await createTessera(config, { logger });
-  const { app } = tessera;
-  await app.listen({ port: config.port, host: config.host });
-  if (tessera.generatedAdminKey) {
-    // Shown once, on the terminal only: the log never carries it, and only its hash is kept.
-    process.stdout.write(
-      `\nTessera admin key (shown once, only its hash is stored; set TESSERA_ADMIN_KEY to choose your own):\n\n  ${tessera.generatedAdminKey}\n\n`,
-    );
-  }
-  logger.info({ issuer: tessera.ctx.issuer, store: tessera.ctx.store.kind, alg: config.signingAlg }, 'tessera ready');
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    tessera.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  await serve(config, logger, cluster.isWorker ? new ClusterFeed() : undefined);
 }
 
 main().catch((err: unknown) => {

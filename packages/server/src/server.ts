@@ -12,6 +12,7 @@ import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
+import { type ChangeFeed, LocalFeed } from './sync/change-feed.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
 export { type Config, ConfigError, loadConfig } from './config/load-config.js';
@@ -22,6 +23,8 @@ export interface TesseraOptions {
   now?: () => number;
   /** The issuer, when it is known only after binding (port 0). */
   issuer?: string;
+  /** How this process hears of changes made by others (default: it is alone). */
+  feed?: ChangeFeed;
 }
 
 export interface Tessera {
@@ -43,7 +46,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
   const issuer = options.issuer ?? config.issuer ?? `http://localhost:${config.port}`;
-  const { store, keyFile } = openStore(config.databaseUrl);
+  const { store, keyFile } = await openStore(config.databaseUrl);
   try {
     const encryption = loadEncryptionKey(config.encryptionKey, keyFile);
     if (encryption.source === 'generated')
@@ -51,8 +54,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const sealer = new Sealer(encryption.key);
     const hasher = new SecretHasher(encryption.key, 'client-secret');
     const tokenHasher = new SecretHasher(encryption.key, 'opaque-token');
-    const clients = new ClientRegistry(store, hasher, sealer, now);
-    const keys = new SigningKeys(store, sealer, config.signingAlg, now);
+    const feed = options.feed ?? new LocalFeed();
+    const clients = new ClientRegistry(store, hasher, sealer, now, feed);
+    const keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
     await keys.init(async () => (await store.maxAccessTokenTtl()) * 1000);
     const adminKey: AdminKey = await resolveAdminKey(config.adminKey, store, hasher);
     const endpoints = endpointsFor(issuer);
@@ -90,6 +94,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       async close() {
         clearInterval(purge);
         await app.close();
+        await feed.close();
         await store.close();
       },
     };

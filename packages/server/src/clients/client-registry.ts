@@ -4,9 +4,30 @@ import type { Sealer } from '../crypto/sealer.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
 import { type ClientStore, DuplicateClientError } from '../store/types.js';
+import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
 import { applyPatch, parseCreate, usesSecret } from './client-metadata.js';
 import { LruCache } from './lru-cache.js';
+
+interface CacheEntry {
+  client: StoredClient | null;
+  expiresAt: number;
+}
+
+export interface RegistryOptions {
+  /** Clients kept in memory (least recently used go first). */
+  cacheSize: number;
+  /** A backstop should a change notification be lost: cached clients are re-read after this. */
+  maxAgeMs: number;
+  /** Unknown ids are remembered this long, so a flood of made-up ids does not reach the store. */
+  negativeMaxAgeMs: number;
+}
+
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = Object.freeze({
+  cacheSize: 10_000,
+  maxAgeMs: 60_000,
+  negativeMaxAgeMs: 5_000,
+});
 
 /** Prefix of generated client secrets, so secret scanners can recognise leaked ones. */
 export const CLIENT_SECRET_PREFIX = 'tessera_cs_';
@@ -24,7 +45,7 @@ export interface CreatedClient {
  * turn into a flood of database reads.
  */
 export class ClientRegistry {
-  readonly #cache: LruCache<string, StoredClient | null>;
+  readonly #cache: LruCache<string, CacheEntry>;
   #scopes: Promise<string[]> | undefined;
 
   constructor(
@@ -32,16 +53,24 @@ export class ClientRegistry {
     private readonly hasher: SecretHasher,
     private readonly sealer: Sealer,
     private readonly now: () => number,
-    cacheSize = 10_000,
+    private readonly feed: ChangeFeed = new LocalFeed(),
+    private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {
-    this.#cache = new LruCache(cacheSize);
+    this.#cache = new LruCache(options.cacheSize);
+    feed.subscribe(
+      (change) => {
+        if (change.kind === 'client') this.#forget(change.clientId);
+      },
+      () => this.#forgetAll(),
+    );
   }
 
   async get(clientId: string): Promise<StoredClient | undefined> {
     const cached = this.#cache.get(clientId);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached && cached.expiresAt > this.now()) return cached.client ?? undefined;
     const client = await this.store.getClient(clientId);
-    this.#cache.set(clientId, client ?? null);
+    const ttl = client ? this.options.maxAgeMs : this.options.negativeMaxAgeMs;
+    this.#cache.set(clientId, { client: client ?? null, expiresAt: this.now() + ttl });
     return client;
   }
 
@@ -122,12 +151,18 @@ export class ClientRegistry {
     return this.#scopes;
   }
 
+  /** After a write here: forget it, and tell every other process to. */
   invalidate(clientId: string): void {
+    this.#forget(clientId);
+    this.feed.publish({ kind: 'client', clientId });
+  }
+
+  #forget(clientId: string): void {
     this.#cache.delete(clientId);
     this.#scopes = undefined;
   }
 
-  invalidateAll(): void {
+  #forgetAll(): void {
     this.#cache.clear();
     this.#scopes = undefined;
   }

@@ -3,6 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningAlg } from '../config/load-config.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../store/types.js';
+import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { ALGORITHMS, isSigningAlg, signJws } from './jws-algorithms.js';
 
 export interface SigningKey {
@@ -39,7 +40,14 @@ export class SigningKeys {
     private readonly sealer: Sealer,
     private readonly alg: SigningAlg,
     private readonly now: () => number,
-  ) {}
+    private readonly feed: ChangeFeed = new LocalFeed(),
+  ) {
+    // Another process rotated: load the new key (a failure keeps the current keys and is retried on the next change).
+    const reload = () => {
+      this.reload().catch(() => {});
+    };
+    feed.subscribe((change) => change.kind === 'keys' && reload(), reload);
+  }
 
   /** Loads the keys; creates the first one (or one of a newly configured alg). */
   async init(maxTokenLifetimeMs: () => Promise<number>): Promise<void> {
@@ -136,6 +144,7 @@ export class SigningKeys {
     };
     await this.store.rotateSigningKey(record, retireOthersAt, now);
     await this.reload();
+    this.feed.publish({ kind: 'keys' });
     return publicJwk;
   }
 

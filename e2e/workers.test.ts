@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTessera, type TesseraProcess } from './support/tessera-process.js';
+
+/**
+ * TESSERA_WORKERS=2: two processes share the port and the SQLite file. Each
+ * caches clients and keys in memory, so a change made through one must take
+ * effect on the other at once (cluster IPC invalidation).
+ */
+describe('TESSERA_WORKERS=2', () => {
+  let t: TesseraProcess;
+  before(async () => {
+    t = await startTessera({ TESSERA_WORKERS: '2' });
+  });
+  after(() => t.stop());
+
+  const token = async (id: string, secret: string, extra = '') => {
+    const r = await fetch(`${t.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        // A new connection per request, so the kernel spreads them over both workers.
+        connection: 'close',
+      },
+      body: `grant_type=client_credentials${extra}`,
+    });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+  const many = async (n: number, f: () => Promise<{ status: number }>) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push((await f()).status);
+    return out;
+  };
+
+  it('serves from both workers and sees a PATCH and a DELETE everywhere at once', async () => {
+    const c = await t.createClient({ scope: 'a' });
+    const secret = c.client_secret as string;
+    assert.deepEqual(new Set(await many(20, () => token(c.client_id, secret))), new Set([200]));
+    assert.deepEqual(new Set(await many(10, () => token(c.client_id, secret, '&scope=b'))), new Set([400]));
+
+    assert.equal((await t.admin('PATCH', `/admin/clients/${c.client_id}`, { scope: 'a b' })).status, 200);
+    assert.deepEqual(new Set(await many(20, () => token(c.client_id, secret, '&scope=b'))), new Set([200]));
+
+    assert.equal((await t.admin('DELETE', `/admin/clients/${c.client_id}`)).status, 204);
+    assert.deepEqual(new Set(await many(20, () => token(c.client_id, secret))), new Set([401]));
+  });
+
+  it('signs with the new key on every worker after a rotation', async () => {
+    const c = await t.createClient({ scope: 'a' });
+    const rotated = await t.admin('POST', '/admin/keys/rotate');
+    assert.equal(rotated.status, 201);
+    for (let i = 0; i < 20; i++) {
+      const { body } = await token(c.client_id, c.client_secret as string);
+      const header = JSON.parse(Buffer.from(String(body.access_token).split('.')[0] as string, 'base64url').toString());
+      assert.equal(header.kid, rotated.body.kid);
+    }
+  });
+});
