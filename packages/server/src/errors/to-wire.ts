@@ -1,4 +1,5 @@
-import { OAuthError } from './oauth-errors.js';
+import { isStoreUnavailable } from '../store/store-errors.js';
+import { OAuthError, TemporarilyUnavailable } from './oauth-errors.js';
 
 export interface WireError {
   status: number;
@@ -13,11 +14,13 @@ interface FrameworkError {
 }
 
 /**
- * The one place that decides what an error looks like on the wire. Anything
- * that is not an OAuthError or a 4xx from the framework is a bug: it becomes a
- * bare `server_error` and the details stay in the log.
+ * The one place that decides what an error looks like on the wire. A store
+ * that cannot answer is a 503 the client may retry; anything that is not an
+ * OAuthError or a 4xx from the framework is a bug: it becomes a bare
+ * `server_error` and the details stay in the log.
  */
 export function toWire(err: unknown, clientErrorCode = 'invalid_request'): WireError {
+  if (isStoreUnavailable(err)) return toWire(new TemporarilyUnavailable('store unavailable'));
   if (err instanceof OAuthError) {
     return {
       status: err.status,

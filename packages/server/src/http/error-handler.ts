@@ -10,7 +10,9 @@ import { OAuthError, toWire } from '../errors/index.js';
 export function installErrorHandler(app: FastifyInstance, clientErrorCode = 'invalid_request'): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const wire = toWire(err, clientErrorCode);
-    if (wire.status >= 500 && !(err instanceof OAuthError)) {
+    if (wire.status === 503) {
+      req.log.warn({ err }, 'store unavailable');
+    } else if (wire.status >= 500 && !(err instanceof OAuthError)) {
       req.log.error({ err }, 'request failed');
     } else if (err instanceof OAuthError) {
       req.log.info({ error: err.code, reason: err.reason }, 'request refused');

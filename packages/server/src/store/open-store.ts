@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
@@ -7,12 +9,22 @@ export interface StoreLocation {
   keyFile: string | undefined;
 }
 
-/** Opens the backend named by TESSERA_DATABASE_URL. */
-export function openStore(databaseUrl: string): StoreLocation {
+/**
+ * A PostgreSQL URL names no local path to keep the key beside, and the key
+ * must not live in the database (a dump would carry it with what it
+ * protects): it stays on this node's disk.
+ */
+const POSTGRES_KEY_FILE = './data/tessera.key';
+
+/** Opens the backend named by TESSERA_DATABASE_URL, migrating its schema. */
+export async function openStore(databaseUrl: string): Promise<StoreLocation> {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === ':memory:') return { store: new SqliteStore(':memory:'), keyFile: undefined };
     return { store: new SqliteStore(path), keyFile: `${path}.key` };
   }
-  throw new Error('PostgreSQL support is not built yet: use sqlite:PATH');
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    return { store: await PostgresStore.open(databaseUrl), keyFile: resolve(POSTGRES_KEY_FILE) };
+  }
+  throw new Error('unsupported database URL: use sqlite:PATH or postgres://…');
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import { scopeUnion } from '../scope-union.js';
 import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
 import { migrations } from './migrations.js';
 
@@ -66,6 +67,9 @@ export class SqliteStore implements Store {
   #migrate(): void {
     const migrate = this.#db.transaction(() => {
       const current = this.#db.pragma('user_version', { simple: true }) as number;
+      // A newer build's schema (after a rollback of the code) is left as it is:
+      // lowering user_version would make that build re-run its migrations.
+      if (current >= migrations.length) return;
       for (let v = current; v < migrations.length; v++) {
         this.#db.exec(migrations[v] as string);
       }
@@ -96,8 +100,10 @@ export class SqliteStore implements Store {
   // --- clients -------------------------------------------------------------
 
   async insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void> {
-    try {
-      this.#durable(() => {
+    this.#durable(() => {
+      // Only this statement's key violation means the id is taken: the
+      // secret's id is a primary key too, and its clash is another error.
+      try {
         this.#stmts.insertClient.run({
           client_id: client.clientId,
           metadata: JSON.stringify(client.metadata),
@@ -105,14 +111,14 @@ export class SqliteStore implements Store {
           created_at: client.createdAt,
           updated_at: client.updatedAt,
         });
-        if (secret) this.#stmts.insertSecret.run(secretRow(client.clientId, secret));
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new DuplicateClientError(client.clientId);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new DuplicateClientError(client.clientId);
+        }
+        throw err;
       }
-      throw err;
-    }
+      if (secret) this.#stmts.insertSecret.run(secretRow(client.clientId, secret));
+    });
   }
 
   async getClient(clientId: string): Promise<StoredClient | undefined> {
@@ -154,11 +160,7 @@ export class SqliteStore implements Store {
   }
 
   async listScopes(): Promise<string[]> {
-    const scopes = new Set<string>();
-    for (const row of this.#stmts.listScopes.iterate() as Iterable<{ scope: string }>) {
-      for (const s of row.scope.split(' ')) if (s) scopes.add(s);
-    }
-    return [...scopes].sort();
+    return scopeUnion((this.#stmts.listScopes.all() as { scope: string }[]).map((r) => r.scope));
   }
 
   async maxAccessTokenTtl(): Promise<number> {

@@ -1,0 +1,502 @@
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { ClientMetadata, ClientRecord, SecretRecord } from '../clients/client.js';
+import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from './types.js';
+
+/**
+ * The behaviour every backend must have, run by each backend's own test file.
+ *
+ * `open` is called once for the store most tests share, and again by the
+ * tests that close one. The first store it gives must be empty; later ones
+ * may see the same data. Every test makes its own ids and, for what is
+ * global (scopes, the longest TTL, signing keys, purging), asserts the
+ * change it makes, so tests never need the database emptied between them.
+ * Times are passed in, never read from a clock, so nothing sleeps.
+ */
+export function runStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await store?.close();
+    });
+    const s = () => store;
+
+    describe('a new store', () => emptyStore(s));
+    describe('clients', () => clients(s));
+    describe('client secrets', () => secrets(s));
+    describe('scopes and token lifetimes', () => scopesAndTtl(s));
+    describe('signing keys', () => signingKeys(s));
+    describe('settings', () => settings(s));
+    describe('opaque tokens', () => opaqueTokens(s));
+    describe('revocation and replay', () => revocationAndReplay(s));
+    describe('purgeExpired', () => purging(s));
+    describe('lifecycle', () => lifecycle(s, open));
+  });
+}
+
+type Get = () => Store;
+const T = 1_750_000_000_000;
+
+function id(prefix: string): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+function metadata(over: Partial<ClientMetadata> = {}): ClientMetadata {
+  return {
+    scope: 'read write',
+    audience: ['https://api.example'],
+    grant_types: ['client_credentials'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    access_token_ttl: 300,
+    access_token_format: 'jwt',
+    claims: {},
+    ...over,
+  };
+}
+
+function client(clientId: string, over: Partial<ClientMetadata> = {}, at = T): ClientRecord {
+  return { clientId, metadata: metadata(over), createdAt: at, updatedAt: at };
+}
+
+function secret(createdAt: number, over: Partial<SecretRecord> = {}): SecretRecord {
+  return { id: id('sec'), hash: id('hash'), sealed: null, createdAt, expiresAt: null, ...over };
+}
+
+function token(clientId: string, over: Partial<OpaqueTokenRecord> = {}): OpaqueTokenRecord {
+  return {
+    hash: id('tok'),
+    clientId,
+    jti: id('jti'),
+    scope: 'read',
+    audience: ['https://api.example', 'https://other.example'],
+    iat: 1_750_000_000,
+    exp: 1_750_000_300,
+    ...over,
+  };
+}
+
+function emptyStore(store: Get): void {
+  it('has no clients, scopes, keys or settings', async () => {
+    assert.deepEqual(await store().listClients(undefined, 10), []);
+    assert.deepEqual(await store().listScopes(), []);
+    assert.equal(await store().maxAccessTokenTtl(), 0);
+    assert.deepEqual(await store().listSigningKeys(), []);
+    assert.equal(await store().getSetting('admin_key'), undefined);
+  });
+}
+
+function clients(store: Get): void {
+  it('inserts a client with its secret and gets both back', async () => {
+    const c = client(id('c'));
+    const sec = secret(T, { sealed: 'sealed-bytes' });
+    await store().insertClient(c, sec);
+    assert.deepEqual(await store().getClient(c.clientId), { ...c, secrets: [sec] });
+  });
+
+  it('inserts a client without a secret', async () => {
+    const c = client(id('c'), { token_endpoint_auth_method: 'private_key_jwt' });
+    await store().insertClient(c, null);
+    assert.deepEqual(await store().getClient(c.clientId), { ...c, secrets: [] });
+  });
+
+  it('returns undefined for an unknown client', async () => {
+    assert.equal(await store().getClient(id('missing')), undefined);
+  });
+
+  it('round-trips every metadata field exactly', async () => {
+    // "\u0000" is valid JSON that client validation lets through in claims;
+    // a backend storing JSONB would refuse it.
+    const c = client(id('c'), {
+      client_name: 'Café ☕ 🚀',
+      scope: 'files:read files:write',
+      audience: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: {
+        keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9', kid: 'k1' }],
+      },
+      jwks_uri: 'https://client.example/jwks.json',
+      access_token_ttl: 86_400,
+      access_token_format: 'opaque',
+      claims: { tenant: 'acme', nested: { list: [1, 2.5, null, true, 'x'] }, nul: 'a\u0000b', max: 2 ** 53 - 1 },
+    });
+    await store().insertClient(c, null);
+    assert.deepEqual((await store().getClient(c.clientId))?.metadata, c.metadata);
+  });
+
+  it('refuses a duplicate id with DuplicateClientError and keeps the original', async () => {
+    const c = client(id('c'));
+    const sec = secret(T);
+    await store().insertClient(c, sec);
+    await assert.rejects(
+      store().insertClient(client(c.clientId, { scope: 'other' }, T + 1), secret(T + 1)),
+      DuplicateClientError,
+    );
+    assert.deepEqual(await store().getClient(c.clientId), { ...c, secrets: [sec] });
+  });
+
+  it('inserts client and secret atomically; a clashing secret id is not a duplicate client', async () => {
+    const taken = secret(T);
+    await store().insertClient(client(id('c')), taken);
+    const c = client(id('c'));
+    await assert.rejects(store().insertClient(c, secret(T, { id: taken.id })), (err: unknown) => {
+      assert.ok(!(err instanceof DuplicateClientError), 'a secret id clash was reported as a duplicate client');
+      return true;
+    });
+    assert.equal(await store().getClient(c.clientId), undefined);
+  });
+
+  it('lists by client id in byte order, strictly after `after`, up to `limit`', async () => {
+    const p = id('list');
+    // Byte order puts 'B' < '_' < 'a' < 'a0'; a locale collation would not.
+    const ids = [`${p}/a`, `${p}/_`, `${p}/a0`, `${p}/B`];
+    for (const [i, clientId] of ids.entries()) await store().insertClient(client(clientId, {}, T + i), null);
+    const byId = (clientId: string) => client(clientId, {}, T + ids.indexOf(clientId));
+    const sorted = [`${p}/B`, `${p}/_`, `${p}/a`, `${p}/a0`];
+
+    assert.deepEqual(await store().listClients(`${p}/`, 4), sorted.map(byId));
+    assert.deepEqual(await store().listClients(`${p}/`, 2), sorted.slice(0, 2).map(byId));
+    assert.deepEqual(await store().listClients(`${p}/_`, 2), sorted.slice(2, 4).map(byId));
+    assert.deepEqual(await store().listClients(`${p}/B`, 1), [byId(`${p}/_`)]);
+    assert.deepEqual(await store().listClients(`${p}/`, 0), []);
+  });
+
+  it('lists from the first client when `after` is undefined', async () => {
+    await store().insertClient(client(id('c')), null);
+    const all = (await store().listClients(undefined, 10_000)).map((c) => c.clientId);
+    assert.ok(all.length >= 1);
+    for (let i = 1; i < all.length; i++) {
+      assert.ok(Buffer.compare(Buffer.from(all[i - 1] ?? ''), Buffer.from(all[i] ?? '')) < 0, 'not in byte order');
+    }
+    assert.deepEqual(
+      (await store().listClients(undefined, 2)).map((c) => c.clientId),
+      all.slice(0, 2),
+    );
+  });
+
+  it('updates metadata and updatedAt, keeping createdAt and secrets', async () => {
+    const c = client(id('c'));
+    const sec = secret(T);
+    await store().insertClient(c, sec);
+    const changed = metadata({ scope: 'admin', access_token_ttl: 60, client_name: 'renamed' });
+    assert.equal(await store().updateClient(c.clientId, changed, T + 5), true);
+    assert.deepEqual(await store().getClient(c.clientId), {
+      clientId: c.clientId,
+      metadata: changed,
+      createdAt: T,
+      updatedAt: T + 5,
+      secrets: [sec],
+    });
+    assert.equal(await store().updateClient(id('missing'), changed, T), false);
+  });
+
+  it('deletes a client with its secrets and opaque tokens, and nothing else', async () => {
+    const c = client(id('c'));
+    const other = client(id('c'));
+    await store().insertClient(c, secret(T));
+    await store().insertClient(other, null);
+    const own = [token(c.clientId), token(c.clientId)];
+    const kept = token(other.clientId);
+    for (const t of [...own, kept]) await store().insertOpaqueToken(t);
+
+    assert.equal(await store().deleteClient(c.clientId), true);
+    assert.equal(await store().getClient(c.clientId), undefined);
+    for (const t of own) assert.equal(await store().getOpaqueToken(t.hash), undefined);
+    assert.deepEqual(await store().getOpaqueToken(kept.hash), kept);
+    assert.equal(await store().deleteClient(c.clientId), false);
+
+    // Re-created under the same id, it must not inherit the old secrets.
+    await store().insertClient(c, null);
+    assert.deepEqual((await store().getClient(c.clientId))?.secrets, []);
+  });
+}
+
+function secrets(store: Get): void {
+  it('caps every other secret at previousExpiresAt and drops the expired ones', async () => {
+    const c = client(id('c'));
+    const s1 = secret(T + 1);
+    const s2 = secret(T + 2);
+    const s3 = secret(T + 3, { sealed: 'sealed' });
+    const s4 = secret(T + 12_000);
+    await store().insertClient(c, s1);
+
+    assert.equal(await store().addSecret(c.clientId, s2, T + 10_000, T), true);
+    assert.deepEqual((await store().getClient(c.clientId))?.secrets, [s2, { ...s1, expiresAt: T + 10_000 }]);
+
+    // s1 keeps its earlier expiry; s2, unlimited so far, gets the new one.
+    assert.equal(await store().addSecret(c.clientId, s3, T + 20_000, T), true);
+    assert.deepEqual((await store().getClient(c.clientId))?.secrets, [
+      s3,
+      { ...s2, expiresAt: T + 20_000 },
+      { ...s1, expiresAt: T + 10_000 },
+    ]);
+
+    // At T+12000, s1 has expired and goes; a later cap lowers s2 and caps s3.
+    assert.equal(await store().addSecret(c.clientId, s4, T + 15_000, T + 12_000), true);
+    assert.deepEqual((await store().getClient(c.clientId))?.secrets, [
+      s4,
+      { ...s3, expiresAt: T + 15_000 },
+      { ...s2, expiresAt: T + 15_000 },
+    ]);
+  });
+
+  it('removes every other secret at once when previousExpiresAt is now', async () => {
+    const c = client(id('c'));
+    await store().insertClient(c, secret(T));
+    await store().addSecret(c.clientId, secret(T + 1), T + 60_000, T + 1);
+    const last = secret(T + 2);
+    assert.equal(await store().addSecret(c.clientId, last, T + 2, T + 2), true);
+    assert.deepEqual((await store().getClient(c.clientId))?.secrets, [last]);
+  });
+
+  it('returns false for an unknown client and stores nothing', async () => {
+    const missing = id('missing');
+    assert.equal(await store().addSecret(missing, secret(T), T, T), false);
+    assert.equal(await store().getClient(missing), undefined);
+  });
+
+  it('serialises concurrent rotations: exactly one secret is left unlimited', async () => {
+    const c = client(id('c'));
+    await store().insertClient(c, secret(T));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store().addSecret(c.clientId, secret(T + 1 + i), T + 60_000, T)),
+    );
+    assert.deepEqual(results, Array(10).fill(true));
+    const all = (await store().getClient(c.clientId))?.secrets ?? [];
+    assert.equal(all.length, 11);
+    assert.equal(all.filter((x) => x.expiresAt === null).length, 1);
+    assert.equal(all.filter((x) => x.expiresAt === T + 60_000).length, 10);
+  });
+}
+
+function scopesAndTtl(store: Get): void {
+  it('lists the sorted union of all clients’ scopes, without empties', async () => {
+    const before = await store().listScopes();
+    const p = randomUUID().slice(0, 8);
+    const [a, b, c, d] = [`${p}:a`, `${p}:b`, `${p}:c`, `${p}:d`];
+    const c1 = client(id('c'), { scope: `${b} ${a}` });
+    const c2 = client(id('c'), { scope: ` ${c}  ${a} ` });
+    await store().insertClient(c1, null);
+    await store().insertClient(c2, null);
+    await store().insertClient(client(id('c'), { scope: '' }), null);
+    const union = (...extra: string[]) => [...new Set([...before, ...extra])].sort();
+    assert.deepEqual(await store().listScopes(), union(a, b, c));
+
+    await store().updateClient(c2.clientId, metadata({ scope: d }), T + 1);
+    assert.deepEqual(await store().listScopes(), union(a, b, d));
+    await store().deleteClient(c1.clientId);
+    assert.deepEqual(await store().listScopes(), union(d));
+  });
+
+  it('reports the longest access_token_ttl, following updates and deletes', async () => {
+    const before = await store().maxAccessTokenTtl();
+    const c = client(id('c'), { access_token_ttl: before + 1234 });
+    await store().insertClient(c, null);
+    assert.equal(await store().maxAccessTokenTtl(), before + 1234);
+    await store().updateClient(c.clientId, metadata({ access_token_ttl: before + 5 }), T + 1);
+    assert.equal(await store().maxAccessTokenTtl(), before + 5);
+    await store().deleteClient(c.clientId);
+    assert.equal(await store().maxAccessTokenTtl(), before);
+  });
+}
+
+function signingKey(kid: string, activatesAt: number): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'ES256',
+    publicJwk: JSON.stringify({ kty: 'EC', kid }),
+    sealedPrivateKey: `sealed-${kid}`,
+    createdAt: activatesAt,
+    activatesAt,
+    retiresAt: null,
+  };
+}
+
+function signingKeys(store: Get): void {
+  async function ours(kids: string[]): Promise<SigningKeyRecord[]> {
+    const all = await store().listSigningKeys();
+    for (let i = 1; i < all.length; i++) {
+      assert.ok((all[i - 1]?.activatesAt ?? 0) >= (all[i]?.activatesAt ?? 0), 'not newest activation first');
+    }
+    return all.filter((k) => kids.includes(k.kid));
+  }
+
+  it('retires current keys, keeps earlier retirements, purges long-retired keys', async () => {
+    const t = T + 1_000_000;
+    const k1 = signingKey(id('k1'), t + 1000);
+    const k2 = signingKey(id('k2'), t + 2000);
+    const k3 = signingKey(id('k3'), t + 3000);
+    const k4 = signingKey(id('k4'), t + 4000);
+    const kids = [k1, k2, k3, k4].map((k) => k.kid);
+
+    await store().rotateSigningKey(k1, t, 0);
+    assert.deepEqual(await ours(kids), [k1]);
+    assert.deepEqual(
+      (await store().listSigningKeys()).filter((k) => k.retiresAt === null).map((k) => k.kid),
+      [k1.kid],
+    );
+
+    await store().rotateSigningKey(k2, t + 5000, 0);
+    assert.deepEqual(await ours(kids), [k2, { ...k1, retiresAt: t + 5000 }]);
+
+    await store().rotateSigningKey(k3, t + 9000, 0);
+    assert.deepEqual(await ours(kids), [k3, { ...k2, retiresAt: t + 9000 }, { ...k1, retiresAt: t + 5000 }]);
+
+    // Retired strictly before purgeBefore goes: k1 (t+5000), not k2 (t+9000).
+    await store().rotateSigningKey(k4, t + 12_000, t + 9000);
+    assert.deepEqual(await ours(kids), [k4, { ...k3, retiresAt: t + 12_000 }, { ...k2, retiresAt: t + 9000 }]);
+  });
+
+  it('leaves exactly one current key after concurrent rotations', async () => {
+    const t = T + 2_000_000;
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => store().rotateSigningKey(signingKey(id('kc'), t + i), t + 100, 0)),
+    );
+    assert.equal((await store().listSigningKeys()).filter((k) => k.retiresAt === null).length, 1);
+  });
+}
+
+function settings(store: Get): void {
+  it('gets undefined for an unknown setting', async () => {
+    assert.equal(await store().getSetting(id('setting')), undefined);
+  });
+
+  it('setSettingIfAbsent stores once and then returns the stored value', async () => {
+    const name = id('setting');
+    assert.equal(await store().setSettingIfAbsent(name, 'first'), 'first');
+    assert.equal(await store().setSettingIfAbsent(name, 'second'), 'first');
+    assert.equal(await store().getSetting(name), 'first');
+  });
+
+  it('setSettingIfAbsent called concurrently agrees on one value', async () => {
+    const name = id('setting');
+    const got = await Promise.all(Array.from({ length: 10 }, (_, i) => store().setSettingIfAbsent(name, `v${i}`)));
+    const stored = await store().getSetting(name);
+    assert.ok(stored !== undefined);
+    assert.deepEqual(got, Array(10).fill(stored));
+  });
+
+  it('setSetting inserts and overwrites', async () => {
+    const name = id('setting');
+    await store().setSetting(name, 'one');
+    assert.equal(await store().getSetting(name), 'one');
+    await store().setSetting(name, 'two');
+    assert.equal(await store().getSetting(name), 'two');
+    assert.equal(await store().setSettingIfAbsent(name, 'three'), 'two');
+  });
+}
+
+function opaqueTokens(store: Get): void {
+  it('inserts, gets and deletes a token', async () => {
+    const c = client(id('c'));
+    await store().insertClient(c, null);
+    const t = token(c.clientId);
+    const noAudience = token(c.clientId, { audience: [], scope: '' });
+    await store().insertOpaqueToken(t);
+    await store().insertOpaqueToken(noAudience);
+    assert.deepEqual(await store().getOpaqueToken(t.hash), t);
+    assert.deepEqual(await store().getOpaqueToken(noAudience.hash), noAudience);
+
+    assert.equal(await store().deleteOpaqueToken(t.hash), true);
+    assert.equal(await store().getOpaqueToken(t.hash), undefined);
+    assert.equal(await store().deleteOpaqueToken(t.hash), false);
+    assert.deepEqual(await store().getOpaqueToken(noAudience.hash), noAudience);
+  });
+
+  it('returns undefined for an unknown hash', async () => {
+    assert.equal(await store().getOpaqueToken(id('tok')), undefined);
+  });
+}
+
+function revocationAndReplay(store: Get): void {
+  it('a revoked jti stays revoked until its expiry, exclusive', async () => {
+    const jti = id('jti');
+    assert.equal(await store().isJtiRevoked(jti, T), false);
+    await store().revokeJti(jti, T + 1000);
+    assert.equal(await store().isJtiRevoked(jti, T), true);
+    assert.equal(await store().isJtiRevoked(jti, T + 999), true);
+    assert.equal(await store().isJtiRevoked(jti, T + 1000), false);
+  });
+
+  it('revoking again keeps the later expiry', async () => {
+    const jti = id('jti');
+    await store().revokeJti(jti, T + 1000);
+    await store().revokeJti(jti, T + 500);
+    assert.equal(await store().isJtiRevoked(jti, T + 999), true);
+    await store().revokeJti(jti, T + 2000);
+    assert.equal(await store().isJtiRevoked(jti, T + 1999), true);
+    assert.equal(await store().isJtiRevoked(jti, T + 2000), false);
+  });
+
+  it('useOnce: true the first time, false while live, true again once expired', async () => {
+    const key = id('use');
+    assert.equal(await store().useOnce(key, T + 1000, T), true);
+    // A refused use must not extend the entry: it still expires at T+1000.
+    assert.equal(await store().useOnce(key, T + 5000, T + 500), false);
+    assert.equal(await store().useOnce(key, T + 5000, T + 999), false);
+    assert.equal(await store().useOnce(key, T + 3000, T + 1000), true);
+    assert.equal(await store().useOnce(key, T + 9000, T + 2999), false);
+  });
+
+  it('useOnce is atomic: 40 concurrent uses of a new key, one wins', async () => {
+    const key = id('use');
+    const results = await Promise.all(Array.from({ length: 40 }, () => store().useOnce(key, T + 1000, T)));
+    assert.equal(results.filter(Boolean).length, 1);
+  });
+
+  it('useOnce is atomic: 40 concurrent uses of an expired key, one wins', async () => {
+    const key = id('use');
+    await store().useOnce(key, T, T - 1000);
+    const results = await Promise.all(Array.from({ length: 40 }, () => store().useOnce(key, T + 1000, T)));
+    assert.equal(results.filter(Boolean).length, 1);
+  });
+}
+
+function purging(store: Get): void {
+  // Times far before every other test's, so only this test's rows expire.
+  it('removes and counts expired tokens (exp in s), revoked and used jtis (ms)', async () => {
+    await store().purgeExpired(1_000_000);
+    const c = client(id('c'));
+    await store().insertClient(c, null);
+    const gone = [token(c.clientId, { iat: 50, exp: 100 }), token(c.clientId, { iat: 50, exp: 150 })];
+    const live = token(c.clientId, { iat: 50, exp: 151 });
+    for (const t of [...gone, live]) await store().insertOpaqueToken(t);
+    const [r1, r2, r3] = [id('jti'), id('jti'), id('jti')];
+    await store().revokeJti(r1, 100_000);
+    await store().revokeJti(r2, 150_999);
+    await store().revokeJti(r3, 151_000);
+    const [u1, u2] = [id('use'), id('use')];
+    await store().useOnce(u1, 150_999, 0);
+    await store().useOnce(u2, 151_000, 0);
+
+    // now = 150.999 s: tokens up to exp 150 and jtis up to 150999 ms have expired.
+    assert.equal(await store().purgeExpired(150_999), 5);
+    assert.equal(await store().purgeExpired(150_999), 0);
+
+    for (const t of gone) assert.equal(await store().getOpaqueToken(t.hash), undefined);
+    assert.deepEqual(await store().getOpaqueToken(live.hash), live);
+    // Asked about an earlier time, a surviving row would still answer: these prove removal.
+    assert.equal(await store().isJtiRevoked(r1, 0), false);
+    assert.equal(await store().isJtiRevoked(r2, 0), false);
+    assert.equal(await store().isJtiRevoked(r3, 0), true);
+    assert.equal(await store().useOnce(u1, 200_000, 0), true);
+    assert.equal(await store().useOnce(u2, 200_000, 0), false);
+  });
+}
+
+function lifecycle(store: Get, open: () => Promise<Store>): void {
+  it('ping resolves while open', async () => {
+    assert.equal(await store().ping(), undefined);
+  });
+
+  it('close ends the store and may be called twice', async () => {
+    const other = await open();
+    await other.ping();
+    await other.close();
+    await assert.rejects(other.ping());
+    await other.close();
+  });
+}

@@ -1,0 +1,104 @@
+import type { Pool } from 'pg';
+import { transaction } from './pool.js';
+
+/**
+ * Versioned schema: version N is `migrations[N - 1]`. A migration is never
+ * edited once released: add a new one. `schema_migrations` records each one
+ * applied.
+ *
+ * Ids compare as bytes (COLLATE "C"), as in SQLite, so listing and paging
+ * clients gives the same order whatever the database's locale. Metadata is
+ * TEXT, not JSONB: it round-trips exactly (JSONB refuses "\u0000" in a
+ * claim, which client validation allows), and the one field we query,
+ * access_token_ttl, has its own column.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE clients (
+    client_id         TEXT COLLATE "C" PRIMARY KEY,
+    metadata          TEXT NOT NULL,
+    scope             TEXT NOT NULL DEFAULT '',
+    access_token_ttl  INTEGER NOT NULL,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL
+  );
+
+  CREATE TABLE client_secrets (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    client_id   TEXT COLLATE "C" NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    hash        TEXT NOT NULL,
+    sealed      TEXT,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT
+  );
+  CREATE INDEX client_secrets_client ON client_secrets(client_id);
+
+  CREATE TABLE signing_keys (
+    kid          TEXT COLLATE "C" PRIMARY KEY,
+    alg          TEXT NOT NULL,
+    public_jwk   TEXT NOT NULL,
+    private_key  TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    activates_at BIGINT NOT NULL,
+    retires_at   BIGINT
+  );
+
+  CREATE TABLE settings (
+    name   TEXT COLLATE "C" PRIMARY KEY,
+    value  TEXT NOT NULL
+  );
+
+  CREATE TABLE opaque_tokens (
+    hash       TEXT COLLATE "C" PRIMARY KEY,
+    client_id  TEXT COLLATE "C" NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    jti        TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    audience   TEXT[] NOT NULL,
+    iat        BIGINT NOT NULL,
+    exp        BIGINT NOT NULL
+  );
+  CREATE INDEX opaque_tokens_exp ON opaque_tokens(exp);
+  CREATE INDEX opaque_tokens_client ON opaque_tokens(client_id);
+
+  CREATE TABLE revoked_jtis (
+    jti         TEXT COLLATE "C" PRIMARY KEY,
+    expires_at  BIGINT NOT NULL
+  );
+  CREATE INDEX revoked_jtis_exp ON revoked_jtis(expires_at);
+
+  CREATE TABLE used_jtis (
+    key         TEXT COLLATE "C" PRIMARY KEY,
+    expires_at  BIGINT NOT NULL
+  );
+  CREATE INDEX used_jtis_exp ON used_jtis(expires_at);
+  `,
+];
+
+/** First key of the two-key advisory lock; the second is the schema's hash. */
+const LOCK_NAMESPACE = 0x7e55e4a;
+
+/**
+ * Applies the migrations not yet recorded, in one transaction under an
+ * advisory lock scoped to the schema: nodes starting together queue on the
+ * lock, and each one after the first finds nothing left to do. Versions
+ * newer than this build knows (a rollback of the code) are left alone.
+ */
+export async function migrate(pool: Pool, now: number): Promise<void> {
+  await transaction(pool, async (db) => {
+    const { rows } = await db.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+    const schema = rows[0]?.schema;
+    if (!schema) throw new Error('no schema to migrate: the search_path names no existing schema');
+    await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schema]);
+    await db.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    );
+    const applied = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(applied.rows.map((r) => r.version));
+    for (const [i, sql] of migrations.entries()) {
+      const version = i + 1;
+      if (done.has(version)) continue;
+      await db.query(sql);
+      await db.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, now]);
+    }
+  });
+}

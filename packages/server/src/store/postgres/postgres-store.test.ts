@@ -1,0 +1,84 @@
+import * as assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { runStoreContract } from '../contract.test-suite.js';
+import { migrations } from './migrations.js';
+import { PostgresStore } from './postgres-store.js';
+import { TEST_POSTGRES_URL, useTestSchemas } from './test-database.test-suite.js';
+
+const url = TEST_POSTGRES_URL;
+const { freshSchema, query } = useTestSchemas();
+
+let contractSchema: Promise<string> | undefined;
+runStoreContract('postgres', async () => {
+  contractSchema ??= freshSchema();
+  return PostgresStore.open(url, { schema: await contractSchema });
+});
+
+describe('PostgresStore', () => {
+  it('is of kind postgres', async () => {
+    const store = await PostgresStore.open(url, { schema: await freshSchema() });
+    assert.equal(store.kind, 'postgres');
+    await store.close();
+  });
+
+  it('ten nodes starting at once apply each migration exactly once', async () => {
+    const schema = await freshSchema();
+    const opened = await Promise.allSettled(Array.from({ length: 10 }, () => PostgresStore.open(url, { schema })));
+    const stores = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      assert.deepEqual(
+        opened.filter((r) => r.status === 'rejected'),
+        [],
+      );
+      const { rows } = await query(
+        `SELECT version, count(*)::int AS n FROM ${schema}.schema_migrations GROUP BY version ORDER BY version`,
+      );
+      assert.deepEqual(
+        rows,
+        migrations.map((_, i) => ({ version: i + 1, n: 1 })),
+      );
+      await Promise.all(stores.map((s) => s.ping()));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('leaves migrations newer than this build alone', async () => {
+    const schema = await freshSchema();
+    await (await PostgresStore.open(url, { schema })).close();
+    const future = migrations.length + 5;
+    await query(`INSERT INTO ${schema}.schema_migrations (version, applied_at) VALUES ($1, 0)`, [future]);
+    const store = await PostgresStore.open(url, { schema });
+    await store.close();
+    const { rows } = await query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+    assert.deepEqual(
+      rows.map((r: { version: number }) => r.version),
+      [...migrations.map((_, i) => i + 1), future],
+    );
+  });
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    await assert.rejects(PostgresStore.open(url, { schema: 'x; DROP TABLE y' }), /not a plain identifier/);
+  });
+
+  it('fails within the connection timeout when the server never answers', async () => {
+    // Accepts TCP connections and then says nothing, as a hung database would.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const started = Date.now();
+      await assert.rejects(PostgresStore.open(`postgres://postgres@127.0.0.1:${port}/test`), /timeout/i);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 4500, `took ${elapsed} ms`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,322 @@
+import { DatabaseError, type Pool } from 'pg';
+import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import { scopeUnion } from '../scope-union.js';
+import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
+import { migrate } from './migrations.js';
+import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
+
+export type { PostgresStoreOptions } from './pool.js';
+
+interface ClientRow {
+  client_id: string;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+}
+/** A client LEFT JOINed with its secrets: the secret columns are null when it has none. */
+interface ClientSecretRow extends ClientRow {
+  secret_id: string | null;
+  hash: string | null;
+  sealed: string | null;
+  secret_created_at: number | null;
+  expires_at: number | null;
+}
+interface KeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_key: string;
+  created_at: number;
+  activates_at: number;
+  retires_at: number | null;
+}
+interface TokenRow {
+  hash: string;
+  client_id: string;
+  jti: string;
+  scope: string;
+  audience: string[];
+  iat: number;
+  exp: number;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The production store: PostgreSQL through a pool, shared by every node.
+ * Where SQLite serialises writers with one lock, each multi-row write here
+ * locks what it reads first, so concurrent nodes get the same results.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly #pool: Pool;
+  #closed: Promise<void> | undefined;
+
+  private constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connects and applies pending migrations; rejects (with the pool closed) if either fails. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const pool = createPool(url, options);
+    try {
+      await migrate(pool, Date.now());
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+    return new PostgresStore(pool);
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    // pg rejects a second end(): closing twice must be harmless.
+    this.#closed ??= this.#pool.end();
+    return this.#closed;
+  }
+
+  // --- clients -------------------------------------------------------------
+
+  async insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void> {
+    await transaction(this.#pool, async (db) => {
+      try {
+        await db.query(
+          'INSERT INTO clients (client_id, metadata, scope, access_token_ttl, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
+          [
+            client.clientId,
+            JSON.stringify(client.metadata),
+            client.metadata.scope,
+            client.metadata.access_token_ttl,
+            client.createdAt,
+            client.updatedAt,
+          ],
+        );
+      } catch (err) {
+        if (err instanceof DatabaseError && err.code === UNIQUE_VIOLATION) {
+          throw new DuplicateClientError(client.clientId);
+        }
+        throw err;
+      }
+      if (secret) await db.query(INSERT_SECRET, secretParams(client.clientId, secret));
+    });
+  }
+
+  async getClient(clientId: string): Promise<StoredClient | undefined> {
+    // One statement, so the client and its secrets come from one snapshot.
+    const { rows } = await this.#pool.query<ClientSecretRow>(
+      `SELECT c.client_id, c.metadata, c.created_at, c.updated_at,
+              s.id AS secret_id, s.hash, s.sealed, s.created_at AS secret_created_at, s.expires_at
+         FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id
+        WHERE c.client_id = $1
+        ORDER BY s.created_at DESC, s.id`,
+      [clientId],
+    );
+    const first = rows[0];
+    if (!first) return undefined;
+    const secrets: SecretRecord[] = [];
+    for (const r of rows) {
+      if (r.secret_id === null || r.hash === null || r.secret_created_at === null) continue;
+      secrets.push({
+        id: r.secret_id,
+        hash: r.hash,
+        sealed: r.sealed,
+        createdAt: r.secret_created_at,
+        expiresAt: r.expires_at,
+      });
+    }
+    return { ...fromClientRow(first), secrets };
+  }
+
+  async listClients(after: string | undefined, limit: number): Promise<ClientRecord[]> {
+    const { rows } = await this.#pool.query<ClientRow>(
+      'SELECT client_id, metadata, created_at, updated_at FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2',
+      [after ?? '', limit],
+    );
+    return rows.map(fromClientRow);
+  }
+
+  async updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      'UPDATE clients SET metadata = $2, scope = $3, access_token_ttl = $4, updated_at = $5 WHERE client_id = $1',
+      [clientId, JSON.stringify(metadata), metadata.scope, metadata.access_token_ttl, updatedAt],
+    );
+    return rowCount === 1;
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
+    return rowCount === 1;
+  }
+
+  async addSecret(clientId: string, secret: SecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
+    return transaction(this.#pool, async (db) => {
+      // Locking the client serialises rotations: without it two at once would
+      // each miss the other's new secret and leave both valid forever.
+      const exists = await db.query('SELECT 1 FROM clients WHERE client_id = $1 FOR UPDATE', [clientId]);
+      if (exists.rowCount !== 1) return false;
+      await db.query(
+        'UPDATE client_secrets SET expires_at = $2 WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > $2)',
+        [clientId, previousExpiresAt],
+      );
+      await db.query(
+        'DELETE FROM client_secrets WHERE client_id = $1 AND expires_at IS NOT NULL AND expires_at <= $2',
+        [clientId, now],
+      );
+      await db.query(INSERT_SECRET, secretParams(clientId, secret));
+      return true;
+    });
+  }
+
+  async listScopes(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ scope: string }>("SELECT DISTINCT scope FROM clients WHERE scope <> ''");
+    return scopeUnion(rows.map((r) => r.scope));
+  }
+
+  async maxAccessTokenTtl(): Promise<number> {
+    const { rows } = await this.#pool.query<{ ttl: number }>(
+      'SELECT coalesce(max(access_token_ttl), 0) AS ttl FROM clients',
+    );
+    return rows[0]?.ttl ?? 0;
+  }
+
+  // --- signing keys --------------------------------------------------------
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const { rows } = await this.#pool.query<KeyRow>(
+      'SELECT * FROM signing_keys ORDER BY activates_at DESC, created_at DESC',
+    );
+    return rows.map((r) => ({
+      kid: r.kid,
+      alg: r.alg,
+      publicJwk: r.public_jwk,
+      sealedPrivateKey: r.private_key,
+      createdAt: r.created_at,
+      activatesAt: r.activates_at,
+      retiresAt: r.retires_at,
+    }));
+  }
+
+  async rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void> {
+    await transaction(this.#pool, async (db) => {
+      // Two nodes rotating at once would each miss the other's new key and
+      // leave two current; this lock queues them and still lets readers in.
+      await db.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
+      await db.query('DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < $1', [purgeBefore]);
+      await db.query('UPDATE signing_keys SET retires_at = $1 WHERE retires_at IS NULL', [retireOthersAt]);
+      await db.query(
+        'INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, activates_at, retires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [key.kid, key.alg, key.publicJwk, key.sealedPrivateKey, key.createdAt, key.activatesAt, key.retiresAt],
+      );
+    });
+  }
+
+  // --- settings ------------------------------------------------------------
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ value: string }>('SELECT value FROM settings WHERE name = $1', [name]);
+    return rows[0]?.value;
+  }
+
+  async setSettingIfAbsent(name: string, value: string): Promise<string> {
+    // The no-op update makes a conflicting insert return the row already
+    // stored, so one statement answers even when another node just won.
+    const { rows } = await this.#pool.query<{ value: string }>(
+      'INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = settings.value RETURNING value',
+      [name, value],
+    );
+    const stored = rows[0];
+    if (!stored) throw new Error(`setting ${name} was neither inserted nor found`);
+    return stored.value;
+  }
+
+  async setSetting(name: string, value: string): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      [name, value],
+    );
+  }
+
+  // --- opaque tokens, revocation, replay --------------------------------------
+
+  async insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO opaque_tokens (hash, client_id, jti, scope, audience, iat, exp) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [t.hash, t.clientId, t.jti, t.scope, t.audience, t.iat, t.exp],
+    );
+  }
+
+  async getOpaqueToken(hash: string): Promise<OpaqueTokenRecord | undefined> {
+    const { rows } = await this.#pool.query<TokenRow>('SELECT * FROM opaque_tokens WHERE hash = $1', [hash]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      hash: r.hash,
+      clientId: r.client_id,
+      jti: r.jti,
+      scope: r.scope,
+      audience: r.audience,
+      iat: r.iat,
+      exp: r.exp,
+    };
+  }
+
+  async deleteOpaqueToken(hash: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('DELETE FROM opaque_tokens WHERE hash = $1', [hash]);
+    return rowCount === 1;
+  }
+
+  async revokeJti(jti: string, expiresAt: number): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO revoked_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(revoked_jtis.expires_at, excluded.expires_at)',
+      [jti, expiresAt],
+    );
+  }
+
+  async isJtiRevoked(jti: string, now: number): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('SELECT 1 FROM revoked_jtis WHERE jti = $1 AND expires_at > $2', [
+      jti,
+      now,
+    ]);
+    return rowCount === 1;
+  }
+
+  async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    // One statement: a concurrent caller waits on the row lock, then sees the
+    // winner's fresh expiry and updates nothing (rowCount 0).
+    const { rowCount } = await this.#pool.query(
+      'INSERT INTO used_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at <= $3',
+      [key, expiresAt, now],
+    );
+    return rowCount === 1;
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: number }>(
+      `WITH tokens AS (DELETE FROM opaque_tokens WHERE exp <= $1 RETURNING 1),
+            revoked AS (DELETE FROM revoked_jtis WHERE expires_at <= $2 RETURNING 1),
+            used AS (DELETE FROM used_jtis WHERE expires_at <= $2 RETURNING 1)
+       SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM revoked) + (SELECT count(*) FROM used) AS n`,
+      [Math.floor(now / 1000), now],
+    );
+    return rows[0]?.n ?? 0;
+  }
+}
+
+const INSERT_SECRET =
+  'INSERT INTO client_secrets (id, client_id, hash, sealed, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)';
+
+function secretParams(clientId: string, s: SecretRecord): unknown[] {
+  return [s.id, clientId, s.hash, s.sealed, s.createdAt, s.expiresAt];
+}
+
+function fromClientRow(row: ClientRow): ClientRecord {
+  return {
+    clientId: row.client_id,
+    metadata: JSON.parse(row.metadata) as ClientMetadata,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
