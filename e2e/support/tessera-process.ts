@@ -53,7 +53,7 @@ export async function freePort(): Promise<number> {
 export async function startTessera(env: Record<string, string> = {}): Promise<TesseraProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
-  const adminKey = `test-admin-${randomBytes(12).toString('hex')}`;
+  const adminKey = env.TESSERA_ADMIN_KEY ?? `test-admin-${randomBytes(12).toString('hex')}`;
   const url = `http://localhost:${port}`;
   const child: ChildProcess = spawn(process.execPath, [SERVER_MAIN], {
     env: {

@@ -4,7 +4,6 @@ import { runPrimary } from './cluster/primary.js';
 import { type Config, ConfigError, loadConfig } from './config/load-config.js';
 import { createLogger } from './logging/logger.js';
 import { serve } from './serve.js';
-import { ClusterFeed } from './sync/cluster-feed.js';
 
 /**
  * `npm start`: validate the configuration once, then serve, in this process
@@ -24,7 +23,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
-  await serve(config, logger, cluster.isWorker ? new ClusterFeed() : undefined);
+  await serve(config, logger);
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/load-config.js';
 import { createTessera, type Tessera } from './server.js';
-import type { ChangeFeed } from './sync/change-feed.js';
 
 /** How long SIGTERM waits for in-flight requests before giving up. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -11,8 +10,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * shut down cleanly on SIGTERM/SIGINT (stop accepting, finish in-flight
  * requests, close the store).
  */
-export async function serve(config: Config, logger: Logger, feed?: ChangeFeed): Promise<Tessera> {
-  const tessera = await createTessera(config, { logger, ...(feed ? { feed } : {}) });
+export async function serve(config: Config, logger: Logger): Promise<Tessera> {
+  const tessera = await createTessera(config, { logger });
   await tessera.app.listen({ port: config.port, host: config.host });
   if (tessera.generatedAdminKey) printAdminKey(tessera.generatedAdminKey);
   logger.info({ issuer: tessera.ctx.issuer, store: tessera.ctx.store.kind, alg: config.signingAlg }, 'tessera ready');

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
@@ -11,8 +12,12 @@ import { SecretHasher } from './crypto/secret-hasher.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { openStore } from './store/open-store.js';
+import { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
 import { type ChangeFeed, LocalFeed } from './sync/change-feed.js';
+import { ClusterFeed } from './sync/cluster-feed.js';
+import { PostgresFeed } from './sync/postgres-feed.js';
+import { RedisFeed } from './sync/redis-feed.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
 export { type Config, ConfigError, loadConfig } from './config/load-config.js';
@@ -54,7 +59,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const sealer = new Sealer(encryption.key);
     const hasher = new SecretHasher(encryption.key, 'client-secret');
     const tokenHasher = new SecretHasher(encryption.key, 'opaque-token');
-    const feed = options.feed ?? new LocalFeed();
+    const redis = config.redisUrl ? RedisState.connect(config.redisUrl, logger) : undefined;
+    const feed = options.feed ?? openFeed(config, store);
     const clients = new ClientRegistry(store, hasher, sealer, now, feed);
     const keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
     await keys.init(async () => (await store.maxAccessTokenTtl()) * 1000);
@@ -65,6 +71,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       issuer,
       endpoints,
       store,
+      revocations: redis ?? store,
+      checkReady: async () => {
+        await store.ping();
+        await redis?.ping();
+      },
       clients,
       keys,
       tokenHasher,
@@ -76,7 +87,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         now,
         assertion: {
           sealer,
-          replay: store,
+          replay: redis ?? store,
           remoteJwks: new RemoteJwksCache(),
           audiences: new Set([issuer, `${issuer}/`, endpoints.token, endpoints.introspection, endpoints.revocation]),
         },
@@ -95,6 +106,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         clearInterval(purge);
         await app.close();
         await feed.close();
+        await redis?.close();
         await store.close();
       },
     };
@@ -102,6 +114,18 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await closeQuietly(store);
     throw err;
   }
+}
+
+/**
+ * How this process hears of changes made elsewhere: Redis pub/sub when there
+ * is Redis, else PostgreSQL LISTEN/NOTIFY, else the cluster primary's relay
+ * (workers sharing one SQLite file), else nobody (a single process).
+ */
+function openFeed(config: Config, store: Store): ChangeFeed {
+  if (config.redisUrl) return RedisFeed.connect(config.redisUrl);
+  if (store.kind === 'postgres') return PostgresFeed.connect(config.databaseUrl);
+  if (cluster.isWorker) return new ClusterFeed();
+  return new LocalFeed();
 }
 
 async function closeQuietly(store: Store): Promise<void> {

@@ -1,3 +1,4 @@
+import { isClientId } from '../clients/client-metadata.js';
 import { InvalidRequest } from '../errors/index.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -30,6 +31,6 @@ export function readPage(query: Record<string, unknown>): Page {
   if (cursor === undefined || cursor === '') return { after: undefined, limit };
   if (typeof cursor !== 'string' || cursor.length > 400) throw new InvalidRequest('invalid cursor');
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!decoded.startsWith('c1:') || decoded.length < 4) throw new InvalidRequest('invalid cursor');
+  if (!decoded.startsWith('c1:') || !isClientId(decoded.slice(3))) throw new InvalidRequest('invalid cursor');
   return { after: decoded.slice(3), limit };
 }

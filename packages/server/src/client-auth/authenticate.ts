@@ -1,9 +1,10 @@
 import type { AuthMethod, StoredClient } from '../clients/client.js';
+import { isClientId } from '../clients/client-metadata.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import { single } from '../core/params.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { InvalidClient } from '../errors/index.js';
-import { type AuthenticatedClient, type AuthRequest, MAX_CLIENT_ID_LENGTH } from './authenticated-client.js';
+import type { AuthenticatedClient, AuthRequest } from './authenticated-client.js';
 import {
   type AssertionContext,
   assertionClientId,
@@ -72,7 +73,8 @@ async function lookup(
   method: AuthMethod,
 ): Promise<StoredClient> {
   if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClient('client_id does not match the credentials');
-  if (clientId.length > MAX_CLIENT_ID_LENGTH) throw new InvalidClient('client_id too long');
+  // Checked before any lookup: ids no client can have never reach the store or the log.
+  if (!isClientId(clientId)) throw new InvalidClient('malformed client_id');
   const client = await deps.clients.get(clientId);
   if (!client) throw new InvalidClient(`unknown client ${clientId}`);
   if (client.metadata.token_endpoint_auth_method !== method) {

@@ -12,6 +12,3 @@ export interface AuthenticatedClient {
   client: StoredClient;
   method: AuthMethod;
 }
-
-/** Longest client_id we even look up; longer ones fail without a store read. */
-export const MAX_CLIENT_ID_LENGTH = 128;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { StoredClient } from '../clients/client.js';
 import { secretContext } from '../clients/client-registry.js';
@@ -103,8 +104,17 @@ export async function verifyAssertion(client: StoredClient, assertion: string, c
   }
   const jti = payload.jti as string;
   if (jti.length > 256) throw new InvalidClient('client_assertion jti is too long');
-  const firstUse = await ctx.replay.useOnce(`${client.clientId}\u0000${jti}`, (exp + SKEW_SECONDS) * 1000, ctx.nowMs);
+  const firstUse = await ctx.replay.useOnce(replayKey(client.clientId, jti), (exp + SKEW_SECONDS) * 1000, ctx.nowMs);
   if (!firstUse) throw new InvalidClient('client_assertion jti was already used');
+}
+
+/**
+ * A jti is unique per client, not globally. The key is a digest of the
+ * length-prefixed pair: fixed size, unambiguous, and free of bytes (NUL)
+ * that a store may refuse.
+ */
+function replayKey(clientId: string, jti: string): string {
+  return createHash('sha256').update(`${clientId.length}:${clientId}:${jti}`).digest('base64url');
 }
 
 /** client_secret_jwt: the HMAC key is the (unsealed) client secret; any unexpired one. */

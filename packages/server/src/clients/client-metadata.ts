@@ -25,6 +25,11 @@ export const MAX_ACCESS_TOKEN_TTL = 30 * 24 * 3600;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 // RFC 6749 Appendix A: client_id is VSCHAR; we also refuse space to keep ids shell- and URL-friendly.
 const CLIENT_ID = /^[\x21-\x7E]{1,128}$/;
+
+/** Whether `id` could be a client id at all: anything else is unknown without asking the store. */
+export function isClientId(id: string): boolean {
+  return CLIENT_ID.test(id);
+}
 // Printable text: audiences end up in JWT `aud` and in verifier configuration.
 const PRINTABLE = /^[^\x00-\x1F\x7F]+$/;
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];

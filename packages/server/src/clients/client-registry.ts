@@ -6,7 +6,7 @@ import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
 import { type ClientStore, DuplicateClientError } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
-import { applyPatch, parseCreate, usesSecret } from './client-metadata.js';
+import { applyPatch, isClientId, parseCreate, usesSecret } from './client-metadata.js';
 import { LruCache } from './lru-cache.js';
 
 interface CacheEntry {
@@ -66,6 +66,7 @@ export class ClientRegistry {
   }
 
   async get(clientId: string): Promise<StoredClient | undefined> {
+    if (!isClientId(clientId)) return undefined;
     const cached = this.#cache.get(clientId);
     if (cached && cached.expiresAt > this.now()) return cached.client ?? undefined;
     const client = await this.store.getClient(clientId);
@@ -118,6 +119,7 @@ export class ClientRegistry {
   }
 
   async delete(clientId: string): Promise<void> {
+    if (!isClientId(clientId)) throw notFound(clientId);
     const deleted = await this.store.deleteClient(clientId);
     this.invalidate(clientId);
     if (!deleted) throw notFound(clientId);
@@ -168,6 +170,7 @@ export class ClientRegistry {
   }
 
   async #require(clientId: string): Promise<StoredClient> {
+    if (!isClientId(clientId)) throw notFound(clientId);
     const client = await this.store.getClient(clientId);
     if (!client) throw notFound(clientId);
     return client;
@@ -198,5 +201,5 @@ function newSecret(): string {
 }
 
 function notFound(clientId: string): NotFound {
-  return new NotFound(`no client "${clientId.slice(0, 128)}"`);
+  return new NotFound(`no client ${JSON.stringify(clientId.slice(0, 128))}`);
 }

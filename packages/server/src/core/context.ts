@@ -3,7 +3,7 @@ import type { ClientAuthDeps } from '../client-auth/authenticate.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Config } from '../config/load-config.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
-import type { Store } from '../store/types.js';
+import type { RevocationStore, Store } from '../store/types.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 
 /** The absolute URLs of our endpoints, all under the issuer. */
@@ -30,6 +30,10 @@ export interface ServerContext {
   readonly issuer: string;
   readonly endpoints: Endpoints;
   readonly store: Store;
+  /** The JWT denylist: Redis when configured, else the store. */
+  readonly revocations: RevocationStore;
+  /** Resolves when every backing service answers (for /readyz). */
+  readonly checkReady: () => Promise<void>;
   readonly clients: ClientRegistry;
   readonly keys: SigningKeys;
   /** Keyed hash for opaque access tokens (its own key, apart from client secrets). */

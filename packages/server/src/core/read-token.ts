@@ -19,7 +19,7 @@ export async function readActiveToken(ctx: ServerContext, token: string): Promis
     claims = t && { ...t, format: 'opaque', opaqueHash: t.hash };
   } else if (looksLikeJwt(token) && token.length < 16 * 1024) {
     const t = readOwnJwt(ctx.keys, ctx.issuer, token, now);
-    if (t && !(await ctx.store.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };
+    if (t && !(await ctx.revocations.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };
   }
   if (!claims) return undefined;
   const client = await ctx.clients.get(claims.client_id);

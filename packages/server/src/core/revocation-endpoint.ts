@@ -24,5 +24,5 @@ export async function handleRevocation(
     throw new UnauthorizedClient('the token was not issued to this client');
   }
   if (t.opaqueHash) await ctx.store.deleteOpaqueToken(t.opaqueHash);
-  else await ctx.store.revokeJti(t.jti, t.exp * 1000);
+  else await ctx.revocations.revokeJti(t.jti, t.exp * 1000);
 }

@@ -5,10 +5,10 @@ export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: ServerC
   /** Liveness: the process serves HTTP. */
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  /** Readiness: the store answers too (a load balancer stops routing here otherwise). */
+  /** Readiness: the store (and Redis, if used) answer too; a load balancer stops routing here otherwise. */
   app.get('/readyz', async (req, reply) => {
     try {
-      await withTimeout(ctx.store.ping(), 2000);
+      await withTimeout(ctx.checkReady(), 2000);
       return { status: 'ready', store: ctx.store.kind };
     } catch (err) {
       req.log.warn({ err }, 'store not ready');

@@ -1,0 +1,90 @@
+import pg from 'pg';
+import type { Change, ChangeFeed } from './change-feed.js';
+
+const CHANNEL = 'tessera_changes';
+
+/**
+ * Several nodes on PostgreSQL without Redis: LISTEN/NOTIFY on one dedicated
+ * connection. When that connection drops, the feed reconnects with a capped
+ * backoff and reports a reset, since notifications may have been missed.
+ */
+export class PostgresFeed implements ChangeFeed {
+  readonly #origin = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  #client: pg.Client | undefined;
+  #closed = false;
+  #reconnecting = false;
+  #handlers: { onChange: (c: Change) => void; onReset: (() => void) | undefined }[] = [];
+  #publisher: pg.Pool;
+
+  private constructor(private readonly url: string) {
+    this.#publisher = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000 });
+    this.#publisher.on('error', () => {});
+  }
+
+  /** Listens in the background, retrying until PostgreSQL answers. */
+  static connect(url: string): PostgresFeed {
+    const feed = new PostgresFeed(url);
+    feed.#listen().catch(() => feed.#reconnect(1));
+    return feed;
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 3000 });
+    client.on('error', () => {});
+    client.on('end', () => {
+      if (this.#client === client) this.#client = undefined;
+      this.#reconnect(1);
+    });
+    client.on('notification', (n) => {
+      try {
+        const { origin, change } = JSON.parse(n.payload ?? '') as { origin: string; change: Change };
+        if (origin !== this.#origin) for (const h of this.#handlers) h.onChange(change);
+      } catch {
+        // Not ours: ignore.
+      }
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
+    this.#client = client;
+  }
+
+  #reconnect(attempt: number): void {
+    // A failed connect may also emit 'end': one retry loop at a time.
+    if (this.#reconnecting || this.#closed) return;
+    this.#reconnecting = true;
+    setTimeout(
+      () => {
+        this.#reconnecting = false;
+        if (this.#closed) return;
+        this.#listen().then(
+          () => {
+            for (const h of this.#handlers) h.onReset?.();
+          },
+          () => this.#reconnect(attempt + 1),
+        );
+      },
+      Math.min(attempt * 250, 2000),
+    ).unref();
+  }
+
+  publish(change: Change): void {
+    this.#publisher
+      .query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ origin: this.#origin, change })])
+      .catch(() => {});
+  }
+
+  subscribe(onChange: (change: Change) => void, onReset?: () => void): void {
+    this.#handlers.push({ onChange, onReset });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#client?.end().catch(() => {});
+    await this.#publisher.end().catch(() => {});
+  }
+}
