@@ -431,6 +431,16 @@ function revocationAndReplay(store: Get): void {
     assert.equal(await store().isJtiRevoked(jti, T + 2000), false);
   });
 
+  it('lists the revoked jtis that have not expired (to rebuild a fast copy)', async () => {
+    const live = id('jti');
+    const gone = id('jti');
+    await store().revokeJti(live, T + 1000);
+    await store().revokeJti(gone, T + 10);
+    const listed = await store().listRevokedJtis(T + 10);
+    assert.ok(listed.some((r) => r.jti === live && r.expiresAt === T + 1000));
+    assert.ok(!listed.some((r) => r.jti === gone));
+  });
+
   it('useOnce: true the first time, false while live, true again once expired', async () => {
     const key = id('use');
     assert.equal(await store().useOnce(key, T + 1000, T), true);

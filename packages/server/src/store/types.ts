@@ -85,12 +85,24 @@ export interface RevocationStore {
   isJtiRevoked(jti: string, now: number): Promise<boolean>;
 }
 
+/** The durable denylist can also be listed, to rebuild a fast copy (Redis) from it. */
+export interface DurableRevocationStore extends RevocationStore {
+  /** Every jti revoked and not yet expired at `now`. */
+  listRevokedJtis(now: number): Promise<{ jti: string; expiresAt: number }[]>;
+}
+
 export interface ReplayStore {
   /** Atomically records `key` as used until `expiresAt`; false if it was already used. */
   useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
-export interface Store extends ClientStore, SigningKeyStore, SettingStore, TokenStore, RevocationStore, ReplayStore {
+export interface Store
+  extends ClientStore,
+    SigningKeyStore,
+    SettingStore,
+    TokenStore,
+    DurableRevocationStore,
+    ReplayStore {
   readonly kind: string;
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;

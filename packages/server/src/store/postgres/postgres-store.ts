@@ -282,6 +282,13 @@ export class PostgresStore implements Store {
     ]);
     return rowCount === 1;
   }
+  async listRevokedJtis(now: number): Promise<{ jti: string; expiresAt: number }[]> {
+    const { rows } = await this.#pool.query<{ jti: string; expires_at: number }>(
+      'SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > $1',
+      [now],
+    );
+    return rows.map((r) => ({ jti: r.jti, expiresAt: r.expires_at }));
+  }
 
   async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
     // One statement: a concurrent caller waits on the row lock, then sees the

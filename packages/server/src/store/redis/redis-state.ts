@@ -1,36 +1,61 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../store-errors.js';
-import type { ReplayStore, RevocationStore } from '../types.js';
+import type { DurableRevocationStore, ReplayStore, RevocationStore } from '../types.js';
 
 const PREFIX = 'tessera:';
 
 /**
- * The fast shared state several nodes need on the hot path: spent assertion
- * jtis and the JWT revocation denylist, each key expiring with the token it
- * guards. Any Redis failure surfaces as StoreUnavailableError, so methods
- * that need replay protection fail closed (503) rather than open.
+ * The fast shared state several nodes need: spent assertion jtis and the JWT
+ * revocation denylist, each key expiring with the token it guards.
+ *
+ * Replay: Redis only; any Redis failure is a StoreUnavailableError, so
+ * methods that need replay protection fail closed (503) rather than open.
+ *
+ * Revocation: acknowledged only once it is in the durable store; Redis holds
+ * a copy for fast reads, rebuilt from the store every time Redis
+ * (re)connects, so a Redis restart cannot un-revoke a token. Until the copy
+ * is rebuilt, and while Redis is away, reads go to the store.
  */
 export class RedisState implements ReplayStore, RevocationStore {
-  private constructor(private readonly redis: Redis) {}
+  #synced = false;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly durable: DurableRevocationStore,
+    private readonly now: () => number,
+  ) {}
 
   /**
    * Connects in the background: a node whose Redis is down still starts,
    * answers 503 where it needs Redis and /readyz 503, and recovers by itself.
    */
-  static connect(url: string, logger?: Logger): RedisState {
+  static connect(url: string, durable: DurableRevocationStore, now: () => number, logger?: Logger): RedisState {
     const redis = new Redis(url, redisOptions());
+    const state = new RedisState(redis, durable, now);
     let down = false;
     redis.on('error', (err: Error) => {
       if (!down) logger?.warn({ err: err.message }, 'redis unavailable');
       down = true;
     });
+    redis.on('close', () => {
+      state.#synced = false;
+    });
     redis.on('ready', () => {
       if (down) logger?.info('redis available again');
       down = false;
+      state.#resync().catch((err: unknown) => logger?.warn({ err }, 'rebuilding the Redis denylist failed'));
     });
     redis.connect().catch(() => {});
-    return new RedisState(redis);
+    return state;
+  }
+
+  async #resync(): Promise<void> {
+    const revoked = await this.durable.listRevokedJtis(this.now());
+    const batch = this.redis.multi();
+    for (const r of revoked) batch.set(`${PREFIX}revoked:${r.jti}`, '1', 'PXAT', r.expiresAt);
+    await batch.exec();
+    this.#synced = true;
   }
 
   async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
@@ -40,11 +65,20 @@ export class RedisState implements ReplayStore, RevocationStore {
   }
 
   async revokeJti(jti: string, expiresAt: number): Promise<void> {
-    await this.#run(() => this.redis.set(`${PREFIX}revoked:${jti}`, '1', 'PXAT', expiresAt));
+    await this.durable.revokeJti(jti, expiresAt);
+    // If this fails, Redis is away: reads fall back to the store, and the copy is rebuilt on reconnect.
+    await this.redis.set(`${PREFIX}revoked:${jti}`, '1', 'PXAT', expiresAt).catch(() => {});
   }
 
-  async isJtiRevoked(jti: string): Promise<boolean> {
-    return (await this.#run(() => this.redis.exists(`${PREFIX}revoked:${jti}`))) === 1;
+  async isJtiRevoked(jti: string, now: number): Promise<boolean> {
+    if (this.#synced && this.redis.status === 'ready') {
+      try {
+        return (await this.redis.exists(`${PREFIX}revoked:${jti}`)) === 1;
+      } catch {
+        // Redis just went away: ask the store.
+      }
+    }
+    return this.durable.isJtiRevoked(jti, now);
   }
 
   async ping(): Promise<void> {

@@ -247,6 +247,13 @@ export class SqliteStore implements Store {
     return this.#stmts.isRevoked.get(jti, now) !== undefined;
   }
 
+  async listRevokedJtis(now: number): Promise<{ jti: string; expiresAt: number }[]> {
+    return (this.#stmts.listRevoked.all(now) as { jti: string; expires_at: number }[]).map((r) => ({
+      jti: r.jti,
+      expiresAt: r.expires_at,
+    }));
+  }
+
   async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
     // One statement, so atomic: an expired row is replaced, a live one wins.
     return this.#stmts.useOnce.run({ key, expires_at: expiresAt, now }).changes === 1;
@@ -312,6 +319,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO revoked_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
     ),
     isRevoked: db.prepare('SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?'),
+    listRevoked: db.prepare('SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > ?'),
     useOnce: db.prepare(
       'INSERT INTO used_jtis (key, expires_at) VALUES (@key, @expires_at) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at <= @now',
     ),
