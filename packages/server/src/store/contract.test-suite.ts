@@ -14,7 +14,16 @@ import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, ty
  * change it makes, so tests never need the database emptied between them.
  * Times are passed in, never read from a clock, so nothing sleeps.
  */
-export function runStoreContract(name: string, open: () => Promise<Store>): void {
+export interface ContractOptions {
+  /**
+   * True where spent jtis and the denylist are read from Redis, which
+   * expires entries itself: purgeExpired then neither counts nor removes them.
+   */
+  redisHoldsReplayAndRevocation?: boolean;
+}
+
+export function runStoreContract(name: string, open: () => Promise<Store>, options: ContractOptions = {}): void {
+  const purgesAll = !options.redisHoldsReplayAndRevocation;
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     before(async () => {
@@ -33,7 +42,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     describe('settings', () => settings(s));
     describe('opaque tokens', () => opaqueTokens(s));
     describe('revocation and replay', () => revocationAndReplay(s));
-    describe('purgeExpired', () => purging(s));
+    describe('purgeExpired', () => purging(s, purgesAll));
     describe('lifecycle', () => lifecycle(s, open));
   });
 }
@@ -465,7 +474,7 @@ function revocationAndReplay(store: Get): void {
   });
 }
 
-function purging(store: Get): void {
+function purging(store: Get, purgesAll: boolean): void {
   // Times far before every other test's, so only this test's rows expire.
   it('removes and counts expired tokens (exp in s), revoked and used jtis (ms)', async () => {
     await store().purgeExpired(1_000_000);
@@ -483,17 +492,19 @@ function purging(store: Get): void {
     await store().useOnce(u2, 151_000, 0);
 
     // now = 150.999 s: tokens up to exp 150 and jtis up to 150999 ms have expired.
-    assert.equal(await store().purgeExpired(150_999), 5);
+    assert.equal(await store().purgeExpired(150_999), purgesAll ? 5 : 4);
     assert.equal(await store().purgeExpired(150_999), 0);
 
     for (const t of gone) assert.equal(await store().getOpaqueToken(t.hash), undefined);
     assert.deepEqual(await store().getOpaqueToken(live.hash), live);
-    // Asked about an earlier time, a surviving row would still answer: these prove removal.
-    assert.equal(await store().isJtiRevoked(r1, 0), false);
-    assert.equal(await store().isJtiRevoked(r2, 0), false);
-    assert.equal(await store().isJtiRevoked(r3, 0), true);
-    assert.equal(await store().useOnce(u1, 200_000, 0), true);
-    assert.equal(await store().useOnce(u2, 200_000, 0), false);
+    if (purgesAll) {
+      // Asked about an earlier time, a surviving row would still answer: these prove removal.
+      assert.equal(await store().isJtiRevoked(r1, 0), false);
+      assert.equal(await store().isJtiRevoked(r2, 0), false);
+      assert.equal(await store().isJtiRevoked(r3, 0), true);
+      assert.equal(await store().useOnce(u1, 200_000, 0), true);
+      assert.equal(await store().useOnce(u2, 200_000, 0), false);
+    }
   });
 }
 

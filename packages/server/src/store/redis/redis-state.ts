@@ -6,6 +6,30 @@ import type { DurableRevocationStore, ReplayStore, RevocationStore } from '../ty
 const PREFIX = 'tessera:';
 
 /**
+ * Each key holds its logical expiry (ms) as its value and is compared with
+ * the caller's `now`, so Redis honours the same contract as the SQL stores
+ * (whose clock is the caller's); the physical TTL only reclaims memory.
+ * Scripts run atomically: of any number of racing nodes, exactly one wins.
+ */
+const USE_ONCE = `
+local held = redis.call('GET', KEYS[1])
+if held and tonumber(held) > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`;
+const REVOKE = `
+local held = redis.call('GET', KEYS[1])
+if held and tonumber(held) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+const IS_REVOKED = `
+local held = redis.call('GET', KEYS[1])
+if held and tonumber(held) > tonumber(ARGV[1]) then return 1 end
+return 0`;
+
+/** Physical TTL: the logical one, plus a margin for clock differences between nodes. */
+const ttlMs = (expiresAt: number, now: number) => String(Math.max(1, expiresAt - now) + 60_000);
+
+/**
  * The fast shared state several nodes need: spent assertion jtis and the JWT
  * revocation denylist, each key expiring with the token it guards.
  *
@@ -51,29 +75,43 @@ export class RedisState implements ReplayStore, RevocationStore {
   }
 
   async #resync(): Promise<void> {
-    const revoked = await this.durable.listRevokedJtis(this.now());
+    const now = this.now();
+    const revoked = await this.durable.listRevokedJtis(now);
     const batch = this.redis.multi();
-    for (const r of revoked) batch.set(`${PREFIX}revoked:${r.jti}`, '1', 'PXAT', r.expiresAt);
+    for (const r of revoked)
+      batch.eval(REVOKE, 1, `${PREFIX}revoked:${r.jti}`, String(r.expiresAt), ttlMs(r.expiresAt, now));
     await batch.exec();
     this.#synced = true;
   }
 
+  /** Resolves once Redis answers and holds the denylist (start-up checks and tests). */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.#synced && this.redis.status === 'ready')) {
+      if (Date.now() > deadline) throw new StoreUnavailableError('redis: not ready');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
-    const ttl = Math.max(1, expiresAt - now);
-    // SET NX is atomic: of any number of racing nodes, exactly one gets OK.
-    return (await this.#run(() => this.redis.set(`${PREFIX}jti:${key}`, '1', 'PX', ttl, 'NX'))) === 'OK';
+    const won = await this.#run(() =>
+      this.redis.eval(USE_ONCE, 1, `${PREFIX}jti:${key}`, String(expiresAt), String(now), ttlMs(expiresAt, now)),
+    );
+    return won === 1;
   }
 
   async revokeJti(jti: string, expiresAt: number): Promise<void> {
     await this.durable.revokeJti(jti, expiresAt);
     // If this fails, Redis is away: reads fall back to the store, and the copy is rebuilt on reconnect.
-    await this.redis.set(`${PREFIX}revoked:${jti}`, '1', 'PXAT', expiresAt).catch(() => {});
+    await this.redis
+      .eval(REVOKE, 1, `${PREFIX}revoked:${jti}`, String(expiresAt), ttlMs(expiresAt, this.now()))
+      .catch(() => {});
   }
 
   async isJtiRevoked(jti: string, now: number): Promise<boolean> {
     if (this.#synced && this.redis.status === 'ready') {
       try {
-        return (await this.redis.exists(`${PREFIX}revoked:${jti}`)) === 1;
+        return (await this.redis.eval(IS_REVOKED, 1, `${PREFIX}revoked:${jti}`, String(now))) === 1;
       } catch {
         // Redis just went away: ask the store.
       }
