@@ -54,8 +54,13 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const { store, keyFile } = await openStore(config.databaseUrl);
   try {
     const encryption = loadEncryptionKey(config.encryptionKey, keyFile);
-    if (encryption.source === 'generated')
+    if (encryption.source === 'generated') {
       logger.warn({ keyFile }, 'generated a new encryption key: back it up with the database');
+    }
+    if (store.kind !== 'sqlite' && encryption.source !== 'environment') {
+      // A shared database sealed under a node-local key: other nodes cannot open its signing keys.
+      logger.warn('set TESSERA_ENCRYPTION_KEY: every node sharing this database must use the same key');
+    }
     const sealer = new Sealer(encryption.key);
     const hasher = new SecretHasher(encryption.key, 'client-secret');
     const tokenHasher = new SecretHasher(encryption.key, 'opaque-token');
