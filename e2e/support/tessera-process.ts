@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,6 +51,8 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startTessera(env: Record<string, string> = {}): Promise<TesseraProcess> {
+  // A missing build fails the test that needs it; it never skips it.
+  if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` (npm test does)`);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const adminKey = env.TESSERA_ADMIN_KEY ?? `test-admin-${randomBytes(12).toString('hex')}`;

@@ -1,0 +1,127 @@
+import type { CryptoKey, KeyObject } from 'jose';
+import {
+  assertionClaims,
+  type ClientAssertionSigner,
+  inferAlgorithm,
+  JWT_BEARER_ASSERTION_TYPE,
+  type PrivateKeyInput,
+  resolveSigningKey,
+  signAssertion,
+} from './client-assertion.js';
+import { TokenClientConfigError } from './errors.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt';
+
+export interface ClientAuthOptions {
+  clientId: string;
+  /** How the client authenticates. Default: `client_secret_basic` with a secret, `private_key_jwt` with a key or signer. */
+  authMethod?: ClientAuthMethod;
+  /** For `client_secret_basic`, `client_secret_post` and `client_secret_jwt`. */
+  clientSecret?: string;
+  /** For `private_key_jwt`: the private key (KeyObject, CryptoKey or private JWK). */
+  privateKey?: PrivateKeyInput;
+  /** For `private_key_jwt`: signs assertions elsewhere instead of `privateKey`. */
+  signer?: ClientAssertionSigner;
+  /** Assertion `alg`. Default: implied by `privateKey` (RS256, ES256, EdDSA…); HS256 for `client_secret_jwt`. */
+  signingAlgorithm?: string;
+  /** Assertion `kid`. Default: the JWK's `kid`, if any. */
+  keyId?: string;
+  /** Assertion lifetime in ms (default 60 s): short, since a leaked assertion is a credential until it expires. */
+  assertionLifetime?: number;
+}
+
+/** Where one token request's credentials go. */
+export interface AuthenticatedRequest {
+  headers: Record<string, string>;
+  body: URLSearchParams;
+}
+
+export interface ClientAuthentication {
+  readonly method: ClientAuthMethod;
+  /** `audience` is the assertion `aud` (the issuer); `now` in epoch ms. */
+  apply(request: AuthenticatedRequest, audience: string, now: number): Promise<void>;
+}
+
+/** RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded before they are joined and base64'd. */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+export function createClientAuthentication(options: ClientAuthOptions): ClientAuthentication {
+  if (!options.authMethod && !options.clientSecret && !options.privateKey && !options.signer) {
+    throw new TokenClientConfigError('give clientSecret, privateKey or signer to authenticate the client');
+  }
+  const method = options.authMethod ?? (options.clientSecret === undefined ? 'private_key_jwt' : 'client_secret_basic');
+  const { clientId } = options;
+  switch (method) {
+    case 'client_secret_basic': {
+      const header = basicCredentials(clientId, requireSecret(options, method));
+      return {
+        method,
+        async apply(request) {
+          request.headers.authorization = header;
+        },
+      };
+    }
+    case 'client_secret_post': {
+      const secret = requireSecret(options, method);
+      return {
+        method,
+        async apply(request) {
+          request.body.set('client_id', clientId);
+          request.body.set('client_secret', secret);
+        },
+      };
+    }
+    case 'client_secret_jwt': {
+      const key = new TextEncoder().encode(requireSecret(options, method));
+      const alg = options.signingAlgorithm ?? 'HS256';
+      if (!/^HS(256|384|512)$/.test(alg)) throw new TokenClientConfigError(`client_secret_jwt cannot sign with ${alg}`);
+      return jwtAuthentication(method, options, (claims) => signAssertion(claims, key, alg, options.keyId));
+    }
+    case 'private_key_jwt':
+      return jwtAuthentication(method, options, privateKeySigner(options));
+    default:
+      throw new TokenClientConfigError(`unknown authMethod ${JSON.stringify(method)}`);
+  }
+}
+
+function requireSecret(options: ClientAuthOptions, method: ClientAuthMethod): string {
+  if (typeof options.clientSecret !== 'string' || options.clientSecret === '') {
+    throw new TokenClientConfigError(`${method} needs clientSecret`);
+  }
+  return options.clientSecret;
+}
+
+function privateKeySigner(options: ClientAuthOptions): ClientAssertionSigner {
+  if (options.signer && options.privateKey) throw new TokenClientConfigError('give privateKey or signer, not both');
+  if (options.signer) return options.signer;
+  const { privateKey } = options;
+  if (!privateKey) throw new TokenClientConfigError('private_key_jwt needs privateKey or signer');
+  const alg = options.signingAlgorithm ?? inferAlgorithm(privateKey);
+  const kid = options.keyId ?? (privateKey as { kid?: unknown }).kid;
+  let key: Promise<KeyObject | CryptoKey> | undefined;
+  return async (claims) => {
+    key ??= resolveSigningKey(privateKey, alg);
+    return signAssertion(claims, await key, alg, typeof kid === 'string' ? kid : undefined);
+  };
+}
+
+function jwtAuthentication(
+  method: ClientAuthMethod,
+  options: ClientAuthOptions,
+  sign: ClientAssertionSigner,
+): ClientAuthentication {
+  const lifetime = Math.max(1, Math.ceil((options.assertionLifetime ?? 60_000) / 1000));
+  const { clientId } = options;
+  return {
+    method,
+    async apply(request, audience, now) {
+      const assertion = await sign(assertionClaims(clientId, audience, now, lifetime));
+      request.body.set('client_id', clientId);
+      request.body.set('client_assertion_type', JWT_BEARER_ASSERTION_TYPE);
+      request.body.set('client_assertion', assertion);
+    },
+  };
+}

@@ -1,0 +1,29 @@
+export type { TokenTarget } from './cache-key.js';
+export type { CircuitBreakerOptions } from './circuit-breaker.js';
+export type { ClientAssertionClaims, ClientAssertionSigner, PrivateKeyInput } from './client-assertion.js';
+export type { ClientAuthMethod, ClientAuthOptions } from './client-auth.js';
+export type { Clock, Timers } from './clock.js';
+export type { AuthorizationServerMetadata } from './discovery.js';
+export {
+  CircuitOpenError,
+  DiscoveryError,
+  InvalidTokenResponseError,
+  NetworkError,
+  TimeoutError,
+  TokenClientConfigError,
+  TokenClientError,
+  type TokenClientErrorCode,
+  TokenEndpointError,
+} from './errors.js';
+export type {
+  TokenClientHooks,
+  TokenEventBase,
+  TokenFailedEvent,
+  TokenFetchedEvent,
+  TokenRequestReason,
+  TokenRetryEvent,
+} from './hooks.js';
+export type { FetchLike } from './http-request.js';
+export type { TokenClientOptions } from './options.js';
+export type { RetryOptions } from './retry.js';
+export { createTokenClient, type GetTokenOptions, TokenClient } from './token-client.js';

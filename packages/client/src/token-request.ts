@@ -1,0 +1,96 @@
+import type { ClientAuthentication } from './client-auth.js';
+import type { Clock, Timers } from './clock.js';
+import { InvalidTokenResponseError, TokenEndpointError } from './errors.js';
+import { type FetchLike, type HttpAnswer, httpRequest, parseJsonObject } from './http-request.js';
+import { parseRetryAfter } from './retry.js';
+
+/** What the token endpoint granted (RFC 6749 §5.1). */
+export interface TokenResponse {
+  accessToken: string;
+  /** Seconds, if the server said. */
+  expiresIn: number | undefined;
+  /** The granted scope, if the server said (it may differ from the requested one). */
+  scope: string | undefined;
+}
+
+export interface TokenRequestContext {
+  fetch: FetchLike;
+  timers: Timers;
+  clock: Clock;
+  timeout: number;
+  auth: ClientAuthentication;
+  /** `audience` (Tessera, Auth0…) or `resource` (RFC 8707). */
+  audienceParameter: string;
+  extraParameters: Readonly<Record<string, string>>;
+}
+
+export interface TokenRequestTarget {
+  tokenEndpoint: string;
+  /** The assertion `aud`. */
+  issuer: string;
+  audience: readonly string[];
+  /** Space-delimited; empty for "everything the client is allowed". */
+  scope: string;
+}
+
+/** One client-credentials request (RFC 6749 §4.4.2), no retries. */
+export async function requestToken(context: TokenRequestContext, target: TokenRequestTarget): Promise<TokenResponse> {
+  const body = new URLSearchParams(context.extraParameters);
+  body.set('grant_type', 'client_credentials');
+  if (target.scope) body.set('scope', target.scope);
+  for (const audience of target.audience) body.append(context.audienceParameter, audience);
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+  await context.auth.apply({ headers, body }, target.issuer, context.clock.now());
+  const answer = await httpRequest(
+    context.fetch,
+    context.timers,
+    target.tokenEndpoint,
+    { method: 'POST', headers, body: body.toString() },
+    context.timeout,
+  );
+  if (answer.status >= 200 && answer.status < 300) return parseTokenResponse(answer.body);
+  throw endpointError(answer, context.clock.now());
+}
+
+function parseTokenResponse(text: string): TokenResponse {
+  const json = parseJsonObject(text);
+  if (!json) throw new InvalidTokenResponseError('token endpoint answered 200 without a JSON object');
+  const { access_token, token_type, expires_in, scope } = json;
+  if (typeof access_token !== 'string' || access_token === '') {
+    throw new InvalidTokenResponseError('token response has no access_token');
+  }
+  // RFC 6749 requires token_type; a few servers omit it, and Bearer is the only type this client can present.
+  if (token_type !== undefined && (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer')) {
+    throw new InvalidTokenResponseError(`token_type ${JSON.stringify(token_type)} is not Bearer`);
+  }
+  return { accessToken: access_token, expiresIn: parseExpiresIn(expires_in), scope: parseScope(scope) };
+}
+
+function parseExpiresIn(value: unknown): number | undefined {
+  // Some servers send it as a string; RFC 6749 only says "lifetime in seconds".
+  const seconds = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (seconds === undefined || seconds === null) return undefined;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidTokenResponseError('token response has an invalid expires_in');
+  }
+  return seconds;
+}
+
+function parseScope(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function endpointError(answer: HttpAnswer, now: number): TokenEndpointError {
+  const json = parseJsonObject(answer.body);
+  const text = (field: string) => (typeof json?.[field] === 'string' ? (json[field] as string) : undefined);
+  return new TokenEndpointError({
+    status: answer.status,
+    error: text('error'),
+    errorDescription: text('error_description'),
+    errorUri: text('error_uri'),
+    retryAfterMs: parseRetryAfter(answer.headers.get('retry-after'), now),
+  });
+}
