@@ -1,0 +1,184 @@
+/**
+ * @tessera/verify against raw node:crypto and jose, in one process, on one core:
+ *
+ *   npm run build && taskset -c 0 node --import tsx bench/verify.bench.ts
+ *
+ * The keys are generated here and the JWKS is served in-process (an injected
+ * fetch), so no network is in the loop. Each figure is the median ops/s of
+ * several timed rounds after a warm-up.
+ */
+import { generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { createVerifier, type Verifier } from '../packages/verify/src/index.js';
+
+const ROUNDS = 9;
+const ROUND_MS = 200;
+const WARMUP_MS = 300;
+const ISSUER = 'https://tessera.example';
+
+type Alg = 'RS256' | 'ES256' | 'EdDSA';
+
+interface Case {
+  alg: Alg;
+  token: string;
+  publicKey: KeyObject;
+  jwks: { keys: object[] };
+}
+
+function makeCase(alg: Alg): Case {
+  const pair =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519');
+  const kid = `bench-${alg}`;
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64({ alg, typ: 'at+jwt', kid })}.${b64({
+    iss: ISSUER,
+    sub: 'task-service',
+    client_id: 'task-service',
+    aud: 'calendar',
+    iat: now,
+    nbf: now,
+    exp: now + 86_400,
+    jti: '5b8f0c52-6a4f-4f43-9f4e-7d1f0d5d2a11',
+    scope: 'event.view event.create',
+    scp: ['event.view', 'event.create'],
+  })}`;
+  const data = Buffer.from(input);
+  const signature =
+    alg === 'RS256'
+      ? sign('sha256', data, pair.privateKey)
+      : alg === 'ES256'
+        ? sign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' })
+        : sign(null, data, pair.privateKey);
+  return {
+    alg,
+    token: `${input}.${signature.toString('base64url')}`,
+    publicKey: pair.publicKey,
+    jwks: { keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' }] },
+  };
+}
+
+function verifierFor(c: Case, cacheSize: number): Verifier {
+  return createVerifier({
+    issuer: ISSUER,
+    audience: 'calendar',
+    jwksUri: 'https://tessera.example/jwks',
+    cacheSize,
+    fetch: async () => new Response(JSON.stringify(c.jwks), { headers: { 'content-type': 'application/json' } }),
+  });
+}
+
+let sink = 0;
+
+type Subject = { sync: () => unknown } | { async: () => Promise<unknown> };
+
+async function runFor(subject: Subject, ms: number): Promise<number> {
+  let n = 0;
+  const end = performance.now() + ms;
+  if ('sync' in subject) {
+    const fn = subject.sync;
+    while (performance.now() < end) {
+      // Batches keep the clock reads out of the figure.
+      for (let i = 0; i < 64; i++) if (fn()) sink++;
+      n += 64;
+    }
+  } else {
+    const fn = subject.async;
+    while (performance.now() < end) {
+      for (let i = 0; i < 64; i++) if (await fn()) sink++;
+      n += 64;
+    }
+  }
+  return n;
+}
+
+/**
+ * Rounds of all subjects interleaved (a, b, c, a, b, c, …), so drift in the
+ * machine's speed affects them alike; the median round of each is reported.
+ */
+async function measure(subjects: Subject[]): Promise<number[]> {
+  for (const s of subjects) await runFor(s, WARMUP_MS);
+  const rates: number[][] = subjects.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, s] of subjects.entries()) {
+      const start = performance.now();
+      const n = await runFor(s, ROUND_MS);
+      rates[i]?.push(n / ((performance.now() - start) / 1000));
+    }
+  }
+  return rates.map(median);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** The least any verifier must do: split off the signature, decode it, verify. */
+function rawVerify(c: Case): () => boolean {
+  const opts =
+    c.alg === 'ES256'
+      ? { hash: 'sha256', key: { key: c.publicKey, dsaEncoding: 'ieee-p1363' as const } }
+      : c.alg === 'RS256'
+        ? { hash: 'sha256', key: c.publicKey }
+        : { hash: null, key: c.publicKey };
+  return () => {
+    const dot = c.token.lastIndexOf('.');
+    return verify(
+      opts.hash,
+      Buffer.from(c.token.slice(0, dot), 'latin1'),
+      opts.key,
+      Buffer.from(c.token.slice(dot + 1), 'base64url'),
+    );
+  };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(11);
+const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)} %`.padStart(6);
+
+async function main() {
+  console.log(
+    `node ${process.version}, ${ROUNDS} rounds × ${ROUND_MS} ms after ${WARMUP_MS} ms warm-up, median ops/s\n`,
+  );
+  console.log(
+    'alg     raw node:crypto   verifySync (uncached)  of raw   verify() (uncached)  of raw   jose jwtVerify  ours/jose',
+  );
+  let cachedCase: Case | undefined;
+  for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+    const c = makeCase(alg);
+    cachedCase ??= c;
+    const uncached = verifierFor(c, 0);
+    await uncached.verify(c.token); // loads the JWKS once
+    const [raw = 0, sync = 0, async = 0, jose = 0] = await measure([
+      { sync: rawVerify(c) },
+      { sync: () => uncached.verifySync(c.token) },
+      { async: () => uncached.verify(c.token) },
+      {
+        async: () =>
+          jwtVerify(c.token, c.publicKey, { issuer: ISSUER, audience: 'calendar', typ: 'at+jwt', algorithms: [alg] }),
+      },
+    ]);
+    console.log(
+      `${alg.padEnd(6)}  ${fmt(raw)}       ${fmt(sync)}         ${pct(sync, raw)}   ${fmt(async)}          ${pct(async, raw)}   ${fmt(jose)}       ${(sync / jose).toFixed(2)}×`,
+    );
+  }
+  if (!cachedCase) return;
+  const c = cachedCase;
+  const cached = verifierFor(c, 10_000);
+  await cached.verify(c.token);
+  const scope = { scope: 'event.view' };
+  const [hitSync = 0, hitAsync = 0] = await measure([
+    { sync: () => cached.verifySync(c.token, scope) },
+    { async: () => cached.verify(c.token, scope) },
+  ]);
+  console.log(
+    `\ncached (${c.alg}, same token, scope check): verifySync ${fmt(hitSync)} ops/s   verify() ${fmt(hitAsync)} ops/s`,
+  );
+  if (sink === 0) console.log('(nothing verified?)');
+}
+
+await main();

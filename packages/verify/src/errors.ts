@@ -1,0 +1,59 @@
+/**
+ * Every way a verification can fail, with the fixed description that may be
+ * shown to the caller. The `kind` decides the HTTP answer: the token is bad
+ * (401), the token lacks a scope (403), or the verifier cannot decide right
+ * now (503, the caller's token may well be fine).
+ */
+const CODES = {
+  token_malformed: { kind: 'invalid_token', description: 'The access token is malformed' },
+  token_expired: { kind: 'invalid_token', description: 'The access token expired' },
+  token_not_yet_valid: { kind: 'invalid_token', description: 'The access token is not valid yet' },
+  token_inactive: { kind: 'invalid_token', description: 'The access token is not active' },
+  signature_invalid: { kind: 'invalid_token', description: 'The access token signature is invalid' },
+  alg_not_allowed: { kind: 'invalid_token', description: 'The access token signing algorithm is not allowed' },
+  kid_unknown: { kind: 'invalid_token', description: 'The access token was signed with an unknown key' },
+  issuer_mismatch: { kind: 'invalid_token', description: 'The access token was issued by another issuer' },
+  audience_mismatch: { kind: 'invalid_token', description: 'The access token is not meant for this resource' },
+  typ_invalid: { kind: 'invalid_token', description: 'The token is not an access token' },
+  claim_invalid: { kind: 'invalid_token', description: 'The access token lacks a required claim' },
+  insufficient_scope: { kind: 'insufficient_scope', description: 'The access token lacks a required scope' },
+  jwks_unavailable: { kind: 'unavailable', description: 'The signing keys cannot be fetched' },
+  discovery_failed: { kind: 'unavailable', description: 'The authorization server metadata cannot be fetched' },
+  introspection_unavailable: { kind: 'unavailable', description: 'The token introspection endpoint failed' },
+} as const satisfies Record<string, { kind: VerifyErrorKind; description: string }>;
+
+export type VerifyErrorKind = 'invalid_token' | 'insufficient_scope' | 'unavailable';
+export type VerifyErrorCode = keyof typeof CODES;
+
+export interface VerifyErrorOptions {
+  /** For logs and debugging only; never contains the token. */
+  detail?: string;
+  cause?: unknown;
+  /** For `insufficient_scope`: the scopes the resource needs. */
+  requiredScopes?: readonly string[];
+}
+
+export class VerifyError extends Error {
+  override readonly name = 'VerifyError';
+  readonly code: VerifyErrorCode;
+  readonly kind: VerifyErrorKind;
+  /** A fixed, caller-safe sentence (no token content, no internal detail). */
+  readonly description: string;
+  readonly requiredScopes: readonly string[] | undefined;
+
+  constructor(code: VerifyErrorCode, options: VerifyErrorOptions = {}) {
+    const { kind, description } = CODES[code];
+    super(options.detail ? `${description}: ${options.detail}` : description, { cause: options.cause });
+    this.code = code;
+    this.kind = kind;
+    this.description = description;
+    this.requiredScopes = options.requiredScopes;
+  }
+}
+
+export function isVerifyError(value: unknown): value is VerifyError {
+  return value instanceof VerifyError;
+}
+
+/** All codes, for documentation and exhaustive tests. */
+export const VERIFY_ERROR_CODES = Object.keys(CODES) as VerifyErrorCode[];

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { createHmac, createPublicKey, type KeyObject } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { VerifyError, type VerifyErrorCode } from './errors.js';
+import { generateTestKey, type LocalIssuer, signJwt, startLocalIssuer } from './testing/local-issuer.js';
+import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js';
+
+const NOW = 1_800_000_000;
+
+async function rejects(promise: Promise<unknown>, code: VerifyErrorCode): Promise<VerifyError> {
+  const err = await promise.then(
+    () => assert.fail(`expected ${code}`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof VerifyError, String(err));
+  assert.equal(err.code, code, err.message);
+  return err;
+}
+
+describe('JWT access token checks (RFC 9068 §4, RFC 8725)', () => {
+  let iss: LocalIssuer;
+  let clockMs = NOW * 1000;
+  let verifier: Verifier;
+  const make = (options: Partial<VerifierOptions> = {}) =>
+    createVerifier({ issuer: iss.issuer, audience: 'calendar', clock: () => clockMs, ...options });
+  const token = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+    signJwt(iss.keys[0] as never, iss.claims(claims, NOW), header);
+
+  before(async () => {
+    iss = await startLocalIssuer();
+    verifier = make();
+  });
+  after(() => iss.close());
+
+  it('verifies a valid token into a typed result', async () => {
+    const t = token({ aud: ['calendar', 'files'], extra: 'x' });
+    const result = await verifier.verify(t, { scope: 'event.view' });
+    assert.equal(result.clientId, 'task-service');
+    assert.equal(result.subject, 'task-service');
+    assert.deepEqual(result.scopes, ['event.view', 'event.create']);
+    assert.deepEqual(result.audience, ['calendar', 'files']);
+    assert.equal(result.issuer, iss.issuer);
+    assert.equal(result.format, 'jwt');
+    assert.equal(result.expiresAt.getTime(), (NOW + 3600) * 1000);
+    assert.equal(result.claims.extra, 'x');
+  });
+
+  it('answers a token seen before from the cache, synchronously, until exp', async () => {
+    const t = token({ exp: NOW + 100 });
+    const first = await verifier.verify(t);
+    assert.equal(verifier.verifySync(t), first);
+    clockMs = (NOW + 100 + 30) * 1000;
+    assert.throws(() => verifier.verifySync(t), { code: 'token_expired' });
+    clockMs = NOW * 1000;
+  });
+
+  it('refuses alg none, HS256 keyed with the public key, and an alg the key does not have', async () => {
+    const claims = Buffer.from(JSON.stringify(iss.claims({}, NOW))).toString('base64url');
+    const header = (h: object) => Buffer.from(JSON.stringify(h)).toString('base64url');
+    const kid = iss.keys[0]?.kid;
+    await rejects(verifier.verify(`${header({ alg: 'none', typ: 'at+jwt', kid })}.${claims}.`), 'alg_not_allowed');
+    const publicPem = createPublicKey(iss.keys[0]?.privateKey as KeyObject).export({ format: 'pem', type: 'spki' });
+    const input = `${header({ alg: 'HS256', typ: 'at+jwt', kid })}.${claims}`;
+    const mac = createHmac('sha256', publicPem).update(input).digest('base64url');
+    await rejects(verifier.verify(`${input}.${mac}`), 'alg_not_allowed');
+    await rejects(verifier.verify(token({}, { alg: 'RS384' })), 'alg_not_allowed');
+    await rejects(verifier.verify(token({}, { alg: 'PS256' })), 'alg_not_allowed');
+  });
+
+  it('checks typ: at+jwt or application/at+jwt, any case', async () => {
+    await verifier.verify(token({}, { typ: 'application/AT+JWT' }));
+    await verifier.verify(token({}, { typ: 'AT+JWT' }));
+    await rejects(verifier.verify(token({}, { typ: 'JWT' })), 'typ_invalid');
+    await rejects(verifier.verify(token({}, { typ: undefined })), 'typ_invalid');
+  });
+
+  it('checks issuer, audience and required claims', async () => {
+    await rejects(verifier.verify(token({ iss: 'https://evil.example' })), 'issuer_mismatch');
+    await rejects(verifier.verify(token({ aud: 'files' })), 'audience_mismatch');
+    await rejects(verifier.verify(token({ aud: ['files', 'tasks'] })), 'audience_mismatch');
+    await rejects(verifier.verify(token({ aud: undefined })), 'audience_mismatch');
+    await rejects(verifier.verify(token({ client_id: undefined })), 'claim_invalid');
+    await rejects(verifier.verify(token({ exp: String(NOW + 10) })), 'claim_invalid');
+    const multi = createVerifier({ issuer: iss.issuer, audience: ['tasks', 'calendar'], clock: () => clockMs });
+    assert.equal((await multi.verify(token())).clientId, 'task-service');
+  });
+
+  it('checks exp and nbf with the configured clock tolerance', async () => {
+    await rejects(verifier.verify(token({ exp: NOW - 31 })), 'token_expired');
+    await verifier.verify(token({ exp: NOW - 29 }));
+    await rejects(verifier.verify(token({ nbf: NOW + 31 })), 'token_not_yet_valid');
+    await verifier.verify(token({ nbf: NOW + 29 }));
+    const strict = make({ clockToleranceSec: 0 });
+    await rejects(strict.verify(token({ exp: NOW })), 'token_expired');
+    await rejects(strict.verify(token({ nbf: NOW + 1 })), 'token_not_yet_valid');
+  });
+
+  it('checks required scopes from scope or scp', async () => {
+    const err = await rejects(verifier.verify(token(), { scope: 'event.view event.delete' }), 'insufficient_scope');
+    assert.deepEqual(err.requiredScopes, ['event.view', 'event.delete']);
+    const scp = token({ scope: undefined, scp: ['event.view'] });
+    assert.deepEqual((await verifier.verify(scp, { scope: ['event.view'] })).scopes, ['event.view']);
+    await rejects(verifier.verify(scp, { scope: 'event.create' }), 'insufficient_scope');
+  });
+
+  it('refuses tampered and malformed tokens', async () => {
+    const t = token();
+    const [h, p, s] = t.split('.') as [string, string, string];
+    const forged = Buffer.from(JSON.stringify(iss.claims({ scope: 'admin' }, NOW))).toString('base64url');
+    await rejects(verifier.verify(`${h}.${forged}.${s}`), 'signature_invalid');
+    await rejects(verifier.verify(`${h}.${p}.${s.slice(0, -4)}AAAA`), 'signature_invalid');
+    await rejects(verifier.verify(`${h}.${p}.`), 'token_malformed');
+    for (const bad of ['', 'abc', 'a.b', 'a.b.c.d', `x${h}.${p}.${s}`, `${h}.${p}`]) {
+      await rejects(verifier.verify(bad), 'token_malformed');
+    }
+    await rejects(verifier.verify(token({}, { crit: ['b64'], b64: false })), 'token_malformed');
+    await rejects(verifier.verify('x'.repeat(20_000)), 'token_malformed');
+  });
+});
+
+describe('algorithms come from the key', () => {
+  for (const alg of ['PS256', 'ES256', 'ES384', 'EdDSA'] as const) {
+    it(`verifies ${alg}`, async () => {
+      const iss = await startLocalIssuer({ keys: [generateTestKey(alg)] });
+      try {
+        const verifier = createVerifier({ issuer: iss.issuer, audience: 'calendar' });
+        assert.equal((await verifier.verify(iss.token())).clientId, 'task-service');
+        await rejects(verifier.verify(iss.token({}, { alg: 'RS256' })), 'alg_not_allowed');
+      } finally {
+        await iss.close();
+      }
+    });
+  }
+
+  it('narrows by kty when the JWK has no alg, and ignores unusable keys', async () => {
+    const rsa = generateTestKey('RS256', 'rsa');
+    delete rsa.jwk.alg;
+    const enc = generateTestKey('RS256', 'enc');
+    enc.jwk.use = 'enc';
+    const iss = await startLocalIssuer({
+      keys: [rsa, enc, { ...rsa, kid: 'oct', jwk: { kty: 'oct', k: 'c2VjcmV0', kid: 'oct' } }],
+    });
+    try {
+      const verifier = createVerifier({ issuer: iss.issuer, audience: 'calendar' });
+      await verifier.verify(iss.token());
+      await verifier.verify(iss.token({}, { alg: 'PS256' }, { ...rsa, alg: 'PS256' }));
+      await rejects(verifier.verify(iss.token({}, { alg: 'ES256' })), 'alg_not_allowed');
+      await rejects(verifier.verify(iss.token({}, {}, enc)), 'kid_unknown');
+      await rejects(verifier.verify(iss.token({}, { alg: 'HS256', kid: 'oct' })), 'alg_not_allowed');
+    } finally {
+      await iss.close();
+    }
+  });
+});

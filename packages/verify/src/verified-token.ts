@@ -1,0 +1,66 @@
+/** The claims of an RFC 9068 access token (or an RFC 7662 introspection answer). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  client_id: string;
+  aud?: string | string[];
+  exp: number;
+  iat?: number;
+  nbf?: number;
+  jti?: string;
+  scope?: string;
+  scp?: string[] | string;
+  [claim: string]: unknown;
+}
+
+/** What a resource server learns from a valid access token. */
+export interface VerifiedToken {
+  /** The OAuth client the token was issued to (`client_id`). */
+  readonly clientId: string;
+  /** `sub`: for client credentials, the client itself. */
+  readonly subject: string;
+  readonly scopes: readonly string[];
+  /** `aud`, always as an array. */
+  readonly audience: readonly string[];
+  readonly issuer: string;
+  readonly expiresAt: Date;
+  /** `jwt` when checked locally, `opaque` when the issuer answered by introspection. */
+  readonly format: 'jwt' | 'introspected';
+  readonly claims: Readonly<AccessTokenClaims>;
+}
+
+/** `scope` (space-delimited, RFC 9068 / RFC 7662) or else `scp` (array or string, as some issuers send it). */
+export function readScopes(claims: Record<string, unknown>): string[] | undefined {
+  const { scope, scp } = claims;
+  const source = scope ?? scp;
+  if (source === undefined) return [];
+  if (typeof source === 'string') {
+    const scopes = source.split(' ');
+    return source.includes('  ') || source.startsWith(' ') || source.endsWith(' ') || source === ''
+      ? scopes.filter((s) => s.length > 0)
+      : scopes;
+  }
+  if (Array.isArray(source) && source.every((s) => typeof s === 'string')) return source as string[];
+  return undefined;
+}
+
+export function readAudience(aud: unknown): string[] | undefined {
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) return aud as string[];
+  return undefined;
+}
+
+/** The first required scope the token lacks, or undefined when it has them all. */
+export function missingScope(token: VerifiedToken, required: readonly string[]): string | undefined {
+  for (const scope of required) if (!token.scopes.includes(scope)) return scope;
+  return undefined;
+}
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+/** Accepts `"a b"` or `["a", "b"]`; the result is what a check compares against. */
+export function normalizeScopes(scope: string | readonly string[] | undefined): readonly string[] {
+  if (scope === undefined) return NO_SCOPES;
+  const list = typeof scope === 'string' ? scope.split(' ') : scope;
+  return Object.freeze(list.filter((s) => s.length > 0));
+}

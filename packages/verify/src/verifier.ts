@@ -1,0 +1,276 @@
+import { type AuthorizationServerMetadata, discover } from './discovery.js';
+import { VerifyError } from './errors.js';
+import type { FetchLike } from './fetch-json.js';
+import { type IntrospectionOptions, introspect } from './introspection.js';
+import { JwksCache } from './jwks-cache.js';
+import { checkJwt, decodeJwt, type JwtChecks } from './jwt-verify.js';
+import { type ResourceMetadataInfo, type ResourceOptions, resourceMetadata } from './resource-metadata.js';
+import { ExpiringCache } from './verified-cache.js';
+import { missingScope, normalizeScopes, type VerifiedToken } from './verified-token.js';
+
+export interface VerifierOptions {
+  /** The issuer identifier, exactly as in the tokens' `iss` and the metadata's `issuer`. */
+  issuer: string;
+  /** This resource server's audience value(s); a token must name at least one. */
+  audience: string | readonly string[];
+  /** The JWKS URL, to skip discovery (which is otherwise used to find `jwks_uri`). */
+  jwksUri?: string;
+  /** Enables RFC 7662 introspection, for opaque tokens (or every token, with `mode: 'always'`). */
+  introspection?: IntrospectionOptions;
+  /** Publishes RFC 9728 metadata and names it in `WWW-Authenticate`. */
+  resource?: ResourceOptions;
+  /** Allowed clock difference with the issuer for `exp` and `nbf`, in seconds. Default 30. */
+  clockToleranceSec?: number;
+  /** Keys older than this are refetched in the background, in ms. Default 600 000 (10 min). */
+  jwksMaxAgeMs?: number;
+  /** Minimum time between two JWKS fetches (an unknown `kid` waits for it), in ms. Default 5 000. */
+  jwksCooldownMs?: number;
+  /** Timeout of each discovery, JWKS or introspection request, in ms. Default 5 000. */
+  timeoutMs?: number;
+  /** How many verified tokens are remembered until their `exp`. 0 disables the cache. Default 10 000. */
+  cacheSize?: number;
+  /** Tokens longer than this are refused unread, in characters. Default 16 384. */
+  maxTokenLength?: number;
+  /** The clock, in ms since the epoch. Default `Date.now`. */
+  clock?: () => number;
+  /** The fetch implementation, for proxies or tests. Default the global `fetch`. */
+  fetch?: FetchLike;
+}
+
+export interface VerifyOptions {
+  /** Scopes the token must all carry: `"a b"` or `["a", "b"]`. */
+  scope?: string | readonly string[];
+}
+
+const DEFAULTS = {
+  clockToleranceSec: 30,
+  jwksMaxAgeMs: 600_000,
+  jwksCooldownMs: 5_000,
+  timeoutMs: 5_000,
+  cacheSize: 10_000,
+  maxTokenLength: 16_384,
+  introspectionCacheMaxAgeMs: 60_000,
+  introspectionNegativeCacheMaxAgeMs: 5_000,
+} as const;
+
+/**
+ * Checks access tokens for one resource server. JWTs (RFC 9068) are checked
+ * locally with keys from the issuer's JWKS; opaque tokens are introspected
+ * (RFC 7662). Once the keys are known, a JWT is verified synchronously, and
+ * a token seen before is answered from memory until it expires.
+ */
+export class Verifier {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  /** RFC 9728 metadata, when `resource` was configured. */
+  readonly resourceMetadata: ResourceMetadataInfo | undefined;
+
+  readonly #checks: JwtChecks;
+  readonly #clock: () => number;
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+  readonly #cooldownMs: number;
+  readonly #maxTokenLength: number;
+  readonly #jwksUri: string | undefined;
+  readonly #jwks: JwksCache;
+  readonly #verified: ExpiringCache<VerifiedToken>;
+  readonly #introspection: Required<Omit<IntrospectionOptions, 'endpoint'>> & { endpoint?: string };
+  readonly #introspectAll: boolean;
+  readonly #inactive: ExpiringCache<VerifyError>;
+  readonly #introspecting = new Map<string, Promise<VerifiedToken | VerifyError>>();
+  #metadata: Promise<AuthorizationServerMetadata> | undefined;
+  #metadataFailedAt: number | undefined;
+
+  constructor(options: VerifierOptions) {
+    const audiences = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
+    if (!options.issuer) throw new TypeError('issuer is required');
+    if (audiences.length === 0 || audiences.some((a) => !a)) throw new TypeError('audience is required');
+    this.issuer = options.issuer;
+    this.audiences = Object.freeze(audiences);
+    this.#clock = options.clock ?? Date.now;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+    this.#cooldownMs = options.jwksCooldownMs ?? DEFAULTS.jwksCooldownMs;
+    this.#maxTokenLength = options.maxTokenLength ?? DEFAULTS.maxTokenLength;
+    this.#checks = Object.freeze({
+      issuer: options.issuer,
+      audiences: this.audiences,
+      clockToleranceSec: options.clockToleranceSec ?? DEFAULTS.clockToleranceSec,
+    });
+    this.#jwksUri = options.jwksUri;
+    this.#verified = new ExpiringCache(options.cacheSize ?? DEFAULTS.cacheSize);
+    this.#jwks = new JwksCache({
+      uri: () => this.#resolveJwksUri(),
+      fetch: this.#fetch,
+      clock: this.#clock,
+      maxAgeMs: options.jwksMaxAgeMs ?? DEFAULTS.jwksMaxAgeMs,
+      cooldownMs: this.#cooldownMs,
+      timeoutMs: this.#timeoutMs,
+      // A key withdrawn by the issuer must stop vouching for tokens it signed.
+      onKeysRemoved: () => this.#verified.clear(),
+    });
+    const i = options.introspection;
+    this.#introspection = {
+      clientId: i?.clientId ?? '',
+      clientSecret: i?.clientSecret ?? '',
+      authMethod: i?.authMethod ?? 'client_secret_basic',
+      mode: i?.mode ?? 'opaque',
+      cacheMaxAgeMs: i?.cacheMaxAgeMs ?? DEFAULTS.introspectionCacheMaxAgeMs,
+      negativeCacheMaxAgeMs: i?.negativeCacheMaxAgeMs ?? DEFAULTS.introspectionNegativeCacheMaxAgeMs,
+      ...(i?.endpoint ? { endpoint: i.endpoint } : {}),
+    };
+    this.#introspectAll = i !== undefined && this.#introspection.mode === 'always';
+    this.#inactive = new ExpiringCache(i ? Math.max(1_000, (options.cacheSize ?? DEFAULTS.cacheSize) / 10) : 0);
+    if (i && (!i.clientId || !i.clientSecret)) throw new TypeError('introspection needs clientId and clientSecret');
+    this.resourceMetadata = options.resource ? resourceMetadata(options.resource, options.issuer) : undefined;
+  }
+
+  /** Verifies a token and the scopes it must carry; rejects with a `VerifyError`. */
+  verify(token: string, options?: VerifyOptions): Promise<VerifiedToken> {
+    const required = normalizeScopes(options?.scope);
+    const result = this.attempt(token, required);
+    if (result === undefined) {
+      return this.settle(token, required).then((r) => (r instanceof VerifyError ? Promise.reject(r) : r));
+    }
+    return result instanceof VerifyError ? Promise.reject(result) : Promise.resolve(result);
+  }
+
+  /**
+   * Verifies without any I/O: answers from the cache or with keys already
+   * fetched, throws a `VerifyError`, or returns undefined when the answer
+   * needs the network (then call `verify`).
+   */
+  verifySync(token: string, options?: VerifyOptions): VerifiedToken | undefined {
+    const result = this.attempt(token, normalizeScopes(options?.scope));
+    if (result instanceof VerifyError) throw result;
+    return result;
+  }
+
+  /**
+   * The synchronous step behind `verify`, without exceptions or promises, for
+   * middleware. `undefined` means "needs I/O": follow with `settle`.
+   * `required` must come from `normalizeScopes`.
+   */
+  attempt(token: string, required: readonly string[], afterFetch = false): VerifiedToken | VerifyError | undefined {
+    const now = this.#clock();
+    const cached = this.#verified.get(token, now);
+    if (cached !== undefined) return this.#withScopes(cached, required);
+    if (token.length === 0 || token.length > this.#maxTokenLength) {
+      return new VerifyError('token_malformed', { detail: 'length' });
+    }
+    if (this.#introspectAll || !looksLikeJwt(token)) {
+      if (!this.#introspection.clientId) return new VerifyError('token_malformed', { detail: 'not a JWT' });
+      return this.#inactive.get(token, now);
+    }
+    const jwt = decodeJwt(token);
+    if (jwt instanceof VerifyError) return jwt;
+    if (!this.#jwks.loaded) return afterFetch ? new VerifyError('jwks_unavailable') : undefined;
+    const key = this.#jwks.lookup(jwt.kid);
+    if (key === undefined) {
+      // An unknown kid may mean a rotation: refetch, at most once per cooldown.
+      return !afterFetch && this.#jwks.canRefresh() ? undefined : new VerifyError('kid_unknown');
+    }
+    this.#jwks.refreshIfStale();
+    const result = checkJwt(jwt, key, this.#checks, now);
+    if (result instanceof VerifyError) return result;
+    this.#verified.set(token, result, (result.claims.exp + this.#checks.clockToleranceSec) * 1000);
+    return this.#withScopes(result, required);
+  }
+
+  /** The I/O step after `attempt` returned undefined: fetch keys or introspect, then decide. */
+  async settle(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
+    if (this.#introspectAll || !looksLikeJwt(token)) {
+      const result = await this.#introspect(token);
+      return result instanceof VerifyError ? result : this.#withScopes(result, required);
+    }
+    try {
+      await this.#jwks.refresh();
+    } catch (err) {
+      return err instanceof VerifyError ? err : new VerifyError('jwks_unavailable', { cause: err });
+    }
+    return this.attempt(token, required, true) ?? new VerifyError('jwks_unavailable');
+  }
+
+  /** The issuer's RFC 8414 metadata, fetched once (and again after a failure, past the cooldown). */
+  metadata(): Promise<AuthorizationServerMetadata> {
+    const failedAt = this.#metadataFailedAt;
+    if (!this.#metadata || (failedAt !== undefined && this.#clock() - failedAt >= this.#cooldownMs)) {
+      this.#metadataFailedAt = undefined;
+      const pending = discover(this.issuer, this.#fetch, this.#timeoutMs);
+      pending.catch(() => {
+        if (this.#metadata === pending) this.#metadataFailedAt = this.#clock();
+      });
+      this.#metadata = pending;
+    }
+    return this.#metadata;
+  }
+
+  /** Forgets every verified and introspected token (keys stay). */
+  clearCache(): void {
+    this.#verified.clear();
+    this.#inactive.clear();
+  }
+
+  #withScopes(token: VerifiedToken, required: readonly string[]): VerifiedToken | VerifyError {
+    if (required.length === 0 || missingScope(token, required) === undefined) return token;
+    return new VerifyError('insufficient_scope', { requiredScopes: required });
+  }
+
+  async #resolveJwksUri(): Promise<string> {
+    if (this.#jwksUri) return this.#jwksUri;
+    const { jwks_uri } = await this.metadata();
+    if (!jwks_uri) throw new VerifyError('jwks_unavailable', { detail: 'the issuer metadata has no jwks_uri' });
+    return jwks_uri;
+  }
+
+  #introspect(token: string): Promise<VerifiedToken | VerifyError> {
+    // Concurrent requests with the same token share one call to the issuer.
+    let pending = this.#introspecting.get(token);
+    if (!pending) {
+      pending = this.#introspectOnce(token).finally(() => this.#introspecting.delete(token));
+      this.#introspecting.set(token, pending);
+    }
+    return pending;
+  }
+
+  async #introspectOnce(token: string): Promise<VerifiedToken | VerifyError> {
+    let endpoint = this.#introspection.endpoint;
+    if (!endpoint) {
+      try {
+        endpoint = (await this.metadata()).introspection_endpoint;
+      } catch (err) {
+        return err instanceof VerifyError ? err : new VerifyError('discovery_failed', { cause: err });
+      }
+      if (!endpoint) return new VerifyError('introspection_unavailable', { detail: 'no introspection_endpoint' });
+    }
+    const result = await introspect(
+      token,
+      endpoint,
+      this.#introspection,
+      this.#checks,
+      this.#fetch,
+      this.#timeoutMs,
+      this.#clock,
+    );
+    const now = this.#clock();
+    if (result instanceof VerifyError) {
+      if (result.kind === 'invalid_token') {
+        this.#inactive.set(token, result, now + this.#introspection.negativeCacheMaxAgeMs);
+      }
+      return result;
+    }
+    const until = Math.min(result.expiresAt.getTime(), now + this.#introspection.cacheMaxAgeMs);
+    this.#verified.set(token, result, until);
+    return result;
+  }
+}
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  return new Verifier(options);
+}
+
+/** A JWS compact token has exactly two dots; opaque tokens (Tessera's included) have none. */
+function looksLikeJwt(token: string): boolean {
+  const first = token.indexOf('.');
+  return first > 0 && token.indexOf('.', first + 1) > first;
+}
