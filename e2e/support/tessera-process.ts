@@ -64,6 +64,8 @@ export async function startTessera(env: Record<string, string> = {}): Promise<Te
       TESSERA_DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
       TESSERA_ADMIN_KEY: adminKey,
       TESSERA_LOG_LEVEL: 'info',
+      // Tests stop servers with SIGTERM; no load balancer needs a drain period here.
+      TESSERA_SHUTDOWN_DRAIN_MS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

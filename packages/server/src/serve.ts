@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import type { Config } from './config/load-config.js';
 import { createTessera, type Tessera } from './server.js';
 
-/** How long SIGTERM waits for in-flight requests before giving up. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 /**
  * One serving process: build, listen, print a generated admin key once, and
- * shut down cleanly on SIGTERM/SIGINT (stop accepting, finish in-flight
- * requests, close the store).
+ * shut down cleanly. SIGTERM (an orchestrator or a rolling restart): /readyz
+ * turns 503 at once while requests are still served for
+ * TESSERA_SHUTDOWN_DRAIN_MS, so load balancers move away; then the server
+ * stops accepting, finishes in-flight requests (bounded by
+ * TESSERA_SHUTDOWN_TIMEOUT_MS) and closes the store. SIGINT (Ctrl-C) skips
+ * the drain.
  */
 export async function serve(config: Config, logger: Logger): Promise<Tessera> {
   const tessera = await createTessera(config, { logger });
@@ -17,18 +18,25 @@ export async function serve(config: Config, logger: Logger): Promise<Tessera> {
   logger.info({ issuer: tessera.ctx.issuer, store: tessera.ctx.store.kind, alg: config.signingAlg }, 'tessera ready');
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-    tessera.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
+    const drainMs = signal === 'SIGTERM' ? config.shutdownDrainMs : 0;
+    logger.info({ signal, drainMs }, 'shutting down');
+    tessera.ctx.lifecycle.draining = true;
+    setTimeout(() => {
+      setTimeout(() => {
+        logger.error('in-flight requests did not finish in time; exiting');
         process.exit(1);
-      },
-    );
+      }, config.shutdownTimeoutMs).unref();
+      tessera.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    }, drainMs);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

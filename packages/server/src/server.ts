@@ -77,6 +77,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       endpoints,
       store,
       revocations: redis ?? store,
+      lifecycle: { draining: false },
       checkReady: async () => {
         await store.ping();
         await redis?.ping();

@@ -19,6 +19,8 @@ describe('loadConfig', () => {
         workers: 1,
         logLevel: 'info',
         bodyLimit: 65536,
+        shutdownDrainMs: 2000,
+        shutdownTimeoutMs: 10000,
       },
     );
     assert.ok(Object.isFrozen(c));

@@ -15,6 +15,8 @@ export interface Config {
   readonly workers: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly bodyLimit: number;
+  readonly shutdownDrainMs: number;
+  readonly shutdownTimeoutMs: number;
 }
 
 /** A bad setting: its message is one line that names the variable. */

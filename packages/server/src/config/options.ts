@@ -103,4 +103,16 @@ export const options = {
     default: '65536',
     schema: z.coerce.number().int('must be an integer').min(1024).max(10_485_760),
   },
+  shutdownDrainMs: {
+    env: 'TESSERA_SHUTDOWN_DRAIN_MS',
+    doc: 'On SIGTERM, /readyz answers 503 for this long while requests are still served, so a load balancer stops routing here before the server stops accepting.',
+    default: '2000',
+    schema: z.coerce.number().int('must be an integer').min(0).max(120_000),
+  },
+  shutdownTimeoutMs: {
+    env: 'TESSERA_SHUTDOWN_TIMEOUT_MS',
+    doc: 'After the drain, how long in-flight requests may take to finish before the process exits anyway.',
+    default: '10000',
+    schema: z.coerce.number().int('must be an integer').min(100).max(300_000),
+  },
 } as const;

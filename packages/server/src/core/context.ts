@@ -34,6 +34,8 @@ export interface ServerContext {
   readonly revocations: RevocationStore;
   /** Resolves when every backing service answers (for /readyz). */
   readonly checkReady: () => Promise<void>;
+  /** Set once shutdown begins: /readyz then sends the load balancer elsewhere. */
+  readonly lifecycle: { draining: boolean };
   readonly clients: ClientRegistry;
   readonly keys: SigningKeys;
   /** Keyed hash for opaque access tokens (its own key, apart from client secrets). */

@@ -7,6 +7,9 @@ export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: ServerC
 
   /** Readiness: the store (and Redis, if used) answer too; a load balancer stops routing here otherwise. */
   app.get('/readyz', async (req, reply) => {
+    if (ctx.lifecycle.draining) {
+      return reply.code(503).header('retry-after', '1').send({ status: 'draining', store: ctx.store.kind });
+    }
     try {
       await withTimeout(ctx.checkReady(), 2000);
       return { status: 'ready', store: ctx.store.kind };
