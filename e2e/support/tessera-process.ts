@@ -32,6 +32,8 @@ export interface TesseraProcess {
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
   /** Registers a client; returns the admin API's answer (with client_secret). */
   createClient(metadata: Record<string, unknown>): Promise<RegisteredClient>;
+  /** Kills the process without warning (kill -9), as a crash would. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -118,6 +120,12 @@ export async function startTessera(env: Record<string, string> = {}): Promise<Te
       const r = await admin('POST', '/admin/clients', metadata);
       if (r.status !== 201) throw new Error(`client creation failed: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     },
     async stop() {
       if (child.exitCode === null) {
