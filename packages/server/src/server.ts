@@ -21,6 +21,7 @@ import { RedisFeed } from './sync/redis-feed.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
 export { type Config, ConfigError, loadConfig } from './config/load-config.js';
+import { issuerFor } from './config/load-config.js';
 
 export interface TesseraOptions {
   logger?: Logger;
@@ -50,7 +51,7 @@ const PURGE_INTERVAL_MS = 60_000;
 export async function createTessera(config: Config, options: TesseraOptions = {}): Promise<Tessera> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
-  const issuer = options.issuer ?? config.issuer ?? `http://localhost:${config.port}`;
+  const issuer = options.issuer ?? issuerFor(config, config.port);
   const { store, keyFile } = await openStore(config.databaseUrl);
   try {
     const encryption = loadEncryptionKey(config.encryptionKey, keyFile);

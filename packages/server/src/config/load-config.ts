@@ -17,6 +17,11 @@ export interface Config {
   readonly bodyLimit: number;
   readonly shutdownDrainMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly trustProxy: boolean | number | string[];
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
 }
 
 /** A bad setting: its message is one line that names the variable. */
@@ -54,10 +59,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
     out[name] = parsed.data;
   }
-  return Object.freeze(out) as unknown as Config;
+  const config = out as unknown as Config;
+  // Rules that involve two settings, checked once the settings themselves are valid.
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
+    throw new ConfigError('TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together');
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('TESSERA_HEADERS_TIMEOUT_MS must not exceed TESSERA_REQUEST_TIMEOUT_MS');
+  }
+  return Object.freeze(config);
 }
 
 /** The issuer for a server bound to `port`, when none is configured. */
 export function issuerFor(config: Config, boundPort: number): string {
-  return config.issuer ?? `http://localhost:${boundPort}`;
+  return config.issuer ?? `${config.tlsCert ? 'https' : 'http'}://localhost:${boundPort}`;
 }

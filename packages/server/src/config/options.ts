@@ -115,4 +115,42 @@ export const options = {
     default: '10000',
     schema: z.coerce.number().int('must be an integer').min(100).max(300_000),
   },
+  tlsCert: {
+    env: 'TESSERA_TLS_CERT',
+    doc: 'PEM certificate (chain) file: serve HTTPS directly. Needs TESSERA_TLS_KEY. Unset: plain HTTP, for a TLS-terminating proxy in front.',
+    default: undefined,
+    schema: z.string().min(1).optional(),
+  },
+  tlsKey: {
+    env: 'TESSERA_TLS_KEY',
+    doc: 'PEM private key file for TESSERA_TLS_CERT.',
+    default: undefined,
+    schema: z.string().min(1).optional(),
+  },
+  trustProxy: {
+    env: 'TESSERA_TRUST_PROXY',
+    doc: 'Behind a reverse proxy: `true` (trust X-Forwarded-For from anyone), a hop count, or comma-separated proxy addresses/CIDRs. Decides the client address used in logs and rate limits.',
+    default: 'false',
+    schema: z.string().transform((v, ctx): boolean | number | string[] => {
+      if (v === 'false') return false;
+      if (v === 'true') return true;
+      if (/^\d{1,2}$/.test(v)) return Number(v);
+      const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+      if (list.length > 0 && list.every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x))) return list;
+      ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count or a list of addresses/CIDRs' });
+      return z.NEVER;
+    }),
+  },
+  requestTimeoutMs: {
+    env: 'TESSERA_REQUEST_TIMEOUT_MS',
+    doc: 'A request (headers and body) must arrive within this time, or the connection is closed (408).',
+    default: '30000',
+    schema: z.coerce.number().int('must be an integer').min(1000).max(600_000),
+  },
+  headersTimeoutMs: {
+    env: 'TESSERA_HEADERS_TIMEOUT_MS',
+    doc: 'Request headers must arrive within this time (slowloris protection); at most TESSERA_REQUEST_TIMEOUT_MS.',
+    default: '10000',
+    schema: z.coerce.number().int('must be an integer').min(1000).max(600_000),
+  },
 } as const;

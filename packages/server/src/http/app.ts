@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AdminKey } from '../admin/admin-key.js';
+import { ConfigError } from '../config/load-config.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import type { ServerContext } from '../core/context.js';
 import { installErrorHandler } from './error-handler.js';
@@ -9,6 +11,25 @@ import { healthRoutes } from './routes/health.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/**
+ * Node checks header and request timeouts only every connectionsCheckingInterval
+ * (30 s by default): check every second so a slow client is cut off on time.
+ * Headers are capped at 16 KiB (Node's default, made explicit).
+ */
+const SERVER_OPTIONS = { connectionsCheckingInterval: 1000, maxHeaderSize: 16 * 1024 };
+
+/** Reads the TLS files once at start; a missing or unreadable file stops start-up with its variable's name. */
+function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`${name} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return { cert: read(certFile, 'TESSERA_TLS_CERT'), key: read(keyFile, 'TESSERA_TLS_KEY') };
+}
 
 /** Builds the HTTP app (no listening: tests use `inject`, main.ts listens). */
 export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstance {
@@ -28,9 +49,15 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
-    connectionTimeout: 0,
-    requestTimeout: 30_000,
-  });
+    requestTimeout: ctx.config.requestTimeoutMs,
+    // Fastify takes a hop count too (proxy-addr), though its types list only the other forms.
+    trustProxy: ctx.config.trustProxy as boolean | string[],
+    ...(ctx.config.tlsCert && ctx.config.tlsKey
+      ? { https: { ...readTls(ctx.config.tlsCert, ctx.config.tlsKey), ...SERVER_OPTIONS } }
+      : { http: SERVER_OPTIONS }),
+  }) as unknown as FastifyInstance;
+  // Slowloris: a client that trickles headers is cut off long before the request timeout.
+  app.server.headersTimeout = ctx.config.headersTimeoutMs;
 
   installErrorHandler(app);
   app.setNotFoundHandler((req, reply) =>
@@ -39,9 +66,15 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
       error_description: `no such resource: ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`,
     }),
   );
+  const tls = Boolean(ctx.config.tlsCert);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Every answer is JSON for machines: nothing may be sniffed, framed, embedded or referred.
     reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    reply.header('referrer-policy', 'no-referrer');
+    if (tls) reply.header('strict-transport-security', 'max-age=31536000');
   });
   // One log line per request; the path only: a query string may hold something secret.
   app.addHook('onResponse', async (req, reply) => {
@@ -51,6 +84,7 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
         path: req.url.split('?')[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
+        ip: req.ip,
       },
       'request',
     );
