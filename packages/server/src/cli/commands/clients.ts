@@ -114,7 +114,10 @@ function printClient(c: ClientView, opts: ConnectionOptions): void {
   if (c.client_secret !== undefined) {
     note('The client_secret is shown this once: only a hash is stored. Keep it now.');
   }
-  if (opts.json) return write(json(c));
+  if (opts.json) {
+    write(json(c));
+    return;
+  }
   const entries: [string, string][] = [['client_id', c.client_id]];
   if (c.client_secret !== undefined) entries.push(['client_secret', c.client_secret]);
   entries.push(
