@@ -1,5 +1,8 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './config/load-config.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { createTessera, type Tessera } from './server.js';
 
 /**
@@ -14,6 +17,23 @@ import { createTessera, type Tessera } from './server.js';
 export async function serve(config: Config, logger: Logger): Promise<Tessera> {
   const tessera = await createTessera(config, { logger });
   await tessera.app.listen({ port: config.port, host: config.host });
+  if (config.metricsPort !== undefined) {
+    const registry = tessera.ctx.metrics.registry;
+    if (cluster.isWorker) {
+      // The primary serves the metrics port, summing every worker's registry;
+      // constructing an AggregatorRegistry is what makes this worker answer it.
+      AggregatorRegistry.setRegistries([registry]);
+      new AggregatorRegistry();
+    } else {
+      const metricsServer = await startMetricsServer(config.metricsHost, config.metricsPort, async () => ({
+        body: await registry.metrics(),
+        contentType: registry.contentType,
+      }));
+      tessera.app.addHook('onClose', async () => {
+        metricsServer.close();
+      });
+    }
+  }
   if (tessera.generatedAdminKey) printAdminKey(tessera.generatedAdminKey);
   logger.info({ issuer: tessera.ctx.issuer, store: tessera.ctx.store.kind, alg: config.signingAlg }, 'tessera ready');
 

@@ -11,6 +11,7 @@ import { Sealer } from './crypto/sealer.js';
 import { SecretHasher } from './crypto/secret-hasher.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
+import { Metrics, timedStore } from './metrics/metrics.js';
 import { openStore } from './store/open-store.js';
 import { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
@@ -21,6 +22,7 @@ import { RedisFeed } from './sync/redis-feed.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
 export { type Config, ConfigError, loadConfig } from './config/load-config.js';
+
 import { issuerFor } from './config/load-config.js';
 
 export interface TesseraOptions {
@@ -52,7 +54,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
   const issuer = options.issuer ?? issuerFor(config, config.port);
-  const { store, keyFile } = await openStore(config.databaseUrl);
+  const { store: rawStore, keyFile } = await openStore(config.databaseUrl);
+  let keys: SigningKeys | undefined;
+  const metrics = new Metrics(() => keys?.list().length ?? 0);
+  const store = timedStore(rawStore, metrics);
   try {
     const encryption = loadEncryptionKey(config.encryptionKey, keyFile);
     if (encryption.source === 'generated') {
@@ -68,7 +73,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const redis = config.redisUrl ? RedisState.connect(config.redisUrl, store, now, logger) : undefined;
     const feed = options.feed ?? openFeed(config, store);
     const clients = new ClientRegistry(store, hasher, sealer, now, feed);
-    const keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
+    keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
     await keys.init(async () => (await store.maxAccessTokenTtl()) * 1000);
     const adminKey: AdminKey = await resolveAdminKey(config.adminKey, store, hasher);
     const endpoints = endpointsFor(issuer);
@@ -87,6 +92,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       keys,
       tokenHasher,
       logger,
+      metrics,
       now,
       auth: {
         clients,

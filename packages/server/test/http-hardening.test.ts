@@ -55,10 +55,17 @@ describe('HTTP hardening', () => {
     const h = await startHarness({ headersTimeoutMs: 1000, requestTimeoutMs: 2000 });
     harnesses.push(h);
     const port = Number(new URL(await h.tessera.app.listen({ port: 0, host: '127.0.0.1' })).port);
-    const headers = ['POST /oauth2/token HTTP/1.1\r\n', 'Host: x\r\n', ...Array.from({ length: 50 }, (_, i) => `X-Slow-${i}: y\r\n`)];
+    const headers = [
+      'POST /oauth2/token HTTP/1.1\r\n',
+      'Host: x\r\n',
+      ...Array.from({ length: 50 }, (_, i) => `X-Slow-${i}: y\r\n`),
+    ];
     const slowHeaders = await trickle(port, headers, 200);
     assert.ok(slowHeaders.closedAfterMs < 3500, `headers: closed after ${slowHeaders.closedAfterMs} ms`);
-    const body = ['POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n', 'grant_type='];
+    const body = [
+      'POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n',
+      'grant_type=',
+    ];
     const slowBody = await trickle(port, body, 100);
     assert.ok(slowBody.closedAfterMs < 5000, `body: closed after ${slowBody.closedAfterMs} ms`);
     assert.ok(!/^HTTP\/1\.1 5/.test(slowBody.answer), slowBody.answer.slice(0, 80));
@@ -82,7 +89,12 @@ describe('HTTP hardening', () => {
     ] as const) {
       const h = await startHarness({}, { TESSERA_TRUST_PROXY: trust });
       harnesses.push(h);
-      await h.inject({ method: 'GET', url: '/healthz', headers: { 'x-forwarded-for': '203.0.113.9' }, remoteAddress: '127.0.0.1' });
+      await h.inject({
+        method: 'GET',
+        url: '/healthz',
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+        remoteAddress: '127.0.0.1',
+      });
       const line = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request');
       assert.equal(line?.ip, expected, `TESSERA_TRUST_PROXY=${trust}`);
     }
@@ -93,21 +105,48 @@ describe('HTTP hardening', () => {
     try {
       const cert = join(dir, 'cert.pem');
       const key = join(dir, 'key.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+        ],
+        { stdio: 'ignore' },
+      );
       const h = await startHarness({}, { TESSERA_TLS_CERT: cert, TESSERA_TLS_KEY: key, TESSERA_ISSUER: '' });
       harnesses.push(h);
       const port = Number(new URL(await h.tessera.app.listen({ port: 0, host: '127.0.0.1' })).port);
-      const { status, hsts, body } = await new Promise<{ status: number; hsts: string | undefined; body: string }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/.well-known/oauth-authorization-server', rejectUnauthorized: false }, (res) => {
-          let text = '';
-          res.on('data', (d) => {
-            text += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, hsts: res.headers['strict-transport-security'], body: text }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+      const { status, hsts, body } = await new Promise<{ status: number; hsts: string | undefined; body: string }>(
+        (resolve, reject) => {
+          const req = request(
+            { host: '127.0.0.1', port, path: '/.well-known/oauth-authorization-server', rejectUnauthorized: false },
+            (res) => {
+              let text = '';
+              res.on('data', (d) => {
+                text += d;
+              });
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, hsts: res.headers['strict-transport-security'], body: text }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        },
+      );
       assert.equal(status, 200);
       assert.equal(hsts, 'max-age=31536000');
       assert.match(JSON.parse(body).issuer, /^https:\/\/localhost:/);

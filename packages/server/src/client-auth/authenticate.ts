@@ -34,12 +34,12 @@ export async function authenticateClient(deps: ClientAuthDeps, req: AuthRequest)
   const assertionType = single(params, 'client_assertion_type');
   const assertionParam = single(params, 'client_assertion');
   const basic = req.authorization ? parseBasic(req.authorization) : undefined;
-  if (req.authorization && !basic) throw new InvalidClient('unsupported Authorization scheme');
+  if (req.authorization && !basic) throw new InvalidClient('unsupported Authorization scheme', 'malformed');
 
   const used = [basic, bodySecret, assertionType ?? assertionParam].filter((m) => m !== undefined).length;
-  if (used > 1) throw new InvalidClient('more than one client authentication method');
+  if (used > 1) throw new InvalidClient('more than one client authentication method', 'multiple_methods');
   if (used === 0) {
-    throw new InvalidClient(bodyId ? 'client_id without credentials' : 'no client authentication');
+    throw new InvalidClient(bodyId ? 'client_id without credentials' : 'no client authentication', 'no_credentials');
   }
 
   const now = deps.now();
@@ -48,14 +48,14 @@ export async function authenticateClient(deps: ClientAuthDeps, req: AuthRequest)
     const ok =
       matchesSecret(deps.hasher, client, basic.secret, now) ||
       (basic.rawSecret !== basic.secret && matchesSecret(deps.hasher, client, basic.rawSecret, now));
-    if (!ok) throw new InvalidClient(`wrong secret for client ${client.clientId}`);
+    if (!ok) throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret');
     return { client, method: 'client_secret_basic' };
   }
   if (bodySecret !== undefined) {
-    if (!bodyId) throw new InvalidClient('client_secret without client_id');
+    if (!bodyId) throw new InvalidClient('client_secret without client_id', 'no_credentials');
     const client = await lookup(deps, bodyId, bodyId, 'client_secret_post');
     if (!matchesSecret(deps.hasher, client, bodySecret, now)) {
-      throw new InvalidClient(`wrong secret for client ${client.clientId}`);
+      throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret');
     }
     return { client, method: 'client_secret_post' };
   }
@@ -72,14 +72,16 @@ async function lookup(
   bodyId: string | undefined,
   method: AuthMethod,
 ): Promise<StoredClient> {
-  if (bodyId !== undefined && bodyId !== clientId) throw new InvalidClient('client_id does not match the credentials');
+  if (bodyId !== undefined && bodyId !== clientId)
+    throw new InvalidClient('client_id does not match the credentials', 'malformed');
   // Checked before any lookup: ids no client can have never reach the store or the log.
-  if (!isClientId(clientId)) throw new InvalidClient('malformed client_id');
+  if (!isClientId(clientId)) throw new InvalidClient('malformed client_id', 'malformed');
   const client = await deps.clients.get(clientId);
-  if (!client) throw new InvalidClient(`unknown client ${clientId}`);
+  if (!client) throw new InvalidClient(`unknown client ${clientId}`, 'unknown_client');
   if (client.metadata.token_endpoint_auth_method !== method) {
     throw new InvalidClient(
       `client ${clientId} is registered for ${client.metadata.token_endpoint_auth_method}, not ${method}`,
+      'wrong_method',
     );
   }
   return client;

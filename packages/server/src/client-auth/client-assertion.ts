@@ -48,10 +48,10 @@ export function assertionClientId(assertion: string): string {
   try {
     payload = decodeJwt(assertion);
   } catch {
-    throw new InvalidClient('client_assertion is not a JWT');
+    throw new InvalidClient('client_assertion is not a JWT', 'bad_assertion');
   }
   if (typeof payload.iss !== 'string' || payload.iss === '' || payload.sub !== payload.iss) {
-    throw new InvalidClient('client_assertion iss and sub must both be the client_id');
+    throw new InvalidClient('client_assertion iss and sub must both be the client_id', 'bad_assertion');
   }
   return payload.iss;
 }
@@ -62,7 +62,7 @@ export function assertionMethod(assertion: string): 'private_key_jwt' | 'client_
     const { alg } = decodeProtectedHeader(assertion);
     return typeof alg === 'string' && alg.startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
   } catch {
-    throw new InvalidClient('client_assertion header is malformed');
+    throw new InvalidClient('client_assertion header is malformed', 'bad_assertion');
   }
 }
 
@@ -94,18 +94,19 @@ export async function verifyAssertion(client: StoredClient, assertion: string, c
     }
   } catch (err) {
     if (err instanceof InvalidClient) throw err;
-    throw new InvalidClient(`client_assertion rejected: ${describe(err)}`);
+    throw new InvalidClient(`client_assertion rejected: ${describe(err)}`, 'bad_assertion');
   }
   const now = Math.floor(ctx.nowMs / 1000);
   const exp = payload.exp as number;
-  if (exp - now > MAX_REMAINING_SECONDS) throw new InvalidClient('client_assertion exp is too far in the future');
+  if (exp - now > MAX_REMAINING_SECONDS)
+    throw new InvalidClient('client_assertion exp is too far in the future', 'bad_assertion');
   if (typeof payload.iat === 'number' && payload.iat > now + SKEW_SECONDS) {
-    throw new InvalidClient('client_assertion iat is in the future');
+    throw new InvalidClient('client_assertion iat is in the future', 'bad_assertion');
   }
   const jti = payload.jti as string;
-  if (jti.length > 256) throw new InvalidClient('client_assertion jti is too long');
+  if (jti.length > 256) throw new InvalidClient('client_assertion jti is too long', 'bad_assertion');
   const firstUse = await ctx.replay.useOnce(replayKey(client.clientId, jti), (exp + SKEW_SECONDS) * 1000, ctx.nowMs);
-  if (!firstUse) throw new InvalidClient('client_assertion jti was already used');
+  if (!firstUse) throw new InvalidClient('client_assertion jti was already used', 'replayed_assertion');
 }
 
 /**
@@ -142,8 +143,9 @@ async function verifyWithSecrets(
 export function readAssertionParams(type: string | undefined, assertion: string | undefined): string {
   if (!assertion) throw new InvalidRequest('client_assertion is required with client_assertion_type');
   if (!type) throw new InvalidRequest('client_assertion_type is required with client_assertion');
-  if (type !== ASSERTION_TYPE) throw new InvalidClient(`unsupported client_assertion_type ${type.slice(0, 100)}`);
-  if (assertion.length > 16 * 1024) throw new InvalidClient('client_assertion is too large');
+  if (type !== ASSERTION_TYPE)
+    throw new InvalidClient(`unsupported client_assertion_type ${type.slice(0, 100)}`, 'bad_assertion');
+  if (assertion.length > 16 * 1024) throw new InvalidClient('client_assertion is too large', 'bad_assertion');
   return assertion;
 }
 

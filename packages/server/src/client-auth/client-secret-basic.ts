@@ -19,10 +19,11 @@ export function parseBasic(header: string): BasicCredentials | undefined {
   const space = header.indexOf(' ');
   if (space < 0 || header.slice(0, space).toLowerCase() !== 'basic') return undefined;
   const encoded = header.slice(space + 1).trim();
-  if (encoded.length > 4096 || !BASE64.test(encoded)) throw new InvalidClient('malformed Basic credentials');
+  if (encoded.length > 4096 || !BASE64.test(encoded))
+    throw new InvalidClient('malformed Basic credentials', 'malformed');
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 1) throw new InvalidClient('malformed Basic credentials');
+  if (colon < 1) throw new InvalidClient('malformed Basic credentials', 'malformed');
   const rawSecret = decoded.slice(colon + 1);
   return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(rawSecret), rawSecret };
 }

@@ -1,6 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/load-config.js';
+import { startMetricsServer } from '../metrics/metrics-server.js';
 import { printAdminKey } from '../serve.js';
 import { createTessera } from '../server.js';
 import { isFeedMessage } from '../sync/cluster-feed.js';
@@ -40,6 +42,13 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   });
 
   for (let i = 0; i < config.workers; i++) fork();
+  if (config.metricsPort !== undefined) {
+    const aggregator = new AggregatorRegistry();
+    await startMetricsServer(config.metricsHost, config.metricsPort, async () => ({
+      body: await aggregator.clusterMetrics(),
+      contentType: aggregator.contentType,
+    }));
+  }
   logger.info({ workers: config.workers, port: config.port }, 'tessera primary started');
 
   const stop = (signal: NodeJS.Signals) => {

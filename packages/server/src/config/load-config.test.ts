@@ -26,6 +26,8 @@ describe('loadConfig', () => {
         trustProxy: false,
         requestTimeoutMs: 30000,
         headersTimeoutMs: 10000,
+        metricsPort: undefined,
+        metricsHost: '127.0.0.1',
       },
     );
     assert.ok(Object.isFrozen(c));
@@ -68,7 +70,10 @@ describe('loadConfig', () => {
     [{ TESSERA_REDIS_URL: 'http://x' }, /^TESSERA_REDIS_URL must be a redis:\/\//],
     [{ TESSERA_TLS_CERT: '/etc/cert.pem' }, /^TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together$/],
     [{ TESSERA_TRUST_PROXY: 'maybe' }, /^TESSERA_TRUST_PROXY must be true, false, a hop count/],
-    [{ TESSERA_HEADERS_TIMEOUT_MS: '60000' }, /^TESSERA_HEADERS_TIMEOUT_MS must not exceed TESSERA_REQUEST_TIMEOUT_MS$/],
+    [
+      { TESSERA_HEADERS_TIMEOUT_MS: '60000' },
+      /^TESSERA_HEADERS_TIMEOUT_MS must not exceed TESSERA_REQUEST_TIMEOUT_MS$/,
+    ],
   ];
   for (const [env, message] of bad) {
     it(`refuses ${JSON.stringify(env)} with one line naming the variable`, () => {
@@ -89,7 +94,10 @@ describe('loadConfig', () => {
   it('reads TESSERA_TRUST_PROXY as a flag, a hop count or a list', () => {
     assert.equal(loadConfig({ TESSERA_TRUST_PROXY: 'true' }).trustProxy, true);
     assert.equal(loadConfig({ TESSERA_TRUST_PROXY: '2' }).trustProxy, 2);
-    assert.deepEqual(loadConfig({ TESSERA_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1']);
+    assert.deepEqual(loadConfig({ TESSERA_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, [
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
   });
 
   it('treats empty variables as unset', () => {

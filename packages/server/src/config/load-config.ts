@@ -22,6 +22,8 @@ export interface Config {
   readonly trustProxy: boolean | number | string[];
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
 }
 
 /** A bad setting: its message is one line that names the variable. */

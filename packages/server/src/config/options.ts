@@ -135,7 +135,10 @@ export const options = {
       if (v === 'false') return false;
       if (v === 'true') return true;
       if (/^\d{1,2}$/.test(v)) return Number(v);
-      const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+      const list = v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       if (list.length > 0 && list.every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x))) return list;
       ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count or a list of addresses/CIDRs' });
       return z.NEVER;
@@ -152,5 +155,17 @@ export const options = {
     doc: 'Request headers must arrive within this time (slowloris protection); at most TESSERA_REQUEST_TIMEOUT_MS.',
     default: '10000',
     schema: z.coerce.number().int('must be an integer').min(1000).max(600_000),
+  },
+  metricsPort: {
+    env: 'TESSERA_METRICS_PORT',
+    doc: 'Serve Prometheus metrics on this separate port, without authentication (bind it privately). Unset: GET /metrics on the main port, behind the admin key.',
+    default: undefined,
+    schema: port.optional(),
+  },
+  metricsHost: {
+    env: 'TESSERA_METRICS_HOST',
+    doc: 'Address the separate metrics port binds.',
+    default: '127.0.0.1',
+    schema: z.string().min(1, 'must not be empty'),
   },
 } as const;

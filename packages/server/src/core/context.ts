@@ -3,6 +3,7 @@ import type { ClientAuthDeps } from '../client-auth/authenticate.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Config } from '../config/load-config.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RevocationStore, Store } from '../store/types.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 
@@ -42,6 +43,7 @@ export interface ServerContext {
   readonly tokenHasher: SecretHasher;
   readonly auth: ClientAuthDeps;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now: () => number;
 }

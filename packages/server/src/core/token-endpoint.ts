@@ -24,7 +24,7 @@ export async function handleTokenRequest(
   ctx: ServerContext,
   params: Params,
   authorization: string | undefined,
-): Promise<{ response: TokenResponse; clientId: string }> {
+): Promise<{ response: TokenResponse; clientId: string; format: 'jwt' | 'opaque' }> {
   rejectRepeated(params);
   const grantType = single(params, 'grant_type');
   if (!grantType) throw new InvalidRequest('grant_type is required');
@@ -40,6 +40,7 @@ export async function handleTokenRequest(
       : issueJwt(ctx.keys, ctx.issuer, grant, now);
   return {
     clientId: client.clientId,
+    format: client.metadata.access_token_format,
     response: {
       access_token: issued.accessToken,
       token_type: 'Bearer',

@@ -41,9 +41,23 @@ export class InvalidRequest extends OAuthError {
   }
 }
 
+/** Why client authentication failed, in a few words fit for a metric label. */
+export type AuthFailureKind =
+  | 'no_credentials'
+  | 'multiple_methods'
+  | 'malformed'
+  | 'unknown_client'
+  | 'wrong_method'
+  | 'wrong_secret'
+  | 'bad_assertion'
+  | 'replayed_assertion';
+
 /** Client authentication failed. The wire body never says why. */
 export class InvalidClient extends OAuthError {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    readonly kind: AuthFailureKind,
+  ) {
     super('invalid_client', 401, 'client authentication failed', reason, {
       'www-authenticate': 'Basic realm="tessera", charset="UTF-8"',
     });

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AdminKey } from '../admin/admin-key.js';
-import { ConfigError } from '../config/load-config.js';
 import { adminRoutes } from '../admin/admin-routes.js';
+import { ConfigError } from '../config/load-config.js';
 import type { ServerContext } from '../core/context.js';
+import { InvalidClient } from '../errors/index.js';
 import { installErrorHandler } from './error-handler.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -77,7 +79,19 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
     if (tls) reply.header('strict-transport-security', 'max-age=31536000');
   });
   // One log line per request; the path only: a query string may hold something secret.
+  // Every client-authentication failure is counted by kind; the wire answer stays the same.
+  app.addHook('onError', async (_req, _reply, err) => {
+    if (err instanceof InvalidClient) ctx.metrics.authFailed(err.kind);
+  });
   app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.requestDuration.observe(
+      {
+        route: req.routeOptions.url ?? 'unmatched',
+        method: req.method,
+        outcome: `${Math.floor(reply.statusCode / 100)}xx`,
+      },
+      reply.elapsedTime / 1000,
+    );
     req.log.info(
       {
         method: req.method,
@@ -91,6 +105,7 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
   });
 
   app.register(healthRoutes, { ctx });
+  app.register(metricsRoute, { ctx, adminKey });
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx });
   app.register(adminRoutes, { ctx, adminKey });

@@ -18,8 +18,8 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
   registerOAuthBodyParsers(app);
 
   app.post(PATHS.token, async (req, reply) => {
-    const { response, clientId } = await handleTokenRequest(ctx, oauthParams(req), req.headers.authorization);
-    req.log.debug({ client_id: clientId }, 'token issued');
+    const { response, clientId, format } = await handleTokenRequest(ctx, oauthParams(req), req.headers.authorization);
+    ctx.metrics.tokenIssued(clientId, format === 'jwt' ? ctx.keys.current().alg : 'none', format);
     return noStore(reply).send(response);
   });
 

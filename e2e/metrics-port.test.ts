@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freePort, startTessera, type TesseraProcess } from './support/tessera-process.js';
+
+/** TESSERA_METRICS_PORT with two workers: one scrape sums both workers' counters. */
+describe('metrics on a separate port, TESSERA_WORKERS=2', () => {
+  let t: TesseraProcess;
+  let metricsUrl: string;
+  before(async () => {
+    const port = await freePort();
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    t = await startTessera({ TESSERA_WORKERS: '2', TESSERA_METRICS_PORT: String(port) });
+  });
+  after(() => t?.stop());
+
+  it('serves the sum of every worker without authentication, and not on the main port', async () => {
+    const c = await t.createClient({ client_id: 'scraped', scope: 'a' });
+    const auth = `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`;
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`${t.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
+        body: 'grant_type=client_credentials',
+      });
+      assert.equal(r.status, 200);
+    }
+    const scrape = await fetch(metricsUrl);
+    assert.equal(scrape.status, 200);
+    const text = await scrape.text();
+    assert.match(text, /tessera_tokens_issued_total\{client_id="scraped",alg="RS256",format="jwt"\} 20/);
+    assert.equal((await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminKey}` } })).status, 404);
+  });
+});

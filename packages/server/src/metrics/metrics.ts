@@ -1,0 +1,102 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthFailureKind } from '../errors/index.js';
+import type { Store } from '../store/types.js';
+
+/**
+ * Distinct client ids kept as label values; later ones count under `other`,
+ * so a registry of 100,000 clients cannot blow up the metrics' memory.
+ */
+const MAX_CLIENT_LABELS = 1000;
+
+/** Prometheus metrics of one process (prom-client). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #clientLabels = new Set<string>();
+
+  readonly tokensIssued = new Counter({
+    name: 'tessera_tokens_issued_total',
+    help: 'Access tokens issued, by client, signing algorithm and format.',
+    labelNames: ['client_id', 'alg', 'format'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authFailures = new Counter({
+    name: 'tessera_client_auth_failures_total',
+    help: 'Failed client authentications, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: 'tessera_rate_limited_total',
+    help: 'Requests answered 429, by limit.',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new Histogram({
+    name: 'tessera_http_request_duration_seconds',
+    help: 'HTTP request latency, by route and outcome (2xx, 4xx, 5xx).',
+    labelNames: ['route', 'method', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly storeDuration = new Histogram({
+    name: 'tessera_store_operation_duration_seconds',
+    help: 'Latency of store operations, by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  constructor(publishedKeys: () => number) {
+    new Gauge({
+      name: 'tessera_jwks_keys',
+      help: 'Public keys published in the JWKS.',
+      registers: [this.registry],
+      collect() {
+        this.set(publishedKeys());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
+  }
+
+  tokenIssued(clientId: string, alg: string, format: string): void {
+    let label = clientId;
+    if (!this.#clientLabels.has(clientId)) {
+      if (this.#clientLabels.size < MAX_CLIENT_LABELS) this.#clientLabels.add(clientId);
+      else label = 'other';
+    }
+    this.tokensIssued.inc({ client_id: label, alg, format });
+  }
+
+  authFailed(kind: AuthFailureKind): void {
+    this.authFailures.inc({ reason: kind });
+  }
+}
+
+/**
+ * The store, with every operation timed. A Proxy keeps this out of every
+ * backend: the store interface is measured once, here.
+ */
+export function timedStore(store: Store, metrics: Metrics): Store {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || property === 'constructor') return value;
+      const operation = String(property);
+      return async (...args: unknown[]) => {
+        const end = metrics.storeDuration.startTimer({ operation });
+        try {
+          const result = await value.apply(target, args);
+          end({ outcome: 'ok' });
+          return result;
+        } catch (err) {
+          end({ outcome: 'error' });
+          throw err;
+        }
+      };
+    },
+  });
+}
