@@ -12,6 +12,8 @@ import { SecretHasher } from './crypto/secret-hasher.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
+import { Throttle } from './rate-limit/throttle.js';
+import { LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
 import { openStore } from './store/open-store.js';
 import { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
@@ -72,6 +74,16 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const tokenHasher = new SecretHasher(encryption.key, 'opaque-token');
     const redis = config.redisUrl ? RedisState.connect(config.redisUrl, store, now, logger) : undefined;
     const feed = options.feed ?? openFeed(config, store);
+    const throttle = new Throttle(
+      redis ? new RedisCounter(redis.client) : new LocalCounter(),
+      {
+        tokensPerMinute: config.tokenRateLimit,
+        failuresPerAddress: config.authFailuresPerAddress,
+        failuresPerClient: config.authFailuresPerClient,
+      },
+      metrics,
+      logger,
+    );
     const clients = new ClientRegistry(store, hasher, sealer, now, feed);
     keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
     await keys.init(async () => (await store.maxAccessTokenTtl()) * 1000);
@@ -93,6 +105,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       tokenHasher,
       logger,
       metrics,
+      throttle,
       now,
       auth: {
         clients,

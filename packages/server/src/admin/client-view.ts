@@ -19,6 +19,7 @@ export function clientView(c: ClientRecord, secret?: string): Record<string, unk
     access_token_ttl: m.access_token_ttl,
     access_token_format: m.access_token_format,
     claims: m.claims,
+    ...(m.token_rate_limit === undefined ? {} : { token_rate_limit: m.token_rate_limit }),
     client_id_issued_at: Math.floor(c.createdAt / 1000),
     updated_at: Math.floor(c.updatedAt / 1000),
   };

@@ -48,21 +48,27 @@ export async function authenticateClient(deps: ClientAuthDeps, req: AuthRequest)
     const ok =
       matchesSecret(deps.hasher, client, basic.secret, now) ||
       (basic.rawSecret !== basic.secret && matchesSecret(deps.hasher, client, basic.rawSecret, now));
-    if (!ok) throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret');
+    if (!ok) throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
     return { client, method: 'client_secret_basic' };
   }
   if (bodySecret !== undefined) {
     if (!bodyId) throw new InvalidClient('client_secret without client_id', 'no_credentials');
     const client = await lookup(deps, bodyId, bodyId, 'client_secret_post');
     if (!matchesSecret(deps.hasher, client, bodySecret, now)) {
-      throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret');
+      throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
     }
     return { client, method: 'client_secret_post' };
   }
   const assertion = readAssertionParams(assertionType, assertionParam);
   const method = assertionMethod(assertion);
   const client = await lookup(deps, assertionClientId(assertion), bodyId, method);
-  await verifyAssertion(client, assertion, { ...deps.assertion, nowMs: now });
+  try {
+    await verifyAssertion(client, assertion, { ...deps.assertion, nowMs: now });
+  } catch (err) {
+    // Counted against the client the assertion named (rate limits of failures).
+    if (err instanceof InvalidClient) throw new InvalidClient(err.reason, err.kind, client.clientId);
+    throw err;
+  }
   return { client, method };
 }
 
@@ -82,6 +88,7 @@ async function lookup(
     throw new InvalidClient(
       `client ${clientId} is registered for ${client.metadata.token_endpoint_auth_method}, not ${method}`,
       'wrong_method',
+      clientId,
     );
   }
   return client;

@@ -120,6 +120,12 @@ const fields = {
     .optional(),
   access_token_format: z.enum(['jwt', 'opaque'], { message: 'access_token_format: must be jwt or opaque' }).optional(),
   claims: claims.optional(),
+  token_rate_limit: z
+    .number()
+    .int('token_rate_limit: an integer number of token requests per minute (0: unlimited)')
+    .min(0)
+    .max(10_000_000)
+    .optional(),
 };
 
 const createSchema = z.object({

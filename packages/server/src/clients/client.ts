@@ -29,6 +29,8 @@ export interface ClientMetadata {
   access_token_format: TokenFormat;
   /** Extra claims put in every token (registered claims are refused). */
   claims: Record<string, unknown>;
+  /** Token requests per minute; 0: unlimited; absent: the server default. */
+  token_rate_limit?: number | undefined;
 }
 
 export interface ClientRecord {

@@ -22,6 +22,9 @@ export interface Config {
   readonly trustProxy: boolean | number | string[];
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  readonly tokenRateLimit: number;
+  readonly authFailuresPerAddress: number;
+  readonly authFailuresPerClient: number;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
 }

@@ -156,6 +156,24 @@ export const options = {
     default: '10000',
     schema: z.coerce.number().int('must be an integer').min(1000).max(600_000),
   },
+  tokenRateLimit: {
+    env: 'TESSERA_TOKEN_RATE_LIMIT',
+    doc: 'Token requests per client per minute, for clients without their own `token_rate_limit`; 0: unlimited.',
+    default: '0',
+    schema: z.coerce.number().int('must be an integer').min(0).max(10_000_000),
+  },
+  authFailuresPerAddress: {
+    env: 'TESSERA_AUTH_FAILURES_PER_ADDRESS',
+    doc: 'Failed client authentications per source address per minute; past it, further failures answer 429 (correct credentials still work).',
+    default: '600',
+    schema: z.coerce.number().int('must be an integer').min(1).max(10_000_000),
+  },
+  authFailuresPerClient: {
+    env: 'TESSERA_AUTH_FAILURES_PER_CLIENT',
+    doc: 'Failed authentications per client id per minute; past it, further failures answer 429 (correct credentials still work).',
+    default: '100',
+    schema: z.coerce.number().int('must be an integer').min(1).max(10_000_000),
+  },
   metricsPort: {
     env: 'TESSERA_METRICS_PORT',
     doc: 'Serve Prometheus metrics on this separate port, without authentication (bind it privately). Unset: GET /metrics on the main port, behind the admin key.',

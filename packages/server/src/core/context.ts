@@ -4,6 +4,7 @@ import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Config } from '../config/load-config.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { Throttle } from '../rate-limit/throttle.js';
 import type { RevocationStore, Store } from '../store/types.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 
@@ -44,6 +45,7 @@ export interface ServerContext {
   readonly auth: ClientAuthDeps;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly throttle: Throttle;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now: () => number;
 }

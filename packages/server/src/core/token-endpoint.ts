@@ -34,6 +34,10 @@ export async function handleTokenRequest(
   const { client } = await authenticateClient(ctx.auth, { params, authorization });
   const grant = GRANTS[grantType as keyof typeof GRANTS](client, params);
   const now = ctx.now();
+  const limit = client.metadata.token_rate_limit;
+  if (limit !== 0 && (limit !== undefined || ctx.config.tokenRateLimit !== 0)) {
+    await ctx.throttle.checkIssuance(client.clientId, limit, now);
+  }
   const issued =
     client.metadata.access_token_format === 'opaque'
       ? await issueOpaque(ctx.store, ctx.tokenHasher, grant, now)

@@ -19,6 +19,7 @@ export type OAuthErrorCode =
   | 'conflict'
   | 'method_not_allowed'
   | 'temporarily_unavailable'
+  | 'too_many_requests'
   | 'server_error';
 
 export class OAuthError extends Error {
@@ -57,6 +58,8 @@ export class InvalidClient extends OAuthError {
   constructor(
     reason: string,
     readonly kind: AuthFailureKind,
+    /** The client the credentials named, when there was one: failures are counted per client. */
+    readonly clientId?: string,
   ) {
     super('invalid_client', 401, 'client authentication failed', reason, {
       'www-authenticate': 'Basic realm="tessera", charset="UTF-8"',
@@ -120,6 +123,15 @@ export class Conflict extends OAuthError {
 export class MethodNotAllowed extends OAuthError {
   constructor(allow: string) {
     super('method_not_allowed', 405, `use ${allow}`, `method not allowed`, { allow });
+  }
+}
+
+/** Over a rate limit: retry after the window ends. */
+export class RateLimited extends OAuthError {
+  constructor(description: string, retryAfterMs: number) {
+    super('too_many_requests', 429, description, description, {
+      'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { OAuthError, toWire } from '../errors/index.js';
 
 /**
@@ -7,8 +7,14 @@ import { OAuthError, toWire } from '../errors/index.js';
  * for malformed requests in this scope (invalid_request, or
  * invalid_client_metadata in the admin API).
  */
-export function installErrorHandler(app: FastifyInstance, clientErrorCode = 'invalid_request'): void {
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+export function installErrorHandler(
+  app: FastifyInstance,
+  clientErrorCode = 'invalid_request',
+  /** A chance to replace the error first (the OAuth endpoints turn throttled failures into 429). */
+  rewrite?: (err: Error, req: FastifyRequest) => Promise<Error>,
+): void {
+  app.setErrorHandler(async (original: FastifyError, req, reply) => {
+    const err = (rewrite ? await rewrite(original, req) : original) as FastifyError;
     const wire = toWire(err, clientErrorCode);
     if (wire.status === 503) {
       req.log.warn({ err }, 'store unavailable');

@@ -3,7 +3,8 @@ import { PATHS, type ServerContext } from '../../core/context.js';
 import { handleIntrospection } from '../../core/introspection-endpoint.js';
 import { handleRevocation } from '../../core/revocation-endpoint.js';
 import { handleTokenRequest } from '../../core/token-endpoint.js';
-import { MethodNotAllowed } from '../../errors/index.js';
+import { InvalidClient, MethodNotAllowed } from '../../errors/index.js';
+import { installErrorHandler } from '../error-handler.js';
 import { oauthParams, registerOAuthBodyParsers } from '../oauth-body.js';
 
 /** RFC 6749 §5.1: token responses (and errors) must never be cached. */
@@ -16,6 +17,11 @@ const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** Token (RFC 6749), introspection (RFC 7662) and revocation (RFC 7009): POST only. */
 export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: ServerContext }): Promise<void> {
   registerOAuthBodyParsers(app);
+  // Failed client authentication is counted; past a budget it answers 429 instead of 401.
+  installErrorHandler(app, 'invalid_request', async (err, req) => {
+    if (!(err instanceof InvalidClient)) return err;
+    return (await ctx.throttle.recordFailure(req.ip, err.clientId, ctx.now())) ?? err;
+  });
 
   app.post(PATHS.token, async (req, reply) => {
     const { response, clientId, format } = await handleTokenRequest(ctx, oauthParams(req), req.headers.authorization);

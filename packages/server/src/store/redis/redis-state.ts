@@ -45,7 +45,8 @@ export class RedisState implements ReplayStore, RevocationStore {
   #synced = false;
 
   private constructor(
-    private readonly redis: Redis,
+    /** The connection, shared with other users of Redis on this node (rate-limit counters). */
+    readonly client: Redis,
     private readonly durable: DurableRevocationStore,
     private readonly now: () => number,
   ) {}
@@ -77,7 +78,7 @@ export class RedisState implements ReplayStore, RevocationStore {
   async #resync(): Promise<void> {
     const now = this.now();
     const revoked = await this.durable.listRevokedJtis(now);
-    const batch = this.redis.multi();
+    const batch = this.client.multi();
     for (const r of revoked)
       batch.eval(REVOKE, 1, `${PREFIX}revoked:${r.jti}`, String(r.expiresAt), ttlMs(r.expiresAt, now));
     await batch.exec();
@@ -87,7 +88,7 @@ export class RedisState implements ReplayStore, RevocationStore {
   /** Resolves once Redis answers and holds the denylist (start-up checks and tests). */
   async ready(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!(this.#synced && this.redis.status === 'ready')) {
+    while (!(this.#synced && this.client.status === 'ready')) {
       if (Date.now() > deadline) throw new StoreUnavailableError('redis: not ready');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -95,7 +96,7 @@ export class RedisState implements ReplayStore, RevocationStore {
 
   async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
     const won = await this.#run(() =>
-      this.redis.eval(USE_ONCE, 1, `${PREFIX}jti:${key}`, String(expiresAt), String(now), ttlMs(expiresAt, now)),
+      this.client.eval(USE_ONCE, 1, `${PREFIX}jti:${key}`, String(expiresAt), String(now), ttlMs(expiresAt, now)),
     );
     return won === 1;
   }
@@ -103,15 +104,15 @@ export class RedisState implements ReplayStore, RevocationStore {
   async revokeJti(jti: string, expiresAt: number): Promise<void> {
     await this.durable.revokeJti(jti, expiresAt);
     // If this fails, Redis is away: reads fall back to the store, and the copy is rebuilt on reconnect.
-    await this.redis
+    await this.client
       .eval(REVOKE, 1, `${PREFIX}revoked:${jti}`, String(expiresAt), ttlMs(expiresAt, this.now()))
       .catch(() => {});
   }
 
   async isJtiRevoked(jti: string, now: number): Promise<boolean> {
-    if (this.#synced && this.redis.status === 'ready') {
+    if (this.#synced && this.client.status === 'ready') {
       try {
-        return (await this.redis.eval(IS_REVOKED, 1, `${PREFIX}revoked:${jti}`, String(now))) === 1;
+        return (await this.client.eval(IS_REVOKED, 1, `${PREFIX}revoked:${jti}`, String(now))) === 1;
       } catch {
         // Redis just went away: ask the store.
       }
@@ -120,11 +121,11 @@ export class RedisState implements ReplayStore, RevocationStore {
   }
 
   async ping(): Promise<void> {
-    await this.#run(() => this.redis.ping());
+    await this.#run(() => this.client.ping());
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.client.disconnect();
   }
 
   async #run<T>(command: () => Promise<T>): Promise<T> {

@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import { RateLimited } from '../errors/index.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { WindowCounter } from './window-counter.js';
+
+const WINDOW_MS = 60_000;
+
+export interface ThrottleLimits {
+  /** Token requests per client per minute, when the client sets none; 0: unlimited. */
+  tokensPerMinute: number;
+  /** Failed client authentications per source address per minute before further failures answer 429. */
+  failuresPerAddress: number;
+  /** Failed authentications per client id per minute before further failures answer 429. */
+  failuresPerClient: number;
+}
+
+/**
+ * Rate limits of the OAuth endpoints, designed so that a flood of wrong
+ * secrets for one client neither locks the real client out nor slows anyone
+ * else: over its failure budget, an address or a client id gets 429 (with
+ * Retry-After) for further *failures*, while correct credentials always
+ * succeed. Refusing an address outright would let one attacker behind a
+ * shared proxy address lock every client out; brute force against 256-bit
+ * secrets is hopeless anyway. Issuance is limited per client, and only for
+ * clients that have a limit, so unlimited clients pay nothing.
+ * Counters live in Redis when configured (shared by every node), else in
+ * memory. If Redis fails, limits fail open: availability first.
+ */
+export class Throttle {
+  constructor(
+    private readonly counter: WindowCounter,
+    private readonly limits: ThrottleLimits,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Counts a failed authentication; the 429 to answer instead, once over a budget. */
+  async recordFailure(address: string, clientId: string | undefined, now: number): Promise<RateLimited | undefined> {
+    try {
+      const byAddress = await this.counter.hit(`fail:addr:${address}`, WINDOW_MS, now);
+      if (byAddress.count > this.limits.failuresPerAddress) {
+        this.metrics.rateLimited.inc({ limit: 'address_failures' });
+        return new RateLimited('too many failed authentications from this address', byAddress.resetAt - now);
+      }
+      if (clientId === undefined) return undefined;
+      const byClient = await this.counter.hit(`fail:client:${clientId}`, WINDOW_MS, now);
+      if (byClient.count > this.limits.failuresPerClient) {
+        this.metrics.rateLimited.inc({ limit: 'client_failures' });
+        return new RateLimited('too many failed authentications for this client', byClient.resetAt - now);
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'rate limit counters unavailable; not limiting');
+    }
+    return undefined;
+  }
+
+  /** Enforces the client's token issuance limit (its own, or the server default; 0: none). */
+  async checkIssuance(clientId: string, clientLimit: number | undefined, now: number): Promise<void> {
+    const limit = clientLimit ?? this.limits.tokensPerMinute;
+    if (limit === 0) return;
+    let used: { count: number; resetAt: number };
+    try {
+      used = await this.counter.hit(`issue:${clientId}`, WINDOW_MS, now);
+    } catch (err) {
+      this.logger.warn({ err }, 'rate limit counters unavailable; not limiting');
+      return;
+    }
+    if (used.count > limit) {
+      this.metrics.rateLimited.inc({ limit: 'issuance' });
+      throw new RateLimited(`more than ${limit} token requests per minute for this client`, used.resetAt - now);
+    }
+  }
+}

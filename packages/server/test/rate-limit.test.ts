@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { basic, type Harness, startHarness } from './harness.js';
+
+describe('rate limits', () => {
+  const harnesses: Harness[] = [];
+  after(async () => {
+    for (const h of harnesses) await h.close();
+  });
+  const start = async (env: NodeJS.ProcessEnv) => {
+    const h = await startHarness({}, env);
+    harnesses.push(h);
+    return h;
+  };
+
+  it('a flood of wrong secrets for one client gets 429, but never locks the real client out', async () => {
+    const h = await start({ TESSERA_AUTH_FAILURES_PER_CLIENT: '5' });
+    const victim = await h.createClient({ scope: 'a' });
+    const bystander = await h.createClient({ scope: 'a' });
+    const wrong = () =>
+      h.token({ grant_type: 'client_credentials' }, { authorization: basic(victim.client_id, 'guess') });
+    for (let i = 0; i < 5; i++) assert.equal((await wrong()).statusCode, 401);
+    const throttled = await wrong();
+    assert.equal(throttled.statusCode, 429);
+    assert.match(String(throttled.headers['retry-after']), /^\d+$/);
+    assert.ok(Number(throttled.headers['retry-after']) <= 60);
+    assert.deepEqual(throttled.json(), {
+      error: 'too_many_requests',
+      error_description: 'too many failed authentications for this client',
+    });
+    // The real client, and anybody else, are served as usual.
+    const real = await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(victim.client_id, victim.client_secret) },
+    );
+    assert.equal(real.statusCode, 200);
+    const other = await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(bystander.client_id, 'guess') },
+    );
+    assert.equal(other.statusCode, 401);
+    // The window passes: failures answer 401 again.
+    h.clock.advance(61);
+    assert.equal((await wrong()).statusCode, 401);
+  });
+
+  it('an address over its failure budget gets 429 for failures, while good credentials still work', async () => {
+    const h = await start({ TESSERA_AUTH_FAILURES_PER_ADDRESS: '10' });
+    const c = await h.createClient({ scope: 'a' });
+    const spray = () =>
+      h.token({ grant_type: 'client_credentials' }, { authorization: basic(`made-up-${randomUUID()}`, 'x') });
+    for (let i = 0; i < 10; i++) assert.equal((await spray()).statusCode, 401);
+    const r = await spray();
+    assert.equal(r.statusCode, 429);
+    assert.equal(r.json().error_description, 'too many failed authentications from this address');
+    assert.equal(
+      (await h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, c.client_secret) }))
+        .statusCode,
+      200,
+    );
+    // Another address is not affected.
+    const elsewhere = await h.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      remoteAddress: '198.51.100.7',
+      headers: { authorization: basic('made-up', 'x'), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=client_credentials',
+    });
+    assert.equal(elsewhere.statusCode, 401);
+  });
+
+  it('limits token issuance per client: its own limit, else the server default, 0 for none', async () => {
+    const h = await start({ TESSERA_TOKEN_RATE_LIMIT: '2' });
+    const limited = await h.createClient({ scope: 'a', token_rate_limit: 3 });
+    const byDefault = await h.createClient({ scope: 'a' });
+    const unlimited = await h.createClient({ scope: 'a', token_rate_limit: 0 });
+    assert.equal((await h.admin('GET', `/admin/clients/${limited.client_id}`)).json().token_rate_limit, 3);
+    const token = (c: { client_id: string; client_secret: string }) =>
+      h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, c.client_secret) });
+    for (let i = 0; i < 3; i++) assert.equal((await token(limited)).statusCode, 200);
+    const over = await token(limited);
+    assert.equal(over.statusCode, 429);
+    assert.equal(over.headers['retry-after'], '60');
+    assert.deepEqual(over.json(), {
+      error: 'too_many_requests',
+      error_description: 'more than 3 token requests per minute for this client',
+    });
+    for (let i = 0; i < 2; i++) assert.equal((await token(byDefault)).statusCode, 200);
+    assert.equal((await token(byDefault)).statusCode, 429);
+    for (let i = 0; i < 10; i++) assert.equal((await token(unlimited)).statusCode, 200);
+    h.clock.advance(60);
+    assert.equal((await token(limited)).statusCode, 200);
+    assert.equal((await h.admin('POST', '/admin/clients', { token_rate_limit: -1 })).statusCode, 400);
+  });
+
+  it('shares the counts of several nodes through Redis', async () => {
+    const env = { TESSERA_REDIS_URL: process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' };
+    const a = await start(env);
+    const b = await start(env);
+    const id = `shared-${randomUUID()}`;
+    // The same client on two nodes (separate in-memory stores, one Redis).
+    const ca = await a.createClient({
+      client_id: id,
+      scope: 'a',
+      token_rate_limit: 3,
+      client_secret: 'a-shared-secret-that-is-long-enough-0123',
+    });
+    await b.createClient({
+      client_id: id,
+      scope: 'a',
+      token_rate_limit: 3,
+      client_secret: 'a-shared-secret-that-is-long-enough-0123',
+    });
+    const auth = { authorization: basic(id, ca.client_secret) };
+    assert.equal((await a.token({ grant_type: 'client_credentials' }, auth)).statusCode, 200);
+    assert.equal((await b.token({ grant_type: 'client_credentials' }, auth)).statusCode, 200);
+    assert.equal((await a.token({ grant_type: 'client_credentials' }, auth)).statusCode, 200);
+    assert.equal((await b.token({ grant_type: 'client_credentials' }, auth)).statusCode, 429);
+  });
+});
