@@ -11,6 +11,7 @@ import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
+import { openapiRoutes } from './routes/openapi.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -109,5 +110,6 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx });
   app.register(adminRoutes, { ctx, adminKey });
+  app.register(openapiRoutes);
   return app;
 }

@@ -1,0 +1,464 @@
+import { AUTH_METHODS, GRANT_TYPES } from '../clients/client.js';
+import { MAX_ACCESS_TOKEN_TTL, REGISTERED_CLAIMS } from '../clients/client-metadata.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.js';
+
+/**
+ * The admin API as an OpenAPI 3.1 document, served at GET /openapi.json.
+ * Schemas are JSON Schema 2020-12. test/openapi.test.ts drives every call
+ * through the real HTTP interface and validates each answer against this
+ * document, and checks every response listed here is one the server really
+ * gives, so the two cannot drift apart. Limits are imported from the code
+ * that enforces them for the same reason.
+ */
+
+/** A JSON Schema (2020-12), as OpenAPI 3.1 embeds it. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+export interface OpenApiResponse {
+  readonly description: string;
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: JsonSchema }>>;
+  readonly content?: Readonly<Record<string, { readonly schema: JsonSchema }>>;
+}
+
+// A type alias, not an interface: a $ref may stand wherever a schema may.
+export type OpenApiRef = { readonly $ref: string };
+
+export interface OpenApiOperation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly parameters?: readonly (OpenApiRef | JsonSchema)[];
+  readonly requestBody?: {
+    readonly required: boolean;
+    readonly content: Readonly<Record<string, { readonly schema: JsonSchema }>>;
+  };
+  readonly responses: Readonly<Record<string, OpenApiResponse | OpenApiRef>>;
+}
+
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+
+export interface OpenApiDocument {
+  readonly openapi: '3.1.0';
+  readonly info: { readonly title: string; readonly version: string; readonly description: string };
+  readonly servers: readonly { readonly url: string; readonly description: string }[];
+  readonly security: readonly Readonly<Record<string, readonly string[]>>[];
+  readonly tags: readonly { readonly name: string; readonly description: string }[];
+  readonly paths: Readonly<Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>>;
+  readonly components: {
+    readonly securitySchemes: Readonly<Record<string, JsonSchema>>;
+    readonly parameters: Readonly<Record<string, JsonSchema>>;
+    readonly schemas: Readonly<Record<string, JsonSchema>>;
+    readonly responses: Readonly<Record<string, OpenApiResponse>>;
+  };
+}
+
+const ref = (kind: 'schemas' | 'responses' | 'parameters', name: string): OpenApiRef => ({
+  $ref: `#/components/${kind}/${name}`,
+});
+const jsonContent = (schema: JsonSchema) => ({ 'application/json': { schema } });
+const MAX_SECRET_TTL = 30 * 24 * 3600;
+
+/** An error body whose `error` is one of `codes`. */
+function errorResponse(description: string, codes: readonly string[], headers?: OpenApiResponse['headers']) {
+  return {
+    description,
+    ...(headers ? { headers } : {}),
+    content: jsonContent({
+      type: 'object',
+      allOf: [ref('schemas', 'Error')],
+      properties: { error: codes.length === 1 ? { const: codes[0] } : { enum: codes } },
+    }),
+  };
+}
+
+/** The metadata a client may send, shared by create and PATCH (clients/client-metadata.ts). */
+const metadataProperties = {
+  client_name: { type: 'string', maxLength: 200, description: 'Human name.' },
+  scope: { type: 'string', maxLength: 8192, description: 'Allowed scopes, space-delimited (RFC 6749 §3.3 tokens).' },
+  audience: {
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 512 },
+    maxItems: 100,
+    description: 'Allowed audiences.',
+  },
+  grant_types: {
+    type: 'array',
+    items: { enum: [...GRANT_TYPES] },
+    description: '`["client_credentials"]`, or `[]` for a resource server that only introspects.',
+  },
+  token_endpoint_auth_method: { enum: [...AUTH_METHODS] },
+  jwks: { $ref: '#/components/schemas/ClientJwks' },
+  jwks_uri: {
+    type: 'string',
+    format: 'uri',
+    maxLength: 2048,
+    description: 'https only (plain http only for loopback hosts). For private_key_jwt.',
+  },
+  access_token_ttl: { type: 'integer', minimum: 1, maximum: MAX_ACCESS_TOKEN_TTL, description: 'Seconds.' },
+  access_token_format: { enum: ['jwt', 'opaque'] },
+  claims: {
+    type: 'object',
+    maxProperties: 50,
+    description: `Extra claims put in every token. Registered claims are refused: ${[...REGISTERED_CLAIMS].join(', ')}.`,
+  },
+  token_rate_limit: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 10_000_000,
+    description: 'Token requests per minute (0: unlimited). Absent: the server default, TESSERA_TOKEN_RATE_LIMIT.',
+  },
+} as const;
+
+/** Every field of a client as the admin API shows it (admin/client-view.ts): never a hash. */
+const clientProperties = {
+  client_id: { type: 'string', minLength: 1, maxLength: 128 },
+  client_name: metadataProperties.client_name,
+  scope: { type: 'string' },
+  audience: { type: 'array', items: { type: 'string' } },
+  grant_types: metadataProperties.grant_types,
+  token_endpoint_auth_method: metadataProperties.token_endpoint_auth_method,
+  jwks: metadataProperties.jwks,
+  jwks_uri: { type: 'string', format: 'uri' },
+  access_token_ttl: metadataProperties.access_token_ttl,
+  access_token_format: metadataProperties.access_token_format,
+  claims: { type: 'object' },
+  token_rate_limit: metadataProperties.token_rate_limit,
+  client_id_issued_at: { type: 'integer', description: 'Seconds since the epoch.' },
+  updated_at: { type: 'integer', description: 'Seconds since the epoch.' },
+} as const;
+
+const clientRequired = [
+  'client_id',
+  'scope',
+  'audience',
+  'grant_types',
+  'token_endpoint_auth_method',
+  'access_token_ttl',
+  'access_token_format',
+  'claims',
+  'client_id_issued_at',
+  'updated_at',
+];
+
+const secretProperties = {
+  client_secret: {
+    type: 'string',
+    minLength: 32,
+    description: 'Shown this once; only a keyed hash is stored.',
+  },
+  client_secret_expires_at: { const: 0, description: 'RFC 7591: 0, the secret does not expire by itself.' },
+} as const;
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+const schemas: Record<string, JsonSchema> = {
+  Error: {
+    type: 'object',
+    description: 'RFC 6749 §5.2 / RFC 7591 §3.2.2 error body.',
+    required: ['error', 'error_description'],
+    properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+    additionalProperties: false,
+  },
+  ClientJwks: {
+    type: 'object',
+    required: ['keys'],
+    properties: {
+      keys: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 20,
+        items: {
+          type: 'object',
+          required: ['kty'],
+          properties: { kty: { enum: ['RSA', 'EC', 'OKP'] } },
+          propertyNames: { not: { enum: PRIVATE_JWK_MEMBERS } },
+          description: 'A public JWK (private members are refused).',
+        },
+      },
+    },
+  },
+  ClientCreate: {
+    type: 'object',
+    description:
+      'RFC 7591 client metadata. Unknown fields are ignored. A client that is not private_key_jwt gets a generated secret unless one is imported.',
+    properties: {
+      client_id: {
+        type: 'string',
+        pattern: '^[\\x21-\\x7E]{1,128}$',
+        description: 'Chosen id (printable ASCII, no spaces); default a generated UUID.',
+      },
+      client_secret: {
+        type: 'string',
+        minLength: 32,
+        maxLength: 512,
+        description: 'Import an existing secret (migration); default a generated one.',
+      },
+      ...metadataProperties,
+    },
+  },
+  ClientPatch: {
+    type: 'object',
+    description:
+      'The fields to change; the others keep their values. Switching to client_secret_jwt, or away from private_key_jwt, issues a new secret (shown in the answer).',
+    properties: metadataProperties,
+  },
+  Client: {
+    type: 'object',
+    required: clientRequired,
+    properties: clientProperties,
+    additionalProperties: false,
+  },
+  ClientWithSecret: {
+    type: 'object',
+    required: [...clientRequired, 'client_secret', 'client_secret_expires_at'],
+    properties: { ...clientProperties, ...secretProperties },
+    additionalProperties: false,
+  },
+  ClientList: {
+    type: 'object',
+    required: ['items', 'next_cursor'],
+    properties: {
+      items: { type: 'array', items: ref('schemas', 'Client') },
+      next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null at the end.' },
+    },
+    additionalProperties: false,
+  },
+  RotateSecret: {
+    type: 'object',
+    properties: {
+      previous_secret_ttl: {
+        type: 'integer',
+        minimum: 0,
+        maximum: MAX_SECRET_TTL,
+        default: 0,
+        description: 'Seconds the previous secrets stay valid; 0 ends them at once.',
+      },
+    },
+  },
+  PublicJwk: {
+    type: 'object',
+    description: 'A public signing key (RFC 7517); never a private member.',
+    required: ['kty', 'kid', 'alg', 'use'],
+    properties: {
+      kty: { enum: ['RSA', 'EC', 'OKP'] },
+      kid: { type: 'string', description: 'RFC 7638 thumbprint.' },
+      alg: { enum: ['RS256', 'PS256', 'ES256', 'EdDSA'] },
+      use: { const: 'sig' },
+    },
+    propertyNames: { not: { enum: PRIVATE_JWK_MEMBERS } },
+  },
+  SigningKey: {
+    type: 'object',
+    allOf: [ref('schemas', 'PublicJwk')],
+    required: ['status', 'activates_at', 'retires_at'],
+    properties: {
+      status: {
+        enum: ['signing', 'published', 'retiring'],
+        description: 'signing: signs new tokens; retiring: still published until retires_at.',
+      },
+      activates_at: { type: 'integer', description: 'Seconds since the epoch.' },
+      retires_at: { type: ['integer', 'null'], description: 'Leaves the JWKS then; null while current.' },
+    },
+  },
+  SigningKeyList: {
+    type: 'object',
+    required: ['items'],
+    properties: { items: { type: 'array', items: ref('schemas', 'SigningKey') } },
+    additionalProperties: false,
+  },
+};
+
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'string' } } };
+
+const responses: Record<string, OpenApiResponse> = {
+  Unauthorized: errorResponse('The admin key is missing or wrong.', ['invalid_token'], {
+    'WWW-Authenticate': { description: 'Bearer realm="tessera-admin"', schema: { type: 'string' } },
+  }),
+  NotFound: errorResponse('No such client.', ['not_found']),
+  InvalidMetadata: errorResponse('Bad client metadata; nothing was changed.', ['invalid_client_metadata']),
+  TooLarge: errorResponse('The body is larger than TESSERA_BODY_LIMIT.', ['invalid_client_metadata']),
+  Unavailable: errorResponse(
+    'The store (or Redis) does not answer; nothing was changed. Retry.',
+    ['temporarily_unavailable'],
+    retryAfter,
+  ),
+};
+
+const clientId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The client_id (URL-encoded).',
+  schema: { type: 'string' },
+};
+
+const tags = { clients: ['clients'], keys: ['keys'] } as const;
+
+export const openapi: OpenApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Tessera admin API',
+    version: '1',
+    description:
+      'Clients and signing keys of a Tessera authorization server. Every call needs `Authorization: Bearer <admin key>`. JSON in and out; client metadata uses the names of RFC 7591.',
+  },
+  servers: [{ url: '/', description: 'the server that serves this document' }],
+  security: [{ adminKey: [] }],
+  tags: [
+    { name: 'clients', description: 'OAuth clients (RFC 7591 metadata)' },
+    { name: 'keys', description: 'Token signing keys' },
+  ],
+  paths: {
+    '/admin/clients': {
+      post: {
+        operationId: 'createClient',
+        summary: 'Register a client',
+        tags: tags.clients,
+        requestBody: { required: false, content: jsonContent(ref('schemas', 'ClientCreate')) },
+        responses: {
+          '201': {
+            description:
+              'The client. `client_secret` is present unless it authenticates with private_key_jwt, and is shown this once.',
+            content: jsonContent({ oneOf: [ref('schemas', 'ClientWithSecret'), ref('schemas', 'Client')] }),
+          },
+          '400': ref('responses', 'InvalidMetadata'),
+          '401': ref('responses', 'Unauthorized'),
+          '409': errorResponse('The chosen client_id is taken.', ['conflict']),
+          '413': ref('responses', 'TooLarge'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+      get: {
+        operationId: 'listClients',
+        summary: 'List clients, in pages',
+        tags: tags.clients,
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            description: 'The `next_cursor` of the previous page.',
+            schema: { type: 'string' },
+          },
+        ],
+        responses: {
+          '200': { description: 'One page.', content: jsonContent(ref('schemas', 'ClientList')) },
+          '400': errorResponse('Bad limit or cursor.', ['invalid_request']),
+          '401': ref('responses', 'Unauthorized'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+    },
+    '/admin/clients/{id}': {
+      get: {
+        operationId: 'getClient',
+        summary: 'Read one client (never a secret or hash)',
+        tags: tags.clients,
+        parameters: [clientId],
+        responses: {
+          '200': { description: 'The client.', content: jsonContent(ref('schemas', 'Client')) },
+          '401': ref('responses', 'Unauthorized'),
+          '404': ref('responses', 'NotFound'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+      patch: {
+        operationId: 'updateClient',
+        summary: 'Change client metadata',
+        description: 'Takes effect for the next token request, on every node.',
+        tags: tags.clients,
+        parameters: [clientId],
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'ClientPatch')) },
+        responses: {
+          '200': {
+            description: 'The client; with a new `client_secret` only when the change needed one.',
+            content: jsonContent({ oneOf: [ref('schemas', 'Client'), ref('schemas', 'ClientWithSecret')] }),
+          },
+          '400': ref('responses', 'InvalidMetadata'),
+          '401': ref('responses', 'Unauthorized'),
+          '404': ref('responses', 'NotFound'),
+          '413': ref('responses', 'TooLarge'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+      delete: {
+        operationId: 'deleteClient',
+        summary: 'Remove a client',
+        description: 'Its secrets stop working and its tokens stop introspecting as active.',
+        tags: tags.clients,
+        parameters: [clientId],
+        responses: {
+          '204': { description: 'Removed.' },
+          '401': ref('responses', 'Unauthorized'),
+          '404': ref('responses', 'NotFound'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+    },
+    '/admin/clients/{id}/secrets': {
+      post: {
+        operationId: 'rotateClientSecret',
+        summary: 'Issue a new client secret',
+        description: 'The previous secrets stay valid `previous_secret_ttl` more seconds (default 0).',
+        tags: tags.clients,
+        parameters: [clientId],
+        requestBody: { required: false, content: jsonContent(ref('schemas', 'RotateSecret')) },
+        responses: {
+          '201': {
+            description: 'The client with its new `client_secret`, shown this once.',
+            content: jsonContent(ref('schemas', 'ClientWithSecret')),
+          },
+          '400': errorResponse('Bad previous_secret_ttl, or a private_key_jwt client (it has no secret).', [
+            'invalid_client_metadata',
+          ]),
+          '401': ref('responses', 'Unauthorized'),
+          '404': ref('responses', 'NotFound'),
+          '413': ref('responses', 'TooLarge'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+    },
+    '/admin/keys/rotate': {
+      post: {
+        operationId: 'rotateSigningKey',
+        summary: 'Make a new signing key',
+        description:
+          'The new key signs from now on; the others stay in the JWKS until every token they can have signed has expired.',
+        tags: tags.keys,
+        responses: {
+          '201': { description: 'The new public key.', content: jsonContent(ref('schemas', 'PublicJwk')) },
+          '401': ref('responses', 'Unauthorized'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+    },
+    '/admin/keys': {
+      get: {
+        operationId: 'listSigningKeys',
+        summary: 'The published keys and which one signs',
+        tags: tags.keys,
+        responses: {
+          '200': { description: 'Every published key.', content: jsonContent(ref('schemas', 'SigningKeyList')) },
+          '401': ref('responses', 'Unauthorized'),
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      adminKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The admin key (TESSERA_ADMIN_KEY, or the one printed on first start).',
+      },
+    },
+    parameters: {},
+    schemas,
+    responses,
+  },
+};

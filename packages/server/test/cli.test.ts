@@ -1,0 +1,324 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePort, startTessera, type TesseraProcess } from '../../../e2e/support/tessera-process.js';
+
+/**
+ * The `tessera` CLI as users run it: the built dist/cli/main.js in its own
+ * process, against a real server process, asserting on exit codes, stdout
+ * and stderr.
+ */
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with a clean environment (nothing leaks in from the machine running the tests). */
+function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: child.exitCode, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input ?? '');
+  });
+}
+
+describe('tessera CLI', () => {
+  let server: TesseraProcess;
+  let env: Record<string, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+  const outputs: string[] = [];
+  /** Every run is kept, to check afterwards that the admin key never appeared. */
+  const run = async (args: string[], extra: Record<string, string> = {}, input?: string) => {
+    const r = await cli(args, { ...env, ...extra }, input);
+    outputs.push(r.stdout, r.stderr);
+    return r;
+  };
+
+  before(async () => {
+    // A missing build fails this test; it never skips it.
+    assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\``);
+    server = await startTessera();
+    env = { TESSERA_URL: server.url, TESSERA_ADMIN_KEY: server.adminKey };
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('documents its commands and exit codes in --help', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0);
+    for (const word of ['serve', 'clients', 'keys', 'token', 'Exit codes:', '2  cannot connect']) {
+      assert.ok(r.stdout.includes(word), word);
+    }
+    const create = await run(['clients', 'create', '--help']);
+    for (const option of ['--name', '--scope', '--audience', '--auth-method', '--ttl', '--format', '--claims']) {
+      assert.ok(create.stdout.includes(option), option);
+    }
+    for (const option of ['--jwks', '--jwks-uri', '--client-id', '--json-body', '--url', '--admin-key', '--json']) {
+      assert.ok(create.stdout.includes(option), option);
+    }
+  });
+
+  it('create → token → rotate-secret (old secret stops at once) → delete', async () => {
+    const created = await run([
+      'clients',
+      'create',
+      '--json',
+      '--name',
+      'Task Service',
+      '--scope',
+      'event.view event.create',
+      '--audience',
+      'event',
+      '--audience',
+      'file',
+      '--claims',
+      '{"stt":1}',
+      '--ttl',
+      '600',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const c = JSON.parse(created.stdout);
+    assert.equal(c.client_name, 'Task Service');
+    assert.deepEqual(c.audience, ['event', 'file']);
+    assert.equal(c.access_token_ttl, 600);
+    assert.deepEqual(c.claims, { stt: 1 });
+    assert.match(c.client_secret, /^tessera_cs_/);
+    assert.match(created.stderr, /shown this once/);
+
+    const creds = { TESSERA_CLIENT_ID: c.client_id, TESSERA_CLIENT_SECRET: c.client_secret };
+    const token = await run(['token', '--json', '--scope', 'event.create', '--audience', 'event'], creds);
+    assert.equal(token.code, 0, token.stderr);
+    const t = JSON.parse(token.stdout);
+    assert.equal(t.token_endpoint, `${server.url}/oauth2/token`);
+    assert.equal(t.response.token_type, 'Bearer');
+    assert.equal(t.response.scope, 'event.create');
+    assert.equal(t.header.typ, 'at+jwt');
+    assert.equal(t.claims.client_id, c.client_id);
+    assert.equal(t.claims.aud, 'event');
+    assert.equal(t.claims.stt, 1);
+    assert.equal(t.claims.exp - t.claims.iat, 600);
+
+    // The human form shows the decoded header and claims too.
+    const human = await run(['token', '--scope', 'event.view'], creds);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^token_endpoint +http:/m);
+    assert.match(human.stdout, /JWT header \(decoded, not verified\):\n\{\n {2}"alg"/);
+    assert.match(human.stdout, /"scope": "event.view"/);
+
+    const rotated = await run(['clients', 'rotate-secret', c.client_id, '--previous-secret-ttl', '0', '--json']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const newSecret = JSON.parse(rotated.stdout).client_secret;
+    assert.match(newSecret, /^tessera_cs_/);
+    assert.notEqual(newSecret, c.client_secret);
+    assert.match(rotated.stderr, /shown this once/);
+
+    const old = await run(['token'], creds);
+    assert.equal(old.code, 1);
+    assert.equal(old.stdout, '');
+    assert.equal(old.stderr, 'tessera: invalid_client: client authentication failed (HTTP 401)\n');
+    const fresh = await run(['token', '--json'], { ...creds, TESSERA_CLIENT_SECRET: newSecret });
+    assert.equal(fresh.code, 0, fresh.stderr);
+
+    const deleted = await run(['clients', 'delete', c.client_id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, `deleted ${c.client_id}\n`);
+    const gone = await run(['clients', 'get', c.client_id]);
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stderr, `tessera: not_found: no such resource: GET /admin/clients/${c.client_id} (HTTP 404)\n`);
+  });
+
+  it('prints readable tables; get never shows a secret', async () => {
+    const created = JSON.parse(
+      (await run(['clients', 'create', '--json', '--client-id', 'calendar-cli', '--scope', 'event.view'])).stdout,
+    );
+    const list = await run(['clients', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    const lines = list.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^CLIENT_ID +NAME +AUTH METHOD +FORMAT +SCOPES +AUDIENCES$/);
+    const row = lines.find((l) => l.startsWith('calendar-cli '));
+    assert.ok(row, list.stdout);
+    assert.match(row, /^calendar-cli +- +client_secret_basic +jwt +event\.view +-$/);
+    // Columns line up: each header starts where its cells start.
+    assert.equal(lines[0]?.indexOf('AUTH METHOD'), row.indexOf('client_secret_basic'));
+
+    const got = await run(['clients', 'get', 'calendar-cli']);
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stdout, /^client_id +calendar-cli$/m);
+    assert.ok(!got.stdout.includes('client_secret '), 'no secret line');
+    assert.ok(!got.stdout.includes(created.client_secret));
+    assert.equal(got.stderr, '');
+  });
+
+  it('update sends a PATCH with the options, and --json-body from stdin', async () => {
+    await run(['clients', 'create', '--client-id', 'files-cli', '--json']);
+    const updated = await run([
+      'clients',
+      'update',
+      'files-cli',
+      '--json',
+      '--name',
+      'File Service',
+      '--audience',
+      'file',
+      '--format',
+      'opaque',
+    ]);
+    assert.equal(updated.code, 0, updated.stderr);
+    const u = JSON.parse(updated.stdout);
+    assert.equal(u.client_name, 'File Service');
+    assert.deepEqual(u.audience, ['file']);
+    assert.equal(u.access_token_format, 'opaque');
+    assert.equal(u.client_secret, undefined);
+
+    const body = await run(
+      ['clients', 'update', 'files-cli', '--json-body', '-', '--json', '--ttl', '120'],
+      {},
+      '{"scope": "file.view", "access_token_ttl": 60}',
+    );
+    assert.equal(body.code, 0, body.stderr);
+    const b = JSON.parse(body.stdout);
+    assert.equal(b.scope, 'file.view');
+    assert.equal(b.access_token_ttl, 120, 'an option wins over --json-body');
+
+    const file = join(dir, 'client.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ client_id: 'import-cli', client_secret: 'a-migrated-secret-of-32-chars-or-more' }),
+    );
+    const imported = await run(['clients', 'create', '--json-body', file, '--json']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(JSON.parse(imported.stdout).client_secret, 'a-migrated-secret-of-32-chars-or-more');
+  });
+
+  it('list follows next_cursor; --limit stops and gives the cursor', async () => {
+    for (const id of ['page-a', 'page-b', 'page-c']) await run(['clients', 'create', '--client-id', id, '--json']);
+    const all = JSON.parse((await run(['clients', 'list', '--json'])).stdout);
+    const ids = all.items.map((x: { client_id: string }) => x.client_id);
+    for (const id of ['page-a', 'page-b', 'page-c']) assert.ok(ids.includes(id), id);
+    assert.equal(all.next_cursor, null);
+
+    const two = JSON.parse((await run(['clients', 'list', '--json', '--limit', '2'])).stdout);
+    assert.equal(two.items.length, 2);
+    assert.ok(two.next_cursor);
+    const rest = JSON.parse((await run(['clients', 'list', '--json', '--cursor', two.next_cursor])).stdout);
+    assert.deepEqual([...two.items, ...rest.items], all.items);
+  });
+
+  it('keys rotate and keys list', async () => {
+    const rotated = await run(['keys', 'rotate', '--json']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const jwk = JSON.parse(rotated.stdout);
+    assert.equal(jwk.use, 'sig');
+    assert.equal(jwk.d, undefined);
+    const list = await run(['keys', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^KID +ALG +KTY +STATUS +ACTIVE FROM +RETIRES$/m);
+    assert.match(list.stdout, new RegExp(`^${jwk.kid} +RS256 +RSA +signing `, 'm'));
+    assert.match(list.stdout, / retiring /);
+    const json = JSON.parse((await run(['keys', 'list', '--json'])).stdout);
+    assert.equal(json.items.find((k: { status: string }) => k.status === 'signing').kid, jwk.kid);
+  });
+
+  it('exit 1 with the server error on one line: wrong admin key, bad metadata, usage', async () => {
+    const wrong = await run(['clients', 'list'], { TESSERA_ADMIN_KEY: 'not-the-admin-key-at-all' });
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.stdout, '');
+    assert.equal(wrong.stderr, 'tessera: invalid_token: a valid admin key is required (HTTP 401)\n');
+    assert.ok(!wrong.stderr.includes('not-the-admin-key-at-all'));
+
+    const bad = await run(['clients', 'create', '--claims', '{"iss":"me"}']);
+    assert.equal(bad.code, 1);
+    assert.equal(
+      bad.stderr,
+      'tessera: invalid_client_metadata: claims: registered claims cannot be set: iss (HTTP 400)\n',
+    );
+    const notJson = await run(['clients', 'create', '--claims', '{oops']);
+    assert.equal(notJson.code, 1);
+    assert.equal(notJson.stderr, 'tessera: --claims: not valid JSON\n');
+    const noKey = await run(['keys', 'list'], { TESSERA_ADMIN_KEY: '' });
+    assert.equal(noKey.code, 1);
+    assert.equal(noKey.stderr, 'tessera: no admin key: set TESSERA_ADMIN_KEY or pass --admin-key\n');
+    const unknown = await run(['clients', 'frobnicate']);
+    assert.equal(unknown.code, 1);
+  });
+
+  it('exit 2 when the server cannot be reached', async () => {
+    const port = await freePort();
+    const r = await run(['clients', 'list'], { TESSERA_URL: `http://127.0.0.1:${port}` });
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `tessera: cannot reach http://127.0.0.1:${port}: is the server running? (ECONNREFUSED)\n`);
+    const token = await run(['token', '--url', `http://127.0.0.1:${port}`, '--client-id', 'x', '--client-secret', 'y']);
+    assert.equal(token.code, 2);
+  });
+
+  it('never prints the admin key', () => {
+    assert.ok(outputs.length > 0);
+    for (const text of outputs) assert.ok(!text.includes(server.adminKey));
+  });
+});
+
+describe('tessera serve', () => {
+  it('starts the server as npm start does, and stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-'));
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: {
+        PATH: process.env.PATH,
+        TESSERA_PORT: String(port),
+        TESSERA_DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
+        TESSERA_LOG_LEVEL: 'warn',
+        TESSERA_SHUTDOWN_DRAIN_MS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const ok = await fetch(`http://localhost:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        assert.ok(Date.now() < deadline, `did not start:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // First start without TESSERA_ADMIN_KEY: the generated key is printed once, as with npm start.
+      assert.match(out, /Tessera admin key \(shown once/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad setting stops it with one line naming the variable', async () => {
+    const r = await cli(['serve'], { TESSERA_PORT: 'eighty', TESSERA_DATABASE_URL: 'sqlite::memory:' });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'tessera: configuration error: TESSERA_PORT must be a port number (got "eighty")\n');
+  });
+});
