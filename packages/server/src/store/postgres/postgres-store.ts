@@ -1,18 +1,13 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import { scopeUnion } from '../scope-union.js';
+import { type ClientRow, fromClientRow, fromKeyRow, type KeyRow } from '../sql-rows.js';
 import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
 
 export type { PostgresStoreOptions } from './pool.js';
 
-interface ClientRow {
-  client_id: string;
-  metadata: string;
-  created_at: number;
-  updated_at: number;
-}
 /** A client LEFT JOINed with its secrets: the secret columns are null when it has none. */
 interface ClientSecretRow extends ClientRow {
   secret_id: string | null;
@@ -20,15 +15,6 @@ interface ClientSecretRow extends ClientRow {
   sealed: string | null;
   secret_created_at: number | null;
   expires_at: number | null;
-}
-interface KeyRow {
-  kid: string;
-  alg: string;
-  public_jwk: string;
-  private_key: string;
-  created_at: number;
-  activates_at: number;
-  retires_at: number | null;
 }
 interface TokenRow {
   hash: string;
@@ -188,15 +174,7 @@ export class PostgresStore implements Store {
     const { rows } = await this.#pool.query<KeyRow>(
       'SELECT * FROM signing_keys ORDER BY activates_at DESC, created_at DESC',
     );
-    return rows.map((r) => ({
-      kid: r.kid,
-      alg: r.alg,
-      publicJwk: r.public_jwk,
-      sealedPrivateKey: r.private_key,
-      createdAt: r.created_at,
-      activatesAt: r.activates_at,
-      retiresAt: r.retires_at,
-    }));
+    return rows.map(fromKeyRow);
   }
 
   async rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void> {
@@ -317,13 +295,4 @@ const INSERT_SECRET =
 
 function secretParams(clientId: string, s: SecretRecord): unknown[] {
   return [s.id, clientId, s.hash, s.sealed, s.createdAt, s.expiresAt];
-}
-
-function fromClientRow(row: ClientRow): ClientRecord {
-  return {
-    clientId: row.client_id,
-    metadata: JSON.parse(row.metadata) as ClientMetadata,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }

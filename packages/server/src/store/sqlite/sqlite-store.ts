@@ -3,30 +3,16 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import { scopeUnion } from '../scope-union.js';
+import { type ClientRow, fromClientRow, fromKeyRow, type KeyRow } from '../sql-rows.js';
 import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
 import { migrations } from './migrations.js';
 
-interface ClientRow {
-  client_id: string;
-  metadata: string;
-  created_at: number;
-  updated_at: number;
-}
 interface SecretRow {
   id: string;
   hash: string;
   sealed: string | null;
   created_at: number;
   expires_at: number | null;
-}
-interface KeyRow {
-  kid: string;
-  alg: string;
-  public_jwk: string;
-  private_key: string;
-  created_at: number;
-  activates_at: number;
-  retires_at: number | null;
 }
 interface TokenRow {
   hash: string;
@@ -171,15 +157,7 @@ export class SqliteStore implements Store {
   // --- signing keys --------------------------------------------------------
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return (this.#stmts.listKeys.all() as KeyRow[]).map((r) => ({
-      kid: r.kid,
-      alg: r.alg,
-      publicJwk: r.public_jwk,
-      sealedPrivateKey: r.private_key,
-      createdAt: r.created_at,
-      activatesAt: r.activates_at,
-      retiresAt: r.retires_at,
-    }));
+    return (this.#stmts.listKeys.all() as KeyRow[]).map(fromKeyRow);
   }
 
   async rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void> {
@@ -326,15 +304,6 @@ function prepare(db: Database.Database) {
     purgeTokens: db.prepare('DELETE FROM opaque_tokens WHERE exp <= ?'),
     purgeRevoked: db.prepare('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
     purgeUsed: db.prepare('DELETE FROM used_jtis WHERE expires_at <= ?'),
-  };
-}
-
-function fromClientRow(row: ClientRow): ClientRecord {
-  return {
-    clientId: row.client_id,
-    metadata: JSON.parse(row.metadata) as ClientMetadata,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
   };
 }
 
