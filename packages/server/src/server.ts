@@ -21,6 +21,7 @@ import { type ChangeFeed, LocalFeed } from './sync/change-feed.js';
 import { ClusterFeed } from './sync/cluster-feed.js';
 import { PostgresFeed } from './sync/postgres-feed.js';
 import { RedisFeed } from './sync/redis-feed.js';
+import { KeyRotationSchedule } from './tokens/key-rotation-schedule.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
 export { type Config, ConfigError, loadConfig } from './config/load-config.js';
@@ -42,6 +43,7 @@ export interface Tessera {
   ctx: ServerContext;
   /** The admin key generated on this start, if any: print it once. */
   generatedAdminKey: string | undefined;
+  keySchedule: KeyRotationSchedule;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,15 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       },
     };
     const app = buildApp(ctx, adminKey);
+    const maxTokenLifetimeMs = async () => (await store.maxAccessTokenTtl()) * 1000;
+    const keySchedule = new KeyRotationSchedule(
+      keys,
+      config.keyRotationDays * 24 * 3600 * 1000,
+      maxTokenLifetimeMs,
+      now,
+      logger,
+    );
+    keySchedule.start();
     const purge = setInterval(() => {
       store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));
     }, PURGE_INTERVAL_MS);
@@ -128,8 +139,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       app,
       ctx,
       generatedAdminKey: adminKey.generated,
+      keySchedule,
       async close() {
         clearInterval(purge);
+        keySchedule.stop();
         await app.close();
         await feed.close();
         await redis?.close();

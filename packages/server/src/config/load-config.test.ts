@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         trustProxy: false,
         requestTimeoutMs: 30000,
         headersTimeoutMs: 10000,
+        keyRotationDays: 90,
         tokenRateLimit: 0,
         authFailuresPerAddress: 600,
         authFailuresPerClient: 100,

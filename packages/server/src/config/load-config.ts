@@ -22,6 +22,7 @@ export interface Config {
   readonly trustProxy: boolean | number | string[];
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  readonly keyRotationDays: number;
   readonly tokenRateLimit: number;
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerClient: number;

@@ -156,6 +156,12 @@ export const options = {
     default: '10000',
     schema: z.coerce.number().int('must be an integer').min(1000).max(600_000),
   },
+  keyRotationDays: {
+    env: 'TESSERA_KEY_ROTATION_DAYS',
+    doc: 'Rotate the signing key after this many days (the next key is published a day before it signs; the old one stays published until its last token expires); 0: only by POST /admin/keys/rotate.',
+    default: '90',
+    schema: z.coerce.number({ message: 'must be a number of days' }).min(0, 'must be 0 or more').max(3650),
+  },
   tokenRateLimit: {
     env: 'TESSERA_TOKEN_RATE_LIMIT',
     doc: 'Token requests per client per minute, for clients without their own `token_rate_limit`; 0: unlimited.',

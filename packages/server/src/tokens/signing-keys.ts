@@ -14,6 +14,8 @@ export interface SigningKey {
   encodedHeader: string;
 }
 
+type Signer = SigningKey & { activatesAt: number; retiresAt: number | null };
+
 export interface PublicKey {
   kid: string;
   alg: SigningAlg;
@@ -29,7 +31,11 @@ export interface PublicKey {
  * store. `reload()` re-reads them after a change (on this node or another).
  */
 export class SigningKeys {
+  /** Keys of our algorithm that may sign, now or later: newest activation first. */
+  #signers: Signer[] = [];
   #signing: SigningKey | undefined;
+  /** When the choice of signing key must be made again (a scheduled key activates, or the signer retires). */
+  #signingValidUntil = Number.POSITIVE_INFINITY;
   #public = new Map<string, PublicKey>();
   #jwks: { json: string; validUntil: number } | undefined;
   /** Latest `exp` this node signed per kid, so a rotation keeps the old key published long enough. */
@@ -59,7 +65,7 @@ export class SigningKeys {
     const now = this.now();
     const records = await this.store.listSigningKeys();
     const pub = new Map<string, PublicKey>();
-    let signing: SigningKey | undefined;
+    const signers: Signer[] = [];
     for (const r of records) {
       if (!isSigningAlg(r.alg) || (r.retiresAt !== null && r.retiresAt <= now)) continue;
       const jwk = JSON.parse(r.publicJwk) as JWK;
@@ -71,9 +77,9 @@ export class SigningKeys {
         activatesAt: r.activatesAt,
         retiresAt: r.retiresAt,
       });
-      // Records come newest-activation first: the first active, unretired key of our alg signs.
-      if (!signing && r.alg === this.alg && r.retiresAt === null && r.activatesAt <= now) {
-        signing = {
+      // Scheduled keys are decrypted now, so the switch at their activation needs no store.
+      if (r.alg === this.alg) {
+        signers.push({
           kid: r.kid,
           alg: r.alg,
           privateKey: createPrivateKey({
@@ -82,17 +88,44 @@ export class SigningKeys {
             type: 'pkcs8',
           }),
           encodedHeader: Buffer.from(JSON.stringify({ alg: r.alg, kid: r.kid, typ: 'at+jwt' })).toString('base64url'),
-        };
+          activatesAt: r.activatesAt,
+          retiresAt: r.retiresAt,
+        });
       }
     }
     this.#public = pub;
-    this.#signing = signing;
+    this.#signers = signers;
+    this.#chooseSigner(now);
     this.#jwks = undefined;
   }
 
+  /** The newest key that has activated and not retired signs; recomputed only when that can change. */
+  #chooseSigner(now: number): void {
+    const signing = this.#signers.find((k) => k.activatesAt <= now && (k.retiresAt === null || k.retiresAt > now));
+    let validUntil = signing?.retiresAt ?? Number.POSITIVE_INFINITY;
+    for (const k of this.#signers) if (k.activatesAt > now) validUntil = Math.min(validUntil, k.activatesAt);
+    this.#signing = signing;
+    this.#signingValidUntil = validUntil;
+  }
+
   current(): SigningKey {
+    const now = this.now();
+    if (now >= this.#signingValidUntil) this.#chooseSigner(now);
     if (!this.#signing) throw new Error('no signing key loaded');
     return this.#signing;
+  }
+
+  /** The key that signs now and when it started to: what the rotation schedule looks at. */
+  signingSince(): { kid: string; activatesAt: number } | undefined {
+    const k = this.current();
+    const signer = this.#signers.find((s) => s.kid === k.kid);
+    return signer && { kid: signer.kid, activatesAt: signer.activatesAt };
+  }
+
+  /** True when a key is already scheduled to sign later. */
+  hasScheduledKey(): boolean {
+    const now = this.now();
+    return this.#signers.some((k) => k.activatesAt > now);
   }
 
   sign(key: SigningKey, data: Buffer): Buffer {
@@ -125,21 +158,22 @@ export class SigningKeys {
    * token it can have signed has expired: now + the longest token lifetime a
    * client has, or the latest expiry this node signed, whichever is later.
    */
-  async rotate(maxTokenLifetimeMs: () => Promise<number>): Promise<JWK> {
+  async rotate(maxTokenLifetimeMs: () => Promise<number>, activatesAt = this.now()): Promise<JWK> {
     const { publicKey, privateKey } = await ALGORITHMS[this.alg].generate();
     const jwk = publicKey.export({ format: 'jwk' }) as JWK;
     const kid = await calculateJwkThumbprint(jwk);
     const publicJwk: JWK = { ...jwk, kid, alg: this.alg, use: 'sig' };
     const now = this.now();
     const lastSigned = Math.max(0, ...this.#lastExp.values()) * 1000;
-    const retireOthersAt = Math.max(now + (await maxTokenLifetimeMs()), lastSigned) + 1000;
+    // The current key signs until the new one activates, then stays published until its last token expires.
+    const retireOthersAt = Math.max(activatesAt + (await maxTokenLifetimeMs()), lastSigned) + 1000;
     const record: SigningKeyRecord = {
       kid,
       alg: this.alg,
       publicJwk: JSON.stringify(publicJwk),
       sealedPrivateKey: this.sealer.seal(privateKey.export({ format: 'der', type: 'pkcs8' }), keyContext(kid)),
       createdAt: now,
-      activatesAt: now,
+      activatesAt,
       retiresAt: null,
     };
     await this.store.rotateSigningKey(record, retireOthersAt, now);

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { basic, decodeJwt, type Harness, startHarness } from './harness.js';
+
+const DAY = 24 * 3600;
+
+describe('scheduled signing-key rotation (TESSERA_KEY_ROTATION_DAYS=10)', () => {
+  let h: Harness;
+  let c: { client_id: string; client_secret: string };
+  before(async () => {
+    h = await startHarness({}, { TESSERA_KEY_ROTATION_DAYS: '10' });
+    c = await h.createClient({ scope: 'a', access_token_ttl: 600 });
+  });
+  after(() => h.close());
+
+  const kids = async () =>
+    (await h.inject({ method: 'GET', url: '/.well-known/jwks.json' }))
+      .json()
+      .keys.map((k: { kid: string }) => k.kid) as string[];
+  const signingKid = async () => {
+    const r = await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(c.client_id, c.client_secret) },
+    );
+    return decodeJwt(r.json().access_token).header.kid as string;
+  };
+
+  it('publishes the next key a day early, signs with it on time, and drops the old one after its last token', async () => {
+    const [first] = await kids();
+    assert.equal((await kids()).length, 1);
+
+    h.clock.advance(9 * DAY - 60);
+    assert.equal(await h.tessera.keySchedule.tick(), undefined, 'not due yet');
+    assert.deepEqual(await kids(), [first]);
+
+    // Phase 1: a day before the period ends, the next key is published but does not sign.
+    h.clock.advance(60);
+    const next = await h.tessera.keySchedule.tick();
+    assert.ok(next?.kid);
+    assert.deepEqual((await kids()).sort(), [first, next.kid].sort());
+    assert.equal(await signingKid(), first);
+    assert.equal(await h.tessera.keySchedule.tick(), undefined, 'one scheduled key at a time');
+    h.clock.advance(DAY - 1);
+    assert.equal(await signingKid(), first, 'still the old key one second before');
+
+    // Phase 2: on time, the new key signs (no reload, no store read).
+    h.clock.advance(1);
+    assert.equal(await signingKid(), next.kid);
+
+    // Phase 3: the old key stays published until the last token it signed has expired (the longest ttl here: 600 s).
+    h.clock.advance(600);
+    assert.ok((await kids()).includes(first as string));
+    h.clock.advance(2);
+    assert.deepEqual(await kids(), [next.kid]);
+  });
+});
