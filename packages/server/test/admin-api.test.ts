@@ -229,4 +229,28 @@ describe('admin API', () => {
     h.clock.advance(3602);
     assert.deepEqual(await kids(), [jwk.kid]);
   });
+
+  it('writes one audit line per admin change: what, on what, who, from where, never a secret', async () => {
+    const before = h.logs.length;
+    const c = await h.createClient({ client_id: 'audited', scope: 'a' });
+    await h.admin('PATCH', '/admin/clients/audited', { scope: 'a b' });
+    const rotated = (await h.admin('POST', '/admin/clients/audited/secrets', { previous_secret_ttl: 5 })).json();
+    await h.admin('POST', '/admin/keys/rotate');
+    await h.admin('DELETE', '/admin/clients/audited');
+    const lines = h.logs.slice(before).map((l) => JSON.parse(l));
+    const audit = lines
+      .filter((l) => l.audit)
+      .map((l) => ({ audit: l.audit, actor: l.actor, ip: l.ip, id: l.client_id ?? (l.kid ? 'kid' : undefined) }));
+    assert.deepEqual(audit, [
+      { audit: 'client.create', actor: 'admin', ip: '127.0.0.1', id: 'audited' },
+      { audit: 'client.update', actor: 'admin', ip: '127.0.0.1', id: 'audited' },
+      { audit: 'client.rotate_secret', actor: 'admin', ip: '127.0.0.1', id: 'audited' },
+      { audit: 'keys.rotate', actor: 'admin', ip: '127.0.0.1', id: 'kid' },
+      { audit: 'client.delete', actor: 'admin', ip: '127.0.0.1', id: 'audited' },
+    ]);
+    assert.deepEqual(lines.find((l) => l.audit === 'client.update')?.fields, ['scope']);
+    const text = h.logs.slice(before).join('');
+    for (const secret of [c.client_secret, rotated.client_secret, ADMIN_KEY]) assert.ok(!text.includes(secret));
+    for (const l of lines.filter((x) => x.audit)) assert.equal(typeof l.time, 'number');
+  });
 });

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClientMetadata } from '../errors/index.js';
 import { installErrorHandler } from '../http/error-handler.js';
@@ -12,6 +12,15 @@ const MAX_JSON_DEPTH = 16;
 
 interface IdParams {
   id: string;
+}
+
+/**
+ * One audit line per admin change: what, on what, by whom (the admin key's
+ * holder, from which address) and when (the line's time); never a secret
+ * or a metadata value, only the names of changed fields.
+ */
+function audit(req: FastifyRequest, action: string, details: Record<string, unknown>): void {
+  req.log.info({ audit: action, actor: 'admin', ip: req.ip, ...details }, `audit: ${action}`);
 }
 
 /** Responses carry secrets (once) and configuration: never cache them. */
@@ -48,7 +57,7 @@ export async function adminRoutes(
 
   app.post('/admin/clients', async (req, reply) => {
     const { client, secret } = await ctx.clients.create(req.body ?? {});
-    req.log.info({ client_id: client.clientId, audit: 'client.create' }, 'client created');
+    audit(req, 'client.create', { client_id: client.clientId });
     return noStore(reply).code(201).send(clientView(client, secret));
   });
 
@@ -72,13 +81,13 @@ export async function adminRoutes(
 
   app.patch<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
     const { client, secret } = await ctx.clients.update(req.params.id, req.body ?? {});
-    req.log.info({ client_id: client.clientId, audit: 'client.update' }, 'client updated');
+    audit(req, 'client.update', { client_id: client.clientId, fields: Object.keys((req.body as object) ?? {}) });
     return noStore(reply).send(clientView(client, secret));
   });
 
   app.delete<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
     await ctx.clients.delete(req.params.id);
-    req.log.info({ client_id: req.params.id, audit: 'client.delete' }, 'client deleted');
+    audit(req, 'client.delete', { client_id: req.params.id });
     return reply.code(204).send();
   });
 
@@ -88,16 +97,13 @@ export async function adminRoutes(
       throw new InvalidClientMetadata('previous_secret_ttl: an integer number of seconds from 0 to 2592000');
     }
     const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl);
-    req.log.info(
-      { client_id: client.clientId, previous_secret_ttl: ttl, audit: 'client.rotate_secret' },
-      'secret rotated',
-    );
+    audit(req, 'client.rotate_secret', { client_id: client.clientId, previous_secret_ttl: ttl });
     return noStore(reply).code(201).send(clientView(client, secret));
   });
 
   app.post('/admin/keys/rotate', async (req, reply) => {
     const jwk = await ctx.keys.rotate(async () => (await ctx.store.maxAccessTokenTtl()) * 1000);
-    req.log.info({ kid: jwk.kid, audit: 'keys.rotate' }, 'signing key rotated');
+    audit(req, 'keys.rotate', { kid: jwk.kid });
     return noStore(reply).code(201).send(jwk);
   });
 
