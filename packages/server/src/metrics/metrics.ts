@@ -62,6 +62,21 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
   }
 
+  /** Labelled children of the latency histogram, made once: labelling on every observe costs a hash per request. */
+  readonly #requestTimers = new Map<string, { observe(seconds: number): void }>();
+
+  observeRequest(route: string, method: string, status: number, elapsedMs: number): void {
+    const outcome = status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
+    const key = `${method} ${route} ${outcome}`;
+    let timer = this.#requestTimers.get(key);
+    if (!timer) {
+      timer = this.requestDuration.labels({ route, method, outcome });
+      // Routes are the registered ones (or 'unmatched'): a small, fixed set.
+      this.#requestTimers.set(key, timer);
+    }
+    timer.observe(elapsedMs / 1000);
+  }
+
   tokenIssued(clientId: string, alg: string, format: string): void {
     let label = clientId;
     if (!this.#clientLabels.has(clientId)) {
