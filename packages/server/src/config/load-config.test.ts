@@ -73,6 +73,10 @@ describe('loadConfig', () => {
     [{ TESSERA_LOG_LEVEL: 'loud' }, /^TESSERA_LOG_LEVEL must be one of fatal/],
     [{ TESSERA_REDIS_URL: 'http://x' }, /^TESSERA_REDIS_URL must be a redis:\/\//],
     [{ TESSERA_TLS_CERT: '/etc/cert.pem' }, /^TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together$/],
+    [
+      { TESSERA_WORKERS: '2', TESSERA_DATABASE_URL: 'sqlite::memory:' },
+      /^TESSERA_WORKERS above 1 needs a database the workers share/,
+    ],
     [{ TESSERA_TRUST_PROXY: 'maybe' }, /^TESSERA_TRUST_PROXY must be true, false, a hop count/],
     [
       { TESSERA_HEADERS_TIMEOUT_MS: '60000' },

@@ -70,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError('TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together');
   }
+  if (config.workers > 1 && config.databaseUrl === 'sqlite::memory:') {
+    throw new ConfigError('TESSERA_WORKERS above 1 needs a database the workers share, not sqlite::memory:');
+  }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     throw new ConfigError('TESSERA_HEADERS_TIMEOUT_MS must not exceed TESSERA_REQUEST_TIMEOUT_MS');
   }
