@@ -33,11 +33,6 @@ export class RemoteJwksCache {
     }
     return set;
   }
-
-  /** Forget a key set (the client's jwks_uri changed or the client left). */
-  forget(uri: string): void {
-    this.#sets.delete(uri);
-  }
 }
 
 async function cappedFetch(url: string, options: RequestInit): Promise<Response> {
