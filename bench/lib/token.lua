@@ -1,11 +1,18 @@
 -- wrk script: POSTs a client_credentials request and counts only correct
 -- token responses (200 with an access_token), so errors never pass as speed.
+--
+-- BENCH_AUTH        the Authorization header of the one client, or
+-- BENCH_AUTH_FILE   a file with one Authorization header value per line:
+--                   each request picks one of them at random.
+-- BENCH_BODY        the form body (default: grant_type=client_credentials).
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
-wrk.body = "grant_type=client_credentials"
+wrk.body = os.getenv("BENCH_BODY") or "grant_type=client_credentials"
 
 local threads = {}
+local auth_file = os.getenv("BENCH_AUTH_FILE")
+local auths = {}
 
 function setup(thread)
   table.insert(threads, thread)
@@ -14,6 +21,20 @@ end
 function init(args)
   ok = 0
   bad = 0
+  if auth_file then
+    for line in io.lines(auth_file) do
+      if line ~= "" then table.insert(auths, line) end
+    end
+    math.randomseed(os.time() + #threads)
+  end
+end
+
+if auth_file then
+  -- Defined only with a file, so the one-client case keeps wrk's static request.
+  function request()
+    wrk.headers["Authorization"] = auths[math.random(#auths)]
+    return wrk.format()
+  end
 end
 
 function response(status, headers, body)

@@ -1,0 +1,331 @@
+import type { ProfileSummary } from './cpu-profile.js';
+import type { SaturationResult } from './load.js';
+import type { MicroResult } from './micro.js';
+import type { PacedResult } from './paced-load.js';
+import { fixed, int, median, spread } from './stats.js';
+
+/** The markdown report: every figure as median (min–max) of the runs, the goals, and how it was measured. */
+
+export interface CaseResult {
+  /** token | workers | logging | growth */
+  group: string;
+  system: string;
+  label: string;
+  saturation: SaturationResult[];
+  cpuUsPerRequest: number[];
+  paced: PacedResult[];
+  rssIdleMb: number;
+  rssPeakMb: number;
+  rssAfterMb: number;
+  failed: string | undefined;
+}
+
+export interface Report {
+  smoke: boolean;
+  settings: {
+    runs: number;
+    seconds: number;
+    warmupSeconds: number;
+    pacedSeconds: number;
+    pacedWarmupSeconds: number;
+    connections: number;
+    fixedShare: number;
+    growthAlg: string;
+  };
+  machine: Record<string, string>;
+  versions: Record<string, string>;
+  cases: CaseResult[];
+  profiles: { name: string; summary: ProfileSummary }[];
+  micro: MicroResult[];
+  notes: string[];
+  failures: string[];
+  commands: string[];
+  durationSeconds: number;
+  loadGenerator: string;
+}
+
+const TESSERA = 'Tessera (SQLite)';
+const TESSERA_PG = 'Tessera (PostgreSQL + Redis)';
+const LEAN = 'lean reference';
+const OIDC = 'oidc-provider';
+
+const rates = (c: CaseResult) => c.saturation.map((r) => r.ok / r.seconds);
+const rate = (c: CaseResult | undefined) => (c && !c.failed ? median(rates(c)) : Number.NaN);
+const ms = (n: number) => fixed(n, 2);
+const mark = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? 'met' : '**not met**');
+
+function table(head: string[], rows: string[][]): string {
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+function saturationRow(c: CaseResult, first: string[]): string[] {
+  if (c.failed) return [...first, `failed: ${c.failed}`, '', '', '', ''];
+  return [
+    ...first,
+    spread(rates(c)),
+    spread(
+      c.saturation.map((r) => r.p50_ms),
+      ms,
+    ),
+    spread(
+      c.saturation.map((r) => r.p99_ms),
+      ms,
+    ),
+    spread(c.cpuUsPerRequest, (n) => fixed(n, 0)),
+    `${fixed(c.rssIdleMb, 0)} → ${fixed(c.rssPeakMb, 0)} → ${fixed(c.rssAfterMb, 0)}`,
+  ];
+}
+
+export function renderReport(r: Report): string {
+  const s = r.settings;
+  const find = (group: string, system: string, label: string) =>
+    r.cases.find((c) => c.group === group && c.system === system && c.label === label);
+  const labels = [...new Set(r.cases.filter((c) => c.group === 'token').map((c) => c.label))];
+  const out: string[] = [];
+  const p = (...lines: string[]) => out.push(...lines, '');
+
+  p(
+    `# Tessera benchmarks${r.smoke ? ' (smoke)' : ''}`,
+    `Generated ${new Date().toISOString()} by \`${r.smoke ? 'npm run bench:smoke' : 'npm run bench'}\` in ${fixed(r.durationSeconds / 60, 1)} min.` +
+      (r.smoke
+        ? ' Smoke mode: 1 short run per case, a subset of cases; the figures only prove the benchmarks run.'
+        : ''),
+  );
+  if (r.failures.length > 0) p('**Failures:**', ...r.failures.map((f) => `- ${f}`));
+
+  p(
+    '## Machine and versions',
+    table(
+      ['', ''],
+      [...Object.entries(r.machine).map(([k, v]) => [k, v]), ...Object.entries(r.versions).map(([k, v]) => [k, v])],
+    ),
+  );
+
+  p(
+    '## Method',
+    [
+      `- Request: \`POST /token\` with \`grant_type=client_credentials&scope=a+b\`, \`client_secret_basic\`; the client is allowed scopes \`a b\` and audience \`calendar\`. Only \`200\` answers with an \`access_token\` count (bench/lib/token.lua); any other answer or socket error fails the run.`,
+      `- Each server runs alone on core 0 (\`taskset -c 0\`), the load generator on core 1 (\`taskset -c 1\`), except TESSERA_WORKERS=2 where both are unpinned and share the two cores.`,
+      `- Tessera runs from \`packages/server/dist/main.js\` with \`TESSERA_LOG_LEVEL=warn\` (one case at \`info\` shows the cost of the per-request log line, written to /dev/null); SQLite on local disk, or PostgreSQL + Redis on 127.0.0.1. The reference servers are type-stripped to plain .mjs (bench/results/.build) so no loader sits in their memory.`,
+      `- Saturation: ${r.loadGenerator}, 1 thread, ${s.connections} connections, ${s.warmupSeconds} s warm-up, then ${s.runs} × ${s.seconds} s; each figure is the median (min–max) of the runs.`,
+      `- Fixed rate: ${Math.round(s.fixedShare * 100)} % of the median saturation throughput, offered by the paced open-loop generator in bench/lib/paced-load.ts (wrk2-style constant rate over ${s.connections} keep-alive connections; latency measured from when each request was due, so queueing is not hidden), ${s.runs} × ${s.pacedSeconds} s after ${s.pacedWarmupSeconds} s not counted. Autocannon's overallRate was not used: it is a closed loop per connection and misses queueing delay.`,
+      '- CPU µs per request: utime + stime of the server process tree (/proc/<pid>/stat) over a run, divided by the requests answered. RSS (VmRSS, /proc/<pid>/status): idle after start → peak while under load (sampled every 250 ms) → after the last run.',
+      `- Growth: ${s.growthAlg} JWTs, SQLite in /dev/shm, wrk picks a random client per request from a file of Authorization headers.`,
+    ].join('\n'),
+  );
+
+  // Goals.
+  const goalRows: string[][] = [];
+  for (const l of labels) {
+    const t = find('token', TESSERA, l);
+    const lean = rate(find('token', LEAN, l));
+    const oidc = rate(find('token', OIDC, l));
+    const w2 = rate(find('workers', 'Tessera (SQLite), TESSERA_WORKERS=2', l));
+    const tr = rate(t);
+    const rss = t && !t.failed ? t.rssPeakMb : Number.NaN;
+    const p99 = t?.paced.length ? median(t.paced.map((x) => x.p99_ms)) : Number.NaN;
+    const ok = (n: number, goal: number) => (Number.isFinite(n) ? n >= goal : undefined);
+    goalRows.push([
+      l,
+      `${fixed(tr / lean)} × ${mark(ok(tr / lean, 1))}`,
+      `${fixed(tr / oidc)} × ${mark(ok(tr / oidc, 1.6))}`,
+      `${fixed(rss, 0)} MB ${mark(Number.isFinite(rss) ? rss <= 90 : undefined)}`,
+      `${ms(p99)} ms ${mark(Number.isFinite(p99) ? p99 <= 5 : undefined)}`,
+      `${fixed(w2 / tr)} × ${mark(ok(w2 / tr, 1.8))}`,
+    ]);
+  }
+  p(
+    '## Goals (Tessera, embedded SQLite, one core)',
+    table(
+      [
+        'token',
+        '÷ lean reference (≥ 1.00)',
+        '÷ oidc-provider (≥ 1.60)',
+        'peak RSS (≤ 90 MB)',
+        `p99 at ${Math.round(s.fixedShare * 100)} % (≤ 5 ms)`,
+        '2 workers ÷ 1 (≥ 1.80)',
+      ],
+      goalRows,
+    ),
+  );
+
+  p(
+    '## Ratios per algorithm (median tokens/s ÷ median tokens/s)',
+    table(
+      [
+        'token',
+        'Tessera SQLite ÷ lean',
+        'Tessera SQLite ÷ oidc-provider',
+        'Tessera PG+Redis ÷ lean',
+        'Tessera PG+Redis ÷ oidc-provider',
+      ],
+      labels.map((l) => {
+        const t = rate(find('token', TESSERA, l));
+        const pg = rate(find('token', TESSERA_PG, l));
+        const lean = rate(find('token', LEAN, l));
+        const oidc = rate(find('token', OIDC, l));
+        return [l, fixed(t / lean), fixed(t / oidc), fixed(pg / lean), fixed(pg / oidc)];
+      }),
+    ),
+  );
+
+  const head = ['tokens/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MB idle → peak → after'];
+  p(
+    `## Token endpoint at saturation (${s.connections} connections)`,
+    table(
+      ['token', 'system', ...head],
+      labels.flatMap((l) =>
+        r.cases.filter((c) => c.group === 'token' && c.label === l).map((c) => saturationRow(c, [l, c.system])),
+      ),
+    ),
+  );
+
+  p(
+    `## At a fixed ${Math.round(s.fixedShare * 100)} % of capacity (paced open loop)`,
+    table(
+      ['token', 'system', 'offered /s', 'achieved /s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+      labels.flatMap((l) =>
+        r.cases
+          .filter((c) => c.group === 'token' && c.label === l && c.paced.length > 0)
+          .map((c) => [
+            l,
+            c.system,
+            int(c.paced[0]?.target_rate ?? Number.NaN),
+            spread(c.paced.map((x) => x.achieved_rate)),
+            spread(
+              c.paced.map((x) => x.p50_ms),
+              ms,
+            ),
+            spread(
+              c.paced.map((x) => x.p99_ms),
+              ms,
+            ),
+            spread(
+              c.paced.map((x) => x.p999_ms),
+              ms,
+            ),
+            spread(
+              c.paced.map((x) => x.max_ms),
+              ms,
+            ),
+          ]),
+      ),
+    ),
+  );
+
+  const workers = r.cases.filter((c) => c.group === 'workers');
+  p(
+    '## TESSERA_WORKERS=2 (server and wrk share both cores)',
+    table(
+      ['token', '1 worker, pinned (tokens/s)', ...head, '÷ 1 worker'],
+      workers.map((c) => {
+        const one = rate(find('token', TESSERA, c.label));
+        return [...saturationRow(c, [c.label, int(one)]), fixed(rate(c) / one)];
+      }),
+    ),
+  );
+
+  const logging = r.cases.filter((c) => c.group === 'logging');
+  p(
+    '## Logging cost',
+    table(
+      ['token', 'log level', ...head, 'info ÷ warn'],
+      logging.flatMap((c) => {
+        const warn = find('token', TESSERA, c.label);
+        return [
+          ...(warn ? [saturationRow(warn, [c.label, 'warn']).concat('1.00')] : []),
+          saturationRow(c, [c.label, 'info']).concat(fixed(rate(c) / rate(warn))),
+        ];
+      }),
+    ),
+  );
+
+  const growth = r.cases.filter((c) => c.group === 'growth');
+  const base = rate(growth[0]);
+  p(
+    `## Growth (${s.growthAlg}, embedded SQLite; client cache holds 10,000)`,
+    table(
+      ['case', ...head, '÷ 1 client'],
+      growth.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / base))),
+    ),
+  );
+
+  if (r.profiles.length > 0) {
+    p(
+      '## CPU profiles (`node --cpu-prof`, server pinned to core 0, at saturation)',
+      'Self time, as a share of the samples where the process was busy (idle excluded).',
+    );
+    // Self-time shares × the CPU µs per request measured for the same case (an estimate: the profile is its own run).
+    const usPerRequest = (profileName: string) => {
+      const c = r.cases.find((x) => x.group === 'token' && `${x.system} ${x.label}` === profileName);
+      return c ? median(c.cpuUsPerRequest) : Number.NaN;
+    };
+    const pairs = r.profiles.filter((x) => x.name.startsWith(TESSERA));
+    for (const t of pairs) {
+      const label = t.name.slice(TESSERA.length + 1);
+      const lean = r.profiles.find((x) => x.name === `${LEAN} ${label}`);
+      if (!lean) continue;
+      const tUs = usPerRequest(t.name);
+      const lUs = usPerRequest(lean.name);
+      const parts = [...new Set([...t.summary.parts, ...lean.summary.parts].map((x) => x.part))];
+      const share = (sum: ProfileSummary, part: string) => sum.parts.find((x) => x.part === part)?.pct ?? 0;
+      p(
+        `### Where the CPU time per request goes: Tessera vs lean reference, ${label}`,
+        `CPU per request (saturation runs): Tessera ${fixed(tUs, 0)} µs, lean reference ${fixed(lUs, 0)} µs. Each part's self-time share × that figure:`,
+        table(
+          ['part of the stack', 'Tessera µs/req', 'lean µs/req', 'difference'],
+          parts
+            .map((part) => {
+              const a = (share(t.summary, part) * tUs) / 100;
+              const b = (share(lean.summary, part) * lUs) / 100;
+              return { part, a, b };
+            })
+            .sort((x, y) => y.a - y.b - (x.a - x.b))
+            .map(({ part, a, b }) => [part, fixed(a, 1), fixed(b, 1), fixed(a - b, 1)]),
+        ),
+      );
+    }
+    for (const { name, summary } of r.profiles) {
+      p(
+        `### ${name}`,
+        `${int(summary.samples)} samples, ${fixed(summary.idlePct, 1)} % idle; profile: \`${summary.file.replace(/^.*\/bench\//, 'bench/')}\``,
+        table(
+          ['part of the stack', 'self %'],
+          summary.parts.map((x) => [x.part, fixed(x.pct, 1)]),
+        ),
+        table(
+          ['function', 'where', 'self %'],
+          summary.functions.map((f) => [`\`${f.name}\``, f.where, fixed(f.pct, 1)]),
+        ),
+      );
+    }
+  }
+
+  if (r.micro.length > 0) {
+    p('## Library micro-benchmarks');
+    for (const m of r.micro) {
+      p(
+        `### ${m.file} (${fixed(m.seconds, 1)} s${m.failed ? `, **${m.failed}**` : ''})`,
+        '```',
+        m.output || '(no output)',
+        '```',
+      );
+    }
+  }
+
+  if (r.notes.length > 0) p('## Notes', ...r.notes.map((n) => `- ${n}`));
+  p(
+    '## Every command run',
+    `<details><summary>${r.commands.length} commands</summary>`,
+    '',
+    '```sh',
+    ...r.commands,
+    '```',
+    '</details>',
+  );
+  return out.join('\n');
+}

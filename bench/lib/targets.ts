@@ -1,0 +1,212 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { freePort, SERVER_MAIN } from '../../e2e/support/tessera-process.js';
+import { spawnTracked, stopChild } from './children.js';
+import type { Credentials } from './load.js';
+import { processTree } from './proc.js';
+
+/**
+ * The systems under test, each started as its own process on 127.0.0.1:
+ * Tessera (the built dist/main.js, as users run it), the lean reference and
+ * oidc-provider. Each answers the same request: client_credentials,
+ * client_secret_basic, scope "a b", a token for audience "calendar".
+ */
+
+export type Alg = 'RS256' | 'ES256' | 'EdDSA';
+export type Format = 'jwt' | 'opaque';
+
+export interface Target {
+  tokenUrl: string;
+  pid: number;
+  creds: Credentials;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  alg: Alg;
+  format: Format;
+  /** taskset CPU list for the server; undefined leaves it unpinned. */
+  cpus: string | undefined;
+  /** Writes a V8 CPU profile into this directory on exit. */
+  cpuProfDir?: string;
+}
+
+export interface TesseraOptions extends StartOptions {
+  databaseUrl: string;
+  redisUrl?: string;
+  encryptionKey: string;
+  logLevel: string;
+  workers: number;
+  /** Register the one benchmark client (default true). */
+  registerClient?: boolean;
+}
+
+export interface TesseraTarget extends Target {
+  baseUrl: string;
+  adminKey: string;
+}
+
+// Under results/, which the linter skips: generated code.
+const BUILD_DIR = join(import.meta.dirname, '..', 'results', '.build');
+export const BODY = 'grant_type=client_credentials&scope=a+b';
+
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+function launch(
+  cpus: string | undefined,
+  nodeArgs: string[],
+  env: Record<string, string>,
+  shownEnv: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
+  const args = [...nodeArgs];
+  const [command, full] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawnTracked(
+    command,
+    full as string[],
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    shownEnv,
+  );
+  let out = '';
+  // Kept short: a server logging at info would otherwise fill memory here.
+  const keep = (d: Buffer) => {
+    if (out.length < 20_000) out += d;
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => out };
+}
+
+async function waitFor(
+  what: string,
+  child: ChildProcess,
+  output: () => string,
+  ready: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode}:\n${output().slice(-2000)}`);
+    }
+    if (await ready().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      await stopChild(child, 1000);
+      throw new Error(`${what} did not start in 20 s:\n${output().slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const profArgs = (dir: string | undefined) => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+
+export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
+  const port = await freePort();
+  const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
+  const env: Record<string, string> = {
+    TESSERA_PORT: String(port),
+    TESSERA_HOST: '127.0.0.1',
+    TESSERA_DATABASE_URL: o.databaseUrl,
+    TESSERA_SIGNING_ALG: o.alg,
+    TESSERA_LOG_LEVEL: o.logLevel,
+    TESSERA_WORKERS: String(o.workers),
+    ...(o.redisUrl ? { TESSERA_REDIS_URL: o.redisUrl } : {}),
+  };
+  const { child, output } = launch(
+    o.cpus,
+    [...profArgs(o.cpuProfDir), SERVER_MAIN],
+    { ...env, TESSERA_ADMIN_KEY: adminKey, TESSERA_ENCRYPTION_KEY: o.encryptionKey },
+    env,
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const name = `tessera (${o.databaseUrl.split(':')[0]}, ${o.alg}, ${o.workers} worker(s))`;
+  await waitFor(name, child, output, async () => (await fetch(`${baseUrl}/healthz`)).ok);
+  if (o.workers > 1) {
+    // Ready when every worker is up, not just the first.
+    await waitFor(name, child, output, async () => processTree(child.pid as number).length > o.workers);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const target: TesseraTarget = {
+    tokenUrl: `${baseUrl}/oauth2/token`,
+    baseUrl,
+    adminKey,
+    pid: child.pid as number,
+    creds: {},
+    output,
+    stop: () => stopChild(child, 10_000),
+  };
+  if (o.registerClient !== false) {
+    try {
+      const c = await registerClient(target, o.format);
+      target.creds = { auth: basic(c.client_id, c.client_secret) };
+    } catch (err) {
+      await target.stop();
+      throw err;
+    }
+  }
+  return target;
+}
+
+export async function registerClient(
+  t: { baseUrl: string; adminKey: string },
+  format: Format,
+): Promise<{ client_id: string; client_secret: string }> {
+  const r = await fetch(`${t.baseUrl}/admin/clients`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ scope: 'a b', audience: ['calendar'], access_token_format: format }),
+  });
+  if (r.status !== 201) throw new Error(`client registration failed: ${r.status} ${await r.text()}`);
+  return (await r.json()) as { client_id: string; client_secret: string };
+}
+
+/** Strips the types from a reference server, so it runs on plain node like Tessera's dist (no loader in its RSS). */
+function built(source: string): string {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const out = join(BUILD_DIR, `${source.split('/').at(-2)}.mjs`);
+  const js = ts.transpileModule(readFileSync(source, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  writeFileSync(out, js);
+  return out;
+}
+
+async function startReference(
+  name: string,
+  source: string,
+  path: string,
+  o: StartOptions,
+  extraEnv: Record<string, string> = {},
+): Promise<Target> {
+  const port = await freePort();
+  const clientId = 'bench-client';
+  const secret = randomBytes(32).toString('base64url');
+  const env = { PORT: String(port), BENCH_ALG: o.alg, BENCH_FORMAT: o.format, ...extraEnv };
+  const { child, output } = launch(
+    o.cpus,
+    [...profArgs(o.cpuProfDir), built(source)],
+    { ...env, BENCH_CLIENT_ID: clientId, BENCH_CLIENT_SECRET: secret },
+    env,
+  );
+  await waitFor(name, child, output, async () => output().includes('READY'));
+  return {
+    tokenUrl: `http://127.0.0.1:${port}${path}`,
+    pid: child.pid as number,
+    creds: { auth: basic(clientId, secret) },
+    output,
+    stop: () => stopChild(child),
+  };
+}
+
+export function startLean(o: StartOptions, sqlitePath: string): Promise<Target> {
+  const source = join(import.meta.dirname, '..', 'lean-reference', 'server.ts');
+  return startReference('lean reference', source, '/oauth2/token', o, { BENCH_SQLITE: sqlitePath });
+}
+
+export function startOidcProvider(o: StartOptions): Promise<Target> {
+  const source = join(import.meta.dirname, '..', 'oidc-provider-reference', 'server.ts');
+  return startReference('oidc-provider', source, '/token', o);
+}

@@ -1,0 +1,490 @@
+/**
+ * The benchmark suite: the token endpoint of Tessera, the lean reference and
+ * oidc-provider side by side, in one run, plus workers scaling, growth and
+ * the library micro-benchmarks. Writes a markdown report and prints it.
+ *
+ *   npm run build && npm run bench        # full: bench/results/latest.md (~25 min)
+ *   npm run bench:smoke                   # CI: a few seconds per system, bench/results/smoke.md
+ *
+ * Servers run on core 0 (`taskset -c 0`), load generators on core 1. Exits
+ * non-zero when a benchmark fails to start or gets a wrong response; goals
+ * missed are reported, not failed. Overrides: BENCH_RUNS, BENCH_SECONDS.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { freshPostgres, requireRedis } from '../e2e/support/backing-services.js';
+import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
+import { commandsRun } from './lib/children.js';
+import { latestProfile, type ProfileSummary, summariseProfile } from './lib/cpu-profile.js';
+import { fillDenylist, registerClients } from './lib/growth.js';
+import { type Credentials, paced, type SaturationResult, saturate, WRK } from './lib/load.js';
+import { runMicroBenchmarks } from './lib/micro.js';
+import type { PacedResult } from './lib/paced-load.js';
+import { cpuMicros, rssMb, watchPeakRss } from './lib/proc.js';
+import { type CaseResult, type Report, renderReport } from './lib/report.js';
+import { median } from './lib/stats.js';
+import {
+  type Alg,
+  BODY,
+  type Format,
+  startLean,
+  startOidcProvider,
+  startTessera,
+  type Target,
+  type TesseraOptions,
+} from './lib/targets.js';
+
+const smoke = process.argv.includes('--smoke');
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const settings = {
+  runs: num('BENCH_RUNS', smoke ? 1 : 3),
+  seconds: num('BENCH_SECONDS', smoke ? 1 : 8),
+  warmupSeconds: smoke ? 0 : 2,
+  pacedSeconds: smoke ? 1 : 6,
+  pacedWarmupSeconds: smoke ? 0.5 : 1,
+  connections: 64,
+  pacedConnections: 64,
+  fixedShare: 0.6,
+  algs: (smoke ? ['EdDSA'] : ['RS256', 'ES256', 'EdDSA']) as Alg[],
+  growthClients: smoke ? [1, 1000] : [1, 1000, 100_000],
+  denylist: smoke ? 1000 : 100_000,
+  growthAlg: 'EdDSA' as Alg,
+};
+const SERVER_CPUS = '0';
+const LOAD_CPUS = '1';
+const resultsDir = join(import.meta.dirname, 'results');
+const reportFile = join(resultsDir, smoke ? 'smoke.md' : 'latest.md');
+const profileDir = join(resultsDir, 'profiles', smoke ? 'smoke' : 'latest');
+const started = performance.now();
+
+if (!existsSync(SERVER_MAIN)) {
+  process.stderr.write(`bench: ${SERVER_MAIN} is missing; run \`npm run build\` first\n`);
+  process.exit(1);
+}
+if (!WRK) {
+  process.stderr.write('bench: wrk is not installed (`apt-get install wrk`); falling back to autocannon, unpinned\n');
+}
+
+const work = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+// Growth state lives in memory-backed files: registering 100,000 clients through the admin API is a
+// durable (fsync) write each, which measures the disk, not Tessera; reads are served from cache either way.
+const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/tessera-bench-') : mkdtempSync(join(tmpdir(), 'tb-'));
+const encryptionKey = randomBytes(32).toString('base64url');
+const failures: string[] = [];
+const notes: string[] = [];
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function sqliteUrl(name: string, dir = work): string {
+  return `sqlite:${join(dir, `${name}.db`)}`;
+}
+
+function tesseraOptions(alg: Alg, format: Format, over: Partial<TesseraOptions> = {}): TesseraOptions {
+  return {
+    alg,
+    format,
+    cpus: SERVER_CPUS,
+    databaseUrl: sqliteUrl(`${alg}-${format}-${randomBytes(3).toString('hex')}`),
+    encryptionKey,
+    logLevel: 'warn',
+    workers: 1,
+    ...over,
+  };
+}
+
+interface MeasureOptions {
+  fixedRate: boolean;
+  loadCpus?: string;
+  creds?: Credentials;
+}
+
+/** Saturation runs (and, with fixedRate, paced runs at 60 % of the median capacity) against one started target. */
+async function measure(
+  group: string,
+  system: string,
+  label: string,
+  start: () => Promise<Target>,
+  o: MeasureOptions,
+): Promise<CaseResult> {
+  const result: CaseResult = {
+    group,
+    system,
+    label,
+    saturation: [],
+    cpuUsPerRequest: [],
+    paced: [],
+    rssIdleMb: Number.NaN,
+    rssPeakMb: Number.NaN,
+    rssAfterMb: Number.NaN,
+    failed: undefined,
+  };
+  const name = `${system} ${label}`;
+  log(`${name}: starting`);
+  let target: Target;
+  try {
+    target = await start();
+  } catch (err) {
+    result.failed = `failed to start: ${(err as Error).message.split('\n')[0]}`;
+    failures.push(`${name}: ${result.failed}`);
+    log(result.failed);
+    return result;
+  }
+  const creds = o.creds ?? target.creds;
+  const loadCpus = o.loadCpus ?? LOAD_CPUS;
+  try {
+    result.rssIdleMb = rssMb(target.pid);
+    const peak = watchPeakRss(target.pid);
+    const check = (what: string, r: { bad: number; errors: number }) => {
+      if (r.bad > 0 || r.errors > 0) {
+        throw new Error(`${what}: ${r.bad} wrong responses, ${r.errors} socket errors or timeouts`);
+      }
+    };
+    if (settings.warmupSeconds > 0) {
+      check('warm-up', await saturate(target.tokenUrl, creds, BODY, settings.warmupSeconds, 64, loadCpus));
+    }
+    for (let i = 0; i < settings.runs; i++) {
+      const before = cpuMicros(target.pid);
+      const r: SaturationResult = await saturate(
+        target.tokenUrl,
+        creds,
+        BODY,
+        settings.seconds,
+        settings.connections,
+        loadCpus,
+      );
+      const used = cpuMicros(target.pid) - before;
+      check(`saturation run ${i + 1}`, r);
+      result.saturation.push(r);
+      result.cpuUsPerRequest.push(used / Math.max(1, r.ok + r.bad));
+    }
+    if (o.fixedRate) {
+      const capacity = median(result.saturation.map((r) => r.ok / r.seconds));
+      const rate = Math.max(1, Math.round(capacity * settings.fixedShare));
+      for (let i = 0; i < settings.runs; i++) {
+        const r: PacedResult = await paced(
+          {
+            url: target.tokenUrl,
+            rate,
+            seconds: settings.pacedSeconds,
+            warmupSeconds: settings.pacedWarmupSeconds,
+            connections: settings.pacedConnections,
+            body: BODY,
+            ...creds,
+          },
+          loadCpus,
+        );
+        check(`fixed-rate run ${i + 1}`, r);
+        result.paced.push(r);
+      }
+    }
+    result.rssPeakMb = peak();
+    result.rssAfterMb = rssMb(target.pid);
+    log(
+      `${name}: ${Math.round(median(result.saturation.map((r) => r.ok / r.seconds)))} tokens/s, ` +
+        `p99 ${median(result.saturation.map((r) => r.p99_ms)).toFixed(2)} ms, RSS ${result.rssPeakMb.toFixed(0)} MB`,
+    );
+  } catch (err) {
+    result.failed = (err as Error).message.split('\n')[0];
+    failures.push(`${name}: ${result.failed}`);
+    log(`${name}: FAILED ${result.failed}`);
+  } finally {
+    await target.stop();
+  }
+  return result;
+}
+
+/** One saturation run with `node --cpu-prof`, summarised. */
+async function profile(name: string, start: (dir: string) => Promise<Target>): Promise<ProfileSummary | undefined> {
+  const dir = join(profileDir, name.replace(/[^\w.-]+/g, '-'));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  log(`profiling ${name}`);
+  let target: Target | undefined;
+  try {
+    target = await start(dir);
+    await saturate(target.tokenUrl, target.creds, BODY, Math.max(settings.warmupSeconds, 1), 64, LOAD_CPUS);
+    await saturate(target.tokenUrl, target.creds, BODY, settings.seconds, 64, LOAD_CPUS);
+  } catch (err) {
+    failures.push(`profile ${name}: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  } finally {
+    await target?.stop();
+  }
+  const file = latestProfile(dir);
+  if (!file) {
+    failures.push(`profile ${name}: no .cpuprofile written`);
+    return undefined;
+  }
+  return { ...summariseProfile(file, settings.seconds + 0.5), file };
+}
+
+async function backingServices(): Promise<{ pgUrl: string; redisUrl: string; drop(): Promise<void> } | undefined> {
+  const quick = <T>(p: Promise<T>) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 4000))]);
+  try {
+    const redisUrl = await quick(requireRedis());
+    const pg = await quick(freshPostgres());
+    return { pgUrl: pg.url, redisUrl, drop: () => pg.drop() };
+  } catch (err) {
+    notes.push(`PostgreSQL + Redis skipped: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<Report> {
+  const cases: CaseResult[] = [];
+  const profiles: { name: string; summary: ProfileSummary }[] = [];
+  const backing = await backingServices();
+  const formats: [Alg, Format][] = [...settings.algs.map((a): [Alg, Format] => [a, 'jwt']), ['EdDSA', 'opaque']];
+  const label = (alg: Alg, format: Format) => (format === 'opaque' ? 'opaque' : alg);
+
+  // Smoke: one case per system (Tessera SQLite also opaque, PostgreSQL + Redis opaque only).
+  const inSmoke = (system: string, format: Format) =>
+    system === 'sqlite' || (system === 'pg' ? format === 'opaque' : format === 'jwt');
+  const want = (system: string, format: Format) => !smoke || inSmoke(system, format);
+
+  try {
+    for (const [alg, format] of formats) {
+      const l = label(alg, format);
+      cases.push(
+        await measure('token', 'Tessera (SQLite)', l, () => startTessera(tesseraOptions(alg, format)), {
+          fixedRate: true,
+        }),
+      );
+      if (backing && want('pg', format)) {
+        const pgOptions = { databaseUrl: backing.pgUrl, redisUrl: backing.redisUrl };
+        cases.push(
+          await measure(
+            'token',
+            'Tessera (PostgreSQL + Redis)',
+            l,
+            () => startTessera(tesseraOptions(alg, format, pgOptions)),
+            { fixedRate: true },
+          ),
+        );
+      }
+      if (!want('reference', format)) continue;
+      const refOptions = { alg, format, cpus: SERVER_CPUS };
+      const leanDb = join(work, `lean-${l}-${randomBytes(3).toString('hex')}.db`);
+      cases.push(await measure('token', 'lean reference', l, () => startLean(refOptions, leanDb), { fixedRate: true }));
+      cases.push(await measure('token', 'oidc-provider', l, () => startOidcProvider(refOptions), { fixedRate: true }));
+    }
+
+    // Two workers: the server may use both cores, and the load generator shares them.
+    for (const [alg, format] of formats.filter(([, f]) => want('reference', f))) {
+      cases.push(
+        await measure(
+          'workers',
+          'Tessera (SQLite), TESSERA_WORKERS=2',
+          label(alg, format),
+          () => startTessera(tesseraOptions(alg, format, { workers: 2, cpus: undefined })),
+          { fixedRate: false, loadCpus: '0,1' },
+        ),
+      );
+    }
+
+    // The logging cost: the same as the first Tessera case, at info (one line per request, to /dev/null).
+    const [logAlg, logFormat] = formats.at(-2) as [Alg, Format];
+    cases.push(
+      await measure(
+        'logging',
+        'Tessera (SQLite), TESSERA_LOG_LEVEL=info',
+        label(logAlg, logFormat),
+        () => startTessera(tesseraOptions(logAlg, logFormat, { logLevel: 'info' })),
+        { fixedRate: false },
+      ),
+    );
+
+    // Growth: the same workload spread over N clients (a random one per request), then a long denylist.
+    for (const n of settings.growthClients) {
+      const file = join(work, `clients-${n}.txt`);
+      cases.push(
+        await measure(
+          'growth',
+          'Tessera (SQLite)',
+          `${n.toLocaleString('en-US')} client(s)`,
+          async () => {
+            const t = await startTessera(
+              tesseraOptions(settings.growthAlg, 'jwt', {
+                databaseUrl: sqliteUrl(`growth-${n}`, shm),
+                registerClient: false,
+              }),
+            );
+            try {
+              const { seconds } = await registerClients(t, n, file, 300_000);
+              notes.push(
+                `Registered ${n.toLocaleString('en-US')} client(s) through POST /admin/clients, 32 at a time, in ${seconds.toFixed(1)} s (${Math.round(n / seconds).toLocaleString('en-US')}/s).`,
+              );
+            } catch (err) {
+              await t.stop();
+              throw err;
+            }
+            return { ...t, creds: { authFile: file } };
+          },
+          { fixedRate: false },
+        ),
+      );
+    }
+    const denyDb = join(shm, 'denylist.db');
+    cases.push(
+      await measure(
+        'growth',
+        'Tessera (SQLite)',
+        `1 client, ${settings.denylist.toLocaleString('en-US')} revoked JWTs`,
+        async () => {
+          // The store is created (and migrated) by the helper first, then the server opens it.
+          const { seconds } = await fillDenylist(denyDb, settings.denylist);
+          notes.push(
+            `Put ${settings.denylist.toLocaleString('en-US')} jtis on the denylist with SqliteStore.revokeJti in ${seconds.toFixed(1)} s.`,
+          );
+          return startTessera(tesseraOptions(settings.growthAlg, 'jwt', { databaseUrl: `sqlite:${denyDb}` }));
+        },
+        { fixedRate: false },
+      ),
+    );
+
+    // Profiles: Tessera wherever it falls short of the lean reference (always at least one, so this never rots),
+    // and the lean reference beside it.
+    const rate = (system: string, l: string) => {
+      const c = cases.find((x) => x.group === 'token' && x.system === system && x.label === l);
+      return c ? median(c.saturation.map((r) => r.ok / r.seconds)) : Number.NaN;
+    };
+    const short = formats.filter(([a, f]) => {
+      const l = label(a, f);
+      return !(rate('Tessera (SQLite)', l) >= rate('lean reference', l));
+    });
+    for (const [alg, format] of short.length > 0 ? short : formats.slice(-1)) {
+      const l = label(alg, format);
+      const t = await profile(`tessera-sqlite-${l}`, (dir) =>
+        startTessera(tesseraOptions(alg, format, { cpuProfDir: dir })),
+      );
+      if (t) profiles.push({ name: `Tessera (SQLite) ${l}`, summary: t });
+      const leanDb = join(work, `lean-prof-${l}.db`);
+      const r = await profile(`lean-${l}`, (dir) =>
+        startLean({ alg, format, cpus: SERVER_CPUS, cpuProfDir: dir }, leanDb),
+      );
+      if (r) profiles.push({ name: `lean reference ${l}`, summary: r });
+    }
+    // And the largest growth case, on the database and clients file it left behind.
+    const most = settings.growthClients.at(-1) as number;
+    const g = await profile(`tessera-sqlite-${most}-clients`, async (dir) => ({
+      ...(await startTessera(
+        tesseraOptions(settings.growthAlg, 'jwt', {
+          databaseUrl: sqliteUrl(`growth-${most}`, shm),
+          registerClient: false,
+          cpuProfDir: dir,
+        }),
+      )),
+      creds: { authFile: join(work, `clients-${most}.txt`) },
+    }));
+    if (g)
+      profiles.push({
+        name: `Tessera (SQLite) ${settings.growthAlg}, ${most.toLocaleString('en-US')} clients`,
+        summary: g,
+      });
+  } finally {
+    await backing?.drop().catch(() => {});
+  }
+
+  const micro = await runMicroBenchmarks(smoke);
+  for (const m of micro) if (m.failed) failures.push(`${m.file}: ${m.failed}`);
+
+  return {
+    smoke,
+    settings: {
+      runs: settings.runs,
+      seconds: settings.seconds,
+      warmupSeconds: settings.warmupSeconds,
+      pacedSeconds: settings.pacedSeconds,
+      pacedWarmupSeconds: settings.pacedWarmupSeconds,
+      connections: settings.connections,
+      fixedShare: settings.fixedShare,
+      growthAlg: settings.growthAlg,
+    },
+    machine: machine(),
+    versions: versions(),
+    cases,
+    profiles,
+    micro,
+    notes,
+    failures,
+    commands: commandsRun,
+    durationSeconds: (performance.now() - started) / 1000,
+    loadGenerator: WRK ? `wrk (${WRK})` : 'autocannon (wrk missing: apt-get install wrk)',
+  };
+}
+
+function machine(): Record<string, string> {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
+    cores: String(cpus().length),
+    ram: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+  };
+}
+
+function versions(): Record<string, string> {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', cwd: import.meta.dirname }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  const pkg = (name: string) => {
+    try {
+      const file = join(import.meta.dirname, '..', 'node_modules', name, 'package.json');
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    } catch {
+      return 'unknown';
+    }
+  };
+  const dirty = git(['status', '--porcelain', '--', '../packages/server'])
+    ? ' (packages/server has local changes)'
+    : '';
+  let wrk = 'not installed';
+  try {
+    wrk = execFileSync(WRK ?? 'wrk', ['-v'], { encoding: 'utf8' }).split('\n')[0] ?? '';
+  } catch (err) {
+    // `wrk -v` prints its version and exits 1.
+    wrk = String((err as { stdout?: string }).stdout ?? '').split('\n')[0] || wrk;
+  }
+  return {
+    node: process.version,
+    tessera: `${git(['rev-parse', '--short', 'HEAD'])}${dirty}; dist/main.js built ${statSync(SERVER_MAIN).mtime.toISOString()}`,
+    'oidc-provider': pkg('oidc-provider'),
+    fastify: pkg('fastify'),
+    wrk,
+    autocannon: pkg('autocannon'),
+  };
+}
+
+let exitCode = 0;
+try {
+  const report = await main();
+  const markdown = renderReport(report);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(reportFile, markdown);
+  process.stdout.write(`${markdown}\n`);
+  log(`report written to ${reportFile} in ${report.durationSeconds.toFixed(0)} s`);
+  if (report.failures.length > 0) {
+    log(`${report.failures.length} failure(s):\n  ${report.failures.join('\n  ')}`);
+    exitCode = 1;
+  }
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? err}`);
+  // Still leave a report behind, so CI shows why.
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    reportFile,
+    `# Tessera benchmarks${smoke ? ' (smoke)' : ''}\n\n**The suite failed:**\n\n\`\`\`\n${(err as Error).stack ?? err}\n\`\`\`\n`,
+  );
+  exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(shm, { recursive: true, force: true });
+}
+process.exit(exitCode);
