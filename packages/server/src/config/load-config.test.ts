@@ -29,7 +29,7 @@ describe('loadConfig', () => {
         keyRotationDays: 90,
         tokenRateLimit: 0,
         authFailuresPerAddress: 600,
-        authFailuresPerClient: 100,
+        authFailuresPerClient: 300,
         metricsPort: undefined,
         metricsHost: '127.0.0.1',
       },

@@ -37,8 +37,11 @@ export class Throttle {
   /** Counts a failed authentication; the 429 to answer instead, once over a budget. */
   async recordFailure(address: string, clientId: string | undefined, now: number): Promise<RateLimited | undefined> {
     try {
-      const byAddress = await this.counter.hit(`fail:addr:${address}`, WINDOW_MS, now);
-      if (byAddress.count > this.limits.failuresPerAddress) {
+      // Loopback is this machine (its proxy, health checks, tooling): no address budget there.
+      const byAddress = isLoopback(address)
+        ? undefined
+        : await this.counter.hit(`fail:addr:${address}`, WINDOW_MS, now);
+      if (byAddress && byAddress.count > this.limits.failuresPerAddress) {
         this.metrics.rateLimited.inc({ limit: 'address_failures' });
         return new RateLimited('too many failed authentications from this address', byAddress.resetAt - now);
       }
@@ -70,4 +73,8 @@ export class Throttle {
       throw new RateLimited(`more than ${limit} token requests per minute for this client`, used.resetAt - now);
     }
   }
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
