@@ -54,3 +54,28 @@ describe('scheduled signing-key rotation (TESSERA_KEY_ROTATION_DAYS=10)', () => 
     assert.deepEqual(await kids(), [next.kid]);
   });
 });
+
+describe('an immediate rotation within the same millisecond as the last one', () => {
+  it('signs with the new key and reports the old one as retiring', async () => {
+    const h = await startHarness();
+    try {
+      const c = await h.createClient({ scope: 'a' });
+      // The test clock does not move: both keys share activation and creation times.
+      const rotated = (await h.admin('POST', '/admin/keys/rotate')).json();
+      const r = await h.token(
+        { grant_type: 'client_credentials' },
+        { authorization: basic(c.client_id, c.client_secret) },
+      );
+      assert.equal(decodeJwt(r.json().access_token).header.kid, rotated.kid);
+      const statuses = (await h.admin('GET', '/admin/keys'))
+        .json()
+        .items.map((k: { kid: string; status: string }) => [k.kid === rotated.kid, k.status]);
+      assert.deepEqual(statuses.sort(), [
+        [false, 'retiring'],
+        [true, 'signing'],
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -99,9 +99,16 @@ export class SigningKeys {
     this.#jwks = undefined;
   }
 
-  /** The newest key that has activated and not retired signs; recomputed only when that can change. */
+  /**
+   * The newest active key that is not retiring signs. A retiring key signs
+   * only while its successor has not activated yet (a scheduled rotation's
+   * first phase). Recomputed only when that can change.
+   */
   #chooseSigner(now: number): void {
-    const signing = this.#signers.find((k) => k.activatesAt <= now && (k.retiresAt === null || k.retiresAt > now));
+    const active = (k: Signer) => k.activatesAt <= now;
+    const signing =
+      this.#signers.find((k) => active(k) && k.retiresAt === null) ??
+      this.#signers.find((k) => active(k) && k.retiresAt !== null && k.retiresAt > now);
     let validUntil = signing?.retiresAt ?? Number.POSITIVE_INFINITY;
     for (const k of this.#signers) if (k.activatesAt > now) validUntil = Math.min(validUntil, k.activatesAt);
     this.#signing = signing;
