@@ -1,4 +1,4 @@
-import type { ClientMetadata, ClientRecord } from '../clients/client.js';
+import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../clients/client.js';
 import type { SigningKeyRecord } from './types.js';
 
 /** Rows of the tables both SQL backends share, and their mapping to records. */
@@ -8,6 +8,40 @@ export interface ClientRow {
   metadata: string;
   created_at: number;
   updated_at: number;
+}
+
+/** A client LEFT JOINed with its secrets: the secret columns are null when it has none. */
+export interface ClientSecretRow extends ClientRow {
+  secret_id: string | null;
+  hash: string | null;
+  sealed: string | null;
+  secret_created_at: number | null;
+  expires_at: number | null;
+}
+
+/** Reads a client and its secrets in one statement, so both come from one snapshot. */
+export const CLIENT_WITH_SECRETS_SQL = (param: string) => `
+  SELECT c.client_id, c.metadata, c.created_at, c.updated_at,
+         s.id AS secret_id, s.hash, s.sealed, s.created_at AS secret_created_at, s.expires_at
+    FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id
+   WHERE c.client_id = ${param}
+   ORDER BY s.created_at DESC, s.id`;
+
+export function fromClientSecretRows(rows: readonly ClientSecretRow[]): StoredClient | undefined {
+  const first = rows[0];
+  if (!first) return undefined;
+  const secrets: SecretRecord[] = [];
+  for (const r of rows) {
+    if (r.secret_id === null || r.hash === null || r.secret_created_at === null) continue;
+    secrets.push({
+      id: r.secret_id,
+      hash: r.hash,
+      sealed: r.sealed,
+      createdAt: r.secret_created_at,
+      expiresAt: r.expires_at,
+    });
+  }
+  return { ...fromClientRow(first), secrets };
 }
 
 export interface KeyRow {

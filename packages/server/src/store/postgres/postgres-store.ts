@@ -1,21 +1,21 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import { scopeUnion } from '../scope-union.js';
-import { type ClientRow, fromClientRow, fromKeyRow, type KeyRow } from '../sql-rows.js';
+import {
+  CLIENT_WITH_SECRETS_SQL,
+  type ClientRow,
+  type ClientSecretRow,
+  fromClientRow,
+  fromClientSecretRows,
+  fromKeyRow,
+  type KeyRow,
+} from '../sql-rows.js';
 import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
 
 export type { PostgresStoreOptions } from './pool.js';
 
-/** A client LEFT JOINed with its secrets: the secret columns are null when it has none. */
-interface ClientSecretRow extends ClientRow {
-  secret_id: string | null;
-  hash: string | null;
-  sealed: string | null;
-  secret_created_at: number | null;
-  expires_at: number | null;
-}
 interface TokenRow {
   hash: string;
   client_id: string;
@@ -91,29 +91,8 @@ export class PostgresStore implements Store {
   }
 
   async getClient(clientId: string): Promise<StoredClient | undefined> {
-    // One statement, so the client and its secrets come from one snapshot.
-    const { rows } = await this.#pool.query<ClientSecretRow>(
-      `SELECT c.client_id, c.metadata, c.created_at, c.updated_at,
-              s.id AS secret_id, s.hash, s.sealed, s.created_at AS secret_created_at, s.expires_at
-         FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id
-        WHERE c.client_id = $1
-        ORDER BY s.created_at DESC, s.id`,
-      [clientId],
-    );
-    const first = rows[0];
-    if (!first) return undefined;
-    const secrets: SecretRecord[] = [];
-    for (const r of rows) {
-      if (r.secret_id === null || r.hash === null || r.secret_created_at === null) continue;
-      secrets.push({
-        id: r.secret_id,
-        hash: r.hash,
-        sealed: r.sealed,
-        createdAt: r.secret_created_at,
-        expiresAt: r.expires_at,
-      });
-    }
-    return { ...fromClientRow(first), secrets };
+    const { rows } = await this.#pool.query<ClientSecretRow>(CLIENT_WITH_SECRETS_SQL('$1'), [clientId]);
+    return fromClientSecretRows(rows);
   }
 
   async listClients(after: string | undefined, limit: number): Promise<ClientRecord[]> {

@@ -3,17 +3,18 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import { scopeUnion } from '../scope-union.js';
-import { type ClientRow, fromClientRow, fromKeyRow, type KeyRow } from '../sql-rows.js';
+import {
+  CLIENT_WITH_SECRETS_SQL,
+  type ClientRow,
+  type ClientSecretRow,
+  fromClientRow,
+  fromClientSecretRows,
+  fromKeyRow,
+  type KeyRow,
+} from '../sql-rows.js';
 import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
 import { migrations } from './migrations.js';
 
-interface SecretRow {
-  id: string;
-  hash: string;
-  sealed: string | null;
-  created_at: number;
-  expires_at: number | null;
-}
 interface TokenRow {
   hash: string;
   client_id: string;
@@ -108,10 +109,7 @@ export class SqliteStore implements Store {
   }
 
   async getClient(clientId: string): Promise<StoredClient | undefined> {
-    const row = this.#stmts.getClient.get(clientId) as ClientRow | undefined;
-    if (!row) return undefined;
-    const secrets = (this.#stmts.getSecrets.all(clientId) as SecretRow[]).map(fromSecretRow);
-    return { ...fromClientRow(row), secrets };
+    return fromClientSecretRows(this.#stmts.getClient.all(clientId) as ClientSecretRow[]);
   }
 
   async listClients(after: string | undefined, limit: number): Promise<ClientRecord[]> {
@@ -196,7 +194,8 @@ export class SqliteStore implements Store {
   // --- opaque tokens, revocation, replay --------------------------------------
 
   async insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
-    this.#stmts.insertToken.run({ ...t, audience: JSON.stringify(t.audience) });
+    // Positional binding: no object built per token on the opaque hot path.
+    this.#stmts.insertToken.run(t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
   }
 
   async getOpaqueToken(hash: string): Promise<OpaqueTokenRecord | undefined> {
@@ -254,7 +253,7 @@ function prepare(db: Database.Database) {
     insertClient: db.prepare(
       'INSERT INTO clients (client_id, metadata, scope, created_at, updated_at) VALUES (@client_id, @metadata, @scope, @created_at, @updated_at)',
     ),
-    getClient: db.prepare('SELECT client_id, metadata, created_at, updated_at FROM clients WHERE client_id = ?'),
+    getClient: db.prepare(CLIENT_WITH_SECRETS_SQL('?')),
     clientExists: db.prepare('SELECT 1 FROM clients WHERE client_id = ?'),
     listClients: db.prepare(
       'SELECT client_id, metadata, created_at, updated_at FROM clients WHERE client_id > ? ORDER BY client_id LIMIT ?',
@@ -265,9 +264,6 @@ function prepare(db: Database.Database) {
     deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
     maxTtl: db.prepare("SELECT max(json_extract(metadata, '$.access_token_ttl')) AS ttl FROM clients"),
     listScopes: db.prepare("SELECT DISTINCT scope FROM clients WHERE scope <> ''"),
-    getSecrets: db.prepare(
-      'SELECT id, hash, sealed, created_at, expires_at FROM client_secrets WHERE client_id = ? ORDER BY created_at DESC, id',
-    ),
     insertSecret: db.prepare(
       'INSERT INTO client_secrets (id, client_id, hash, sealed, created_at, expires_at) VALUES (@id, @client_id, @hash, @sealed, @created_at, @expires_at)',
     ),
@@ -289,7 +285,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
     ),
     insertToken: db.prepare(
-      'INSERT INTO opaque_tokens (hash, client_id, jti, scope, audience, iat, exp) VALUES (@hash, @clientId, @jti, @scope, @audience, @iat, @exp)',
+      'INSERT INTO opaque_tokens (hash, client_id, jti, scope, audience, iat, exp) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     getToken: db.prepare('SELECT * FROM opaque_tokens WHERE hash = ?'),
     deleteToken: db.prepare('DELETE FROM opaque_tokens WHERE hash = ?'),
@@ -305,10 +301,6 @@ function prepare(db: Database.Database) {
     purgeRevoked: db.prepare('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
     purgeUsed: db.prepare('DELETE FROM used_jtis WHERE expires_at <= ?'),
   };
-}
-
-function fromSecretRow(r: SecretRow): SecretRecord {
-  return { id: r.id, hash: r.hash, sealed: r.sealed, createdAt: r.created_at, expiresAt: r.expires_at };
 }
 
 function secretRow(clientId: string, s: SecretRecord) {
