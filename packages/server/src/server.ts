@@ -88,7 +88,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     );
     const clients = new ClientRegistry(store, hasher, sealer, now, feed);
     keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
-    await keys.init(async () => (await store.maxAccessTokenTtl()) * 1000);
+    await keys.init();
     const adminKey: AdminKey = await resolveAdminKey(config.adminKey, store, hasher);
     const endpoints = endpointsFor(issuer);
     const ctx: ServerContext = {
@@ -122,14 +122,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       },
     };
     const app = buildApp(ctx, adminKey);
-    const maxTokenLifetimeMs = async () => (await store.maxAccessTokenTtl()) * 1000;
-    const keySchedule = new KeyRotationSchedule(
-      keys,
-      config.keyRotationDays * 24 * 3600 * 1000,
-      maxTokenLifetimeMs,
-      now,
-      logger,
-    );
+    const keySchedule = new KeyRotationSchedule(keys, config.keyRotationDays * 24 * 3600 * 1000, now, logger);
     keySchedule.start();
     const purge = setInterval(() => {
       store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));

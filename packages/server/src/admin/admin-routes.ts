@@ -102,7 +102,7 @@ export async function adminRoutes(
   });
 
   app.post('/admin/keys/rotate', async (req, reply) => {
-    const jwk = await ctx.keys.rotate(async () => (await ctx.store.maxAccessTokenTtl()) * 1000);
+    const jwk = await ctx.keys.rotate();
     audit(req, 'keys.rotate', { kid: jwk.kid });
     return noStore(reply).code(201).send(jwk);
   });

@@ -22,7 +22,6 @@ export class KeyRotationSchedule {
   constructor(
     private readonly keys: SigningKeys,
     private readonly periodMs: number,
-    private readonly maxTokenLifetimeMs: () => Promise<number>,
     private readonly now: () => number,
     private readonly logger: Logger,
   ) {}
@@ -51,7 +50,7 @@ export class KeyRotationSchedule {
     const now = this.now();
     if (now < due - lead) return undefined;
     const activatesAt = Math.max(due, now + lead);
-    const jwk = await this.keys.rotate(this.maxTokenLifetimeMs, activatesAt);
+    const jwk = await this.keys.rotate(activatesAt);
     this.logger.info(
       { kid: jwk.kid, activatesAt: new Date(activatesAt).toISOString(), audit: 'keys.schedule' },
       'next signing key published',

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningAlg } from '../config/load-config.js';
 import type { Sealer } from '../crypto/sealer.js';
-import type { SigningKeyRecord, SigningKeyStore } from '../store/types.js';
+import type { ClientStore, SigningKeyRecord, SigningKeyStore } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { ALGORITHMS, isSigningAlg, signJws } from './jws-algorithms.js';
 
@@ -42,7 +42,8 @@ export class SigningKeys {
   readonly #lastExp = new Map<string, number>();
 
   constructor(
-    private readonly store: SigningKeyStore,
+    /** Keys, and the longest token lifetime a client has (how long a retired key stays published). */
+    private readonly store: SigningKeyStore & Pick<ClientStore, 'maxAccessTokenTtl'>,
     private readonly sealer: Sealer,
     private readonly alg: SigningAlg,
     private readonly now: () => number,
@@ -56,9 +57,9 @@ export class SigningKeys {
   }
 
   /** Loads the keys; creates the first one (or one of a newly configured alg). */
-  async init(maxTokenLifetimeMs: () => Promise<number>): Promise<void> {
+  async init(): Promise<void> {
     await this.reload();
-    if (!this.#signing || this.#signing.alg !== this.alg) await this.rotate(maxTokenLifetimeMs);
+    if (!this.#signing || this.#signing.alg !== this.alg) await this.rotate();
   }
 
   async reload(): Promise<void> {
@@ -165,7 +166,7 @@ export class SigningKeys {
    * token it can have signed has expired: now + the longest token lifetime a
    * client has, or the latest expiry this node signed, whichever is later.
    */
-  async rotate(maxTokenLifetimeMs: () => Promise<number>, activatesAt = this.now()): Promise<JWK> {
+  async rotate(activatesAt = this.now()): Promise<JWK> {
     const { publicKey, privateKey } = await ALGORITHMS[this.alg].generate();
     const jwk = publicKey.export({ format: 'jwk' }) as JWK;
     const kid = await calculateJwkThumbprint(jwk);
@@ -173,7 +174,8 @@ export class SigningKeys {
     const now = this.now();
     const lastSigned = Math.max(0, ...this.#lastExp.values()) * 1000;
     // The current key signs until the new one activates, then stays published until its last token expires.
-    const retireOthersAt = Math.max(activatesAt + (await maxTokenLifetimeMs()), lastSigned) + 1000;
+    const longestTtlMs = (await this.store.maxAccessTokenTtl()) * 1000;
+    const retireOthersAt = Math.max(activatesAt + longestTtlMs, lastSigned) + 1000;
     const record: SigningKeyRecord = {
       kid,
       alg: this.alg,
