@@ -89,7 +89,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const clients = new ClientRegistry(store, hasher, sealer, now, feed);
     keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
     await keys.init();
-    const adminKey: AdminKey = await resolveAdminKey(config.adminKey, store, hasher);
+    const adminKey: AdminKey = await resolveAdminKey(config.adminKey, config.adminKeyPrevious, store, hasher);
     const endpoints = endpointsFor(issuer);
     const ctx: ServerContext = {
       config,

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
         host: '127.0.0.1',
         issuer: undefined,
         adminKey: undefined,
+        adminKeyPrevious: undefined,
         databaseUrl: 'sqlite:./data/tessera.db',
         redisUrl: undefined,
         signingAlg: 'RS256',
@@ -73,6 +74,7 @@ describe('loadConfig', () => {
     [{ TESSERA_LOG_LEVEL: 'loud' }, /^TESSERA_LOG_LEVEL must be one of fatal/],
     [{ TESSERA_REDIS_URL: 'http://x' }, /^TESSERA_REDIS_URL must be a redis:\/\//],
     [{ TESSERA_TLS_CERT: '/etc/cert.pem' }, /^TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together$/],
+    [{ TESSERA_ADMIN_KEY_PREVIOUS: 'an-old-admin-key-123' }, /^TESSERA_ADMIN_KEY_PREVIOUS needs TESSERA_ADMIN_KEY/],
     [
       { TESSERA_WORKERS: '2', TESSERA_DATABASE_URL: 'sqlite::memory:' },
       /^TESSERA_WORKERS above 1 needs a database the workers share/,

@@ -8,6 +8,7 @@ export interface Config {
   /** Explicit issuer; when absent it is derived from the port actually bound. */
   readonly issuer: string | undefined;
   readonly adminKey: string | undefined;
+  readonly adminKeyPrevious: string | undefined;
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
   readonly signingAlg: SigningAlg;
@@ -69,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   // Rules that involve two settings, checked once the settings themselves are valid.
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError('TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together');
+  }
+  if (config.adminKeyPrevious && !config.adminKey) {
+    throw new ConfigError('TESSERA_ADMIN_KEY_PREVIOUS needs TESSERA_ADMIN_KEY, the key that replaces it');
   }
   if (config.workers > 1 && config.databaseUrl === 'sqlite::memory:') {
     throw new ConfigError('TESSERA_WORKERS above 1 needs a database the workers share, not sqlite::memory:');

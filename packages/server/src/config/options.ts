@@ -54,6 +54,12 @@ export const options = {
     default: undefined,
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
   },
+  adminKeyPrevious: {
+    env: 'TESSERA_ADMIN_KEY_PREVIOUS',
+    doc: 'While rotating TESSERA_ADMIN_KEY, the old key, still accepted: restart every node with both, then drop this one.',
+    default: undefined,
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+  },
   databaseUrl: {
     env: 'TESSERA_DATABASE_URL',
     doc: '`sqlite:PATH` (embedded; `sqlite::memory:` for throwaway runs) or `postgres://…`.',
