@@ -24,10 +24,49 @@ describe('metrics on a separate port, TESSERA_WORKERS=2', () => {
       });
       assert.equal(r.status, 200);
     }
-    const scrape = await fetch(metricsUrl);
-    assert.equal(scrape.status, 200);
-    const text = await scrape.text();
+    // A worker still starting cannot answer the primary yet (503): wait, bounded, for a complete scrape.
+    let text = '';
+    const started = Date.now();
+    for (;;) {
+      const scrape = await fetch(metricsUrl);
+      if (scrape.status === 200) {
+        text = await scrape.text();
+        break;
+      }
+      assert.equal(scrape.status, 503);
+      assert.ok(Date.now() - started < 30_000, 'no complete scrape in 30 s');
+    }
     assert.match(text, /tessera_tokens_issued_total\{client_id="scraped",alg="RS256",format="jwt"\} 20/);
     assert.equal((await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminKey}` } })).status, 404);
+  });
+});
+
+describe('metrics on a separate port, one process', () => {
+  let t: TesseraProcess;
+  let metricsUrl: string;
+  before(async () => {
+    const port = await freePort();
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    t = await startTessera({ TESSERA_METRICS_PORT: String(port) });
+  });
+  after(() => t?.stop());
+
+  it('serves the registry there, and stops with the server', async () => {
+    const c = await t.createClient({ client_id: 'single', scope: 'a' });
+    const r = await fetch(`${t.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    assert.equal(r.status, 200);
+    const scrape = await fetch(metricsUrl);
+    assert.equal(scrape.status, 200);
+    assert.match(await scrape.text(), /tessera_tokens_issued_total\{client_id="single",alg="RS256",format="jwt"\} 1/);
+    assert.equal((await fetch(metricsUrl.replace('/metrics', '/other'))).status, 404);
+    await t.stop();
+    await assert.rejects(fetch(metricsUrl));
   });
 });

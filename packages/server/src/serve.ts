@@ -16,7 +16,7 @@ import { createTessera, type Tessera } from './server.js';
  */
 export async function serve(config: Config, logger: Logger): Promise<Tessera> {
   const tessera = await createTessera(config, { logger });
-  await tessera.app.listen({ port: config.port, host: config.host });
+  // Before listening: a worker that serves traffic must also answer the primary's metrics scrapes.
   if (config.metricsPort !== undefined) {
     const registry = tessera.ctx.metrics.registry;
     if (cluster.isWorker) {
@@ -34,6 +34,7 @@ export async function serve(config: Config, logger: Logger): Promise<Tessera> {
       });
     }
   }
+  await tessera.app.listen({ port: config.port, host: config.host });
   if (tessera.generatedAdminKey) printAdminKey(tessera.generatedAdminKey);
   logger.info({ issuer: tessera.ctx.issuer, store: tessera.ctx.store.kind, alg: config.signingAlg }, 'tessera ready');
 
