@@ -24,7 +24,7 @@ export async function handleTokenRequest(
   ctx: ServerContext,
   params: Params,
   authorization: string | undefined,
-): Promise<{ response: TokenResponse; clientId: string; format: 'jwt' | 'opaque' }> {
+): Promise<{ response: TokenResponse; clientId: string; format: 'jwt' | 'opaque'; alg: string }> {
   rejectRepeated(params);
   const grantType = single(params, 'grant_type');
   if (!grantType) throw new InvalidRequest('grant_type is required');
@@ -34,10 +34,9 @@ export async function handleTokenRequest(
   const { client } = await authenticateClient(ctx.auth, { params, authorization });
   const grant = GRANTS[grantType as keyof typeof GRANTS](client, params);
   const now = ctx.now();
-  const limit = client.metadata.token_rate_limit;
-  if (limit !== 0 && (limit !== undefined || ctx.config.tokenRateLimit !== 0)) {
-    await ctx.throttle.checkIssuance(client.clientId, limit, now);
-  }
+  const limit = ctx.throttle.issuanceLimit(client.metadata.token_rate_limit);
+  // Unlimited clients (the default) skip the counter and its await.
+  if (limit > 0) await ctx.throttle.checkIssuance(client.clientId, limit, now);
   const issued =
     client.metadata.access_token_format === 'opaque'
       ? await issueOpaque(ctx.store, ctx.tokenHasher, grant, now)
@@ -45,6 +44,7 @@ export async function handleTokenRequest(
   return {
     clientId: client.clientId,
     format: client.metadata.access_token_format,
+    alg: issued.alg,
     response: {
       access_token: issued.accessToken,
       token_type: 'Bearer',

@@ -57,10 +57,13 @@ export class Throttle {
     return undefined;
   }
 
-  /** Enforces the client's token issuance limit (its own, or the server default; 0: none). */
-  async checkIssuance(clientId: string, clientLimit: number | undefined, now: number): Promise<void> {
-    const limit = clientLimit ?? this.limits.tokensPerMinute;
-    if (limit === 0) return;
+  /** A client's token issuance limit per minute: its own, else the server default; 0: none. */
+  issuanceLimit(clientLimit: number | undefined): number {
+    return clientLimit ?? this.limits.tokensPerMinute;
+  }
+
+  /** Counts one token request against `limit` (> 0) and refuses it past the limit. */
+  async checkIssuance(clientId: string, limit: number, now: number): Promise<void> {
     let used: { count: number; resetAt: number };
     try {
       used = await this.counter.hit(`issue:${clientId}`, WINDOW_MS, now);

@@ -12,6 +12,8 @@ export interface Grant {
 export interface IssuedToken {
   accessToken: string;
   expiresIn: number;
+  /** What signed it: a JWS algorithm, or 'none' for an opaque token (a metrics label). */
+  alg: string;
 }
 
 /** The claims of an active token, as introspection (RFC 7662) reports them. */

@@ -28,7 +28,7 @@ export function issueJwt(keys: SigningKeys, issuer: string, grant: Grant, nowMs:
   const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const signature = keys.sign(key, Buffer.from(signingInput));
   keys.noteSigned(key.kid, exp);
-  return { accessToken: `${signingInput}.${signature.toString('base64url')}`, expiresIn: grant.ttl };
+  return { accessToken: `${signingInput}.${signature.toString('base64url')}`, expiresIn: grant.ttl, alg: key.alg };
 }
 
 /**

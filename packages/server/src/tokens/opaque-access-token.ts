@@ -28,7 +28,7 @@ export async function issueOpaque(
     iat,
     exp: iat + grant.ttl,
   });
-  return { accessToken, expiresIn: grant.ttl };
+  return { accessToken, expiresIn: grant.ttl, alg: 'none' };
 }
 
 export function looksOpaque(token: string): boolean {

@@ -24,8 +24,12 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
   });
 
   app.post(PATHS.token, async (req, reply) => {
-    const { response, clientId, format } = await handleTokenRequest(ctx, oauthParams(req), req.headers.authorization);
-    ctx.metrics.tokenIssued(clientId, format === 'jwt' ? ctx.keys.current().alg : 'none', format);
+    const { response, clientId, format, alg } = await handleTokenRequest(
+      ctx,
+      oauthParams(req),
+      req.headers.authorization,
+    );
+    ctx.metrics.tokenIssued(clientId, alg, format);
     return noStore(reply).send(response);
   });
 
