@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startTessera, type TesseraProcess } from './support/tessera-process.js';
+import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
  * kill -9 in the middle of a write load, on the embedded store: every admin
@@ -38,7 +38,7 @@ describe('durability: kill -9 under load (SQLite)', () => {
             const created = await node.admin('POST', '/admin/clients', { client_name: `r${round}w${n}`, scope: 'a' });
             if (created.status !== 201) throw new Error(`create: ${created.status}`);
             ackedClients.push(created.body.client_id);
-            const auth = `Basic ${Buffer.from(`${created.body.client_id}:${created.body.client_secret}`).toString('base64')}`;
+            const auth = basicAuth(created.body.client_id, created.body.client_secret);
             const form = { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' };
             const token = await fetch(`${node.url}/oauth2/token`, {
               method: 'POST',
@@ -77,7 +77,7 @@ describe('durability: kill -9 under load (SQLite)', () => {
       const r = await fetch(`${t.url}/oauth2/introspect`, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`,
+          authorization: basicAuth(client.id, client.secret),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: `token=${token}`,

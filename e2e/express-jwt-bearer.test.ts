@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
-import { startTessera, type TesseraProcess } from './support/tessera-process.js';
+import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
  * The Calendar Service protected by express-oauth2-jwt-bearer, configured
@@ -45,7 +45,7 @@ describe('express-oauth2-jwt-bearer in front of a Calendar Service', () => {
     const r = await fetch(`${t.url}/oauth2/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${task.client_id}:${task.client_secret}`).toString('base64')}`,
+        authorization: basicAuth(task.client_id, task.client_secret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: `grant_type=client_credentials&${params}`,

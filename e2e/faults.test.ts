@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { startTessera, type TesseraProcess } from './support/tessera-process.js';
+import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 import { ThrowawayPostgres, ThrowawayRedis } from './support/throwaway-services.js';
 
 /**
@@ -55,7 +55,7 @@ describe('faults: PostgreSQL and Redis stopped and restarted under load', () => 
     timed('/oauth2/token', {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`,
+        authorization: basicAuth(c.client_id, c.client_secret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',
@@ -118,7 +118,7 @@ describe('faults: PostgreSQL and Redis stopped and restarted under load', () => 
     const r = await timed('/oauth2/introspect', {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${secretClient.client_id}:${secretClient.client_secret}`).toString('base64')}`,
+        authorization: basicAuth(secretClient.client_id, secretClient.client_secret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: `token=${token}`,
@@ -133,7 +133,7 @@ describe('faults: PostgreSQL and Redis stopped and restarted under load', () => 
     const revoke = await timed('/oauth2/revoke', {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${secretClient.client_id}:${secretClient.client_secret}`).toString('base64')}`,
+        authorization: basicAuth(secretClient.client_id, secretClient.client_secret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: `token=${revoked}`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startTessera, type TesseraProcess } from './support/tessera-process.js';
+import { basicAuth, freePort, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /** TESSERA_METRICS_PORT with two workers: one scrape sums both workers' counters. */
 describe('metrics on a separate port, TESSERA_WORKERS=2', () => {
@@ -15,7 +15,7 @@ describe('metrics on a separate port, TESSERA_WORKERS=2', () => {
 
   it('serves the sum of every worker without authentication, and not on the main port', async () => {
     const c = await t.createClient({ client_id: 'scraped', scope: 'a' });
-    const auth = `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`;
+    const auth = basicAuth(c.client_id, c.client_secret);
     for (let i = 0; i < 20; i++) {
       const r = await fetch(`${t.url}/oauth2/token`, {
         method: 'POST',
@@ -56,7 +56,7 @@ describe('metrics on a separate port, one process', () => {
     const r = await fetch(`${t.url}/oauth2/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`,
+        authorization: basicAuth(c.client_id, c.client_secret),
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',

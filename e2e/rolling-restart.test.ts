@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { freshPostgres } from './support/backing-services.js';
-import { startTessera, type TesseraProcess } from './support/tessera-process.js';
+import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
  * A rolling restart of two nodes under load, behind a load balancer that,
@@ -56,7 +56,7 @@ describe('rolling restart of two nodes under load', () => {
       }
     })();
 
-    const auth = `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
+    const auth = basicAuth(client.client_id, client.client_secret);
     let ok = 0;
     const failures: string[] = [];
     let loading = true;

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { freshPostgres, requireRedis } from './support/backing-services.js';
-import { startTessera, type TesseraProcess } from './support/tessera-process.js';
+import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
  * Two server processes on different ports sharing one PostgreSQL database
@@ -34,7 +34,6 @@ for (const withRedis of [false, true]) {
       await db?.drop();
     });
 
-    const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
     const post = async (node: TesseraProcess, path: string, body: string, authorization?: string) => {
       const r = await fetch(node.url + path, {
         method: 'POST',

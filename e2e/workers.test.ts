@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTessera, type TesseraProcess } from './support/tessera-process.js';
+import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
  * TESSERA_WORKERS=2: two processes share the port and the SQLite file. Each
@@ -18,7 +18,7 @@ describe('TESSERA_WORKERS=2', () => {
     const r = await fetch(`${t.url}/oauth2/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+        authorization: basicAuth(id, secret),
         'content-type': 'application/x-www-form-urlencoded',
         // A new connection per request, so the kernel spreads them over both workers.
         connection: 'close',

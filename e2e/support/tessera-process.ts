@@ -40,6 +40,11 @@ export interface TesseraProcess {
 const here = dirname(fileURLToPath(import.meta.url));
 export const SERVER_MAIN = join(here, '..', '..', 'packages', 'server', 'dist', 'main.js');
 
+/** `Authorization: Basic` for a client, as most clients send it (id and secret as they are). */
+export function basicAuth(clientId: string, secret: string | undefined): string {
+  return `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
