@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { reportStartFailure, startServer } from './cli/start-server.js';
+import { reportStartFailure, startServer } from './start-server.js';
 
 /** `npm start`: the same start-up as `tessera serve`, shared so the two cannot drift. */
 startServer().catch(reportStartFailure);

@@ -6,7 +6,7 @@ export function serveCommand(program: Command): void {
     .description('start the server, exactly as `npm start` does (settings from TESSERA_* variables)')
     .action(async () => {
       // Loaded only here: the admin commands need none of the server's modules and start faster without them.
-      const { reportStartFailure, startServer } = await import('../start-server.js');
+      const { reportStartFailure, startServer } = await import('../../start-server.js');
       await startServer().catch(reportStartFailure);
     });
 }

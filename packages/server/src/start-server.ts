@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
-import { runPrimary } from '../cluster/primary.js';
-import { type Config, ConfigError, loadConfig } from '../config/load-config.js';
-import { createLogger } from '../logging/logger.js';
-import { serve } from '../serve.js';
+import { runPrimary } from './cluster/primary.js';
+import { type Config, ConfigError, loadConfig } from './config/load-config.js';
+import { createLogger } from './logging/logger.js';
+import { serve } from './serve.js';
 
 /**
  * Starts the server from the environment: validate the configuration once,
