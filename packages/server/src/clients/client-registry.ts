@@ -98,24 +98,18 @@ export class ClientRegistry {
   async update(clientId: string, body: unknown): Promise<CreatedClient> {
     const current = await this.#require(clientId);
     const metadata = applyPatch(current.metadata, body);
-    const needsSealedSecret =
-      metadata.token_endpoint_auth_method === 'client_secret_jwt' && !current.secrets.some((s) => s.sealed);
-    const needsSecret = usesSecret(metadata) && current.secrets.length === 0;
-    if (needsSealedSecret || needsSecret) {
-      // The HMAC key of client_secret_jwt must be recoverable, and a client
-      // leaving private_key_jwt has no secret at all: either way it needs a
-      // new one, which we issue and show once, as at registration.
-      const now = this.now();
-      await this.store.updateClient(clientId, metadata, now);
-      const secret = newSecret();
-      await this.store.addSecret(clientId, this.#secretRecord(clientId, secret, metadata, now), now, now);
-      this.invalidate(clientId);
-      return { client: { ...current, metadata, updatedAt: now }, secret };
-    }
+    // The HMAC key of client_secret_jwt must be recoverable, and a client
+    // leaving private_key_jwt has no secret at all: either way it needs a new
+    // one, which is issued and shown once, as at registration.
+    const needsSecret =
+      (metadata.token_endpoint_auth_method === 'client_secret_jwt' && !current.secrets.some((s) => s.sealed)) ||
+      (usesSecret(metadata) && current.secrets.length === 0);
     const now = this.now();
     if (!(await this.store.updateClient(clientId, metadata, now))) throw notFound(clientId);
+    const secret = needsSecret ? newSecret() : undefined;
+    if (secret) await this.store.addSecret(clientId, this.#secretRecord(clientId, secret, metadata, now), now, now);
     this.invalidate(clientId);
-    return { client: { ...current, metadata, updatedAt: now }, secret: undefined };
+    return { client: { ...current, metadata, updatedAt: now }, secret };
   }
 
   async delete(clientId: string): Promise<void> {
