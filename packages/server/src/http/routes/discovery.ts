@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PRIVATE_KEY_ALGS, SECRET_ALGS } from '../../client-auth/client-assertion.js';
 import { PATHS, type ServerContext } from '../../core/context.js';
 
@@ -27,7 +27,7 @@ export async function discoveryRoutes(app: FastifyInstance, { ctx }: { ctx: Serv
     scopes_supported: await ctx.clients.scopesSupported(),
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
   });
-  const send = async (_req: unknown, reply: import('fastify').FastifyReply) =>
+  const send = async (_req: unknown, reply: FastifyReply) =>
     reply.header('cache-control', 'public, max-age=60').send(await metadata());
 
   // With an issuer path (https://host/tenant), RFC 8414 §3.1 inserts the
