@@ -17,7 +17,7 @@ import { createTessera, type Tessera } from './server.js';
 export async function serve(config: Config, logger: Logger): Promise<Tessera> {
   const tessera = await createTessera(config, { logger });
   // Before listening: a worker that serves traffic must also answer the primary's metrics scrapes.
-  if (config.metricsPort !== undefined) {
+  if (config.metrics && config.metricsPort !== undefined) {
     const registry = tessera.ctx.metrics.registry;
     if (cluster.isWorker) {
       // The primary serves the metrics port, summing every worker's registry;

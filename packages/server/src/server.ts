@@ -60,7 +60,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const issuer = options.issuer ?? issuerFor(config, config.port);
   const { store: rawStore, keyFile } = await openStore(config.databaseUrl);
   let keys: SigningKeys | undefined;
-  const metrics = new Metrics(() => keys?.list().length ?? 0);
+  const metrics = new Metrics(() => keys?.list().length ?? 0, config.metrics);
   const store = timedStore(rawStore, metrics);
   try {
     const encryption = loadEncryptionKey(config.encryptionKey, keyFile);

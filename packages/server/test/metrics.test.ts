@@ -48,4 +48,22 @@ describe('Prometheus metrics', () => {
     assert.match(text, /tessera_process_cpu_user_seconds_total/);
     assert.ok(!text.includes(c.client_secret), 'no secret in metrics');
   });
+
+  it('TESSERA_METRICS=false: no /metrics route, tokens still issued', async () => {
+    const off = await startHarness({}, { TESSERA_METRICS: 'false' });
+    try {
+      assert.equal(off.tessera.ctx.metrics.enabled, false);
+      const c = await off.createClient({ client_id: 'unmetered', scope: 'a' });
+      const t = await off.token(
+        { grant_type: 'client_credentials' },
+        { authorization: basic(c.client_id, c.client_secret) },
+      );
+      assert.equal(t.statusCode, 200);
+      const r = await off.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      assert.equal(r.statusCode, 404);
+      assert.doesNotMatch(await off.tessera.ctx.metrics.registry.metrics(), /tessera_tokens_issued_total\{/);
+    } finally {
+      await off.close();
+    }
+  });
 });

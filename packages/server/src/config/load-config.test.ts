@@ -31,6 +31,7 @@ describe('loadConfig', () => {
         tokenRateLimit: 0,
         authFailuresPerAddress: 600,
         authFailuresPerClient: 300,
+        metrics: true,
         metricsPort: undefined,
         metricsHost: '127.0.0.1',
       },

@@ -27,6 +27,7 @@ export interface Config {
   readonly tokenRateLimit: number;
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerClient: number;
+  readonly metrics: boolean;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
 }

@@ -186,6 +186,12 @@ export const options = {
     default: '300',
     schema: z.coerce.number().int('must be an integer').min(1).max(10_000_000),
   },
+  metrics: {
+    env: 'TESSERA_METRICS',
+    doc: 'Collect Prometheus metrics (`true` or `false`). `false` removes their cost from every request: no /metrics route, no metrics port.',
+    default: 'true',
+    schema: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  },
   metricsPort: {
     env: 'TESSERA_METRICS_PORT',
     doc: 'Serve Prometheus metrics on this separate port, without authentication (bind it privately). Unset: GET /metrics on the main port, behind the admin key.',

@@ -50,7 +50,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(publishedKeys: () => number) {
+  /**
+   * `enabled` false (TESSERA_METRICS=false): nothing is recorded and no
+   * process collectors run, so metrics cost the hot path nothing.
+   */
+  constructor(
+    publishedKeys: () => number,
+    readonly enabled = true,
+  ) {
+    if (!enabled) return;
     new Gauge({
       name: 'tessera_jwks_keys',
       help: 'Public keys published in the JWKS.',
@@ -66,6 +74,7 @@ export class Metrics {
   readonly #requestTimers = new Map<string, { observe(seconds: number): void }>();
 
   observeRequest(route: string, method: string, status: number, elapsedMs: number): void {
+    if (!this.enabled) return;
     const outcome = status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
     const key = `${method} ${route} ${outcome}`;
     let timer = this.#requestTimers.get(key);
@@ -78,6 +87,7 @@ export class Metrics {
   }
 
   tokenIssued(clientId: string, alg: string, format: string): void {
+    if (!this.enabled) return;
     let label = clientId;
     if (!this.#clientLabels.has(clientId)) {
       if (this.#clientLabels.size < MAX_CLIENT_LABELS) this.#clientLabels.add(clientId);
@@ -86,7 +96,12 @@ export class Metrics {
     this.tokensIssued.inc({ client_id: label, alg, format });
   }
 
+  limited(limit: 'address_failures' | 'client_failures' | 'issuance'): void {
+    if (this.enabled) this.rateLimited.inc({ limit });
+  }
+
   authFailed(kind: AuthFailureKind): void {
+    if (!this.enabled) return;
     this.authFailures.inc({ reason: kind });
   }
 }
@@ -96,6 +111,7 @@ export class Metrics {
  * backend: the store interface is measured once, here.
  */
 export function timedStore(store: Store, metrics: Metrics): Store {
+  if (!metrics.enabled) return store;
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);

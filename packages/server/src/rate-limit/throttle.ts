@@ -42,13 +42,13 @@ export class Throttle {
         ? undefined
         : await this.counter.hit(`fail:addr:${address}`, WINDOW_MS, now);
       if (byAddress && byAddress.count > this.limits.failuresPerAddress) {
-        this.metrics.rateLimited.inc({ limit: 'address_failures' });
+        this.metrics.limited('address_failures');
         return new RateLimited('too many failed authentications from this address', byAddress.resetAt - now);
       }
       if (clientId === undefined) return undefined;
       const byClient = await this.counter.hit(`fail:client:${clientId}`, WINDOW_MS, now);
       if (byClient.count > this.limits.failuresPerClient) {
-        this.metrics.rateLimited.inc({ limit: 'client_failures' });
+        this.metrics.limited('client_failures');
         return new RateLimited('too many failed authentications for this client', byClient.resetAt - now);
       }
     } catch (err) {
@@ -72,7 +72,7 @@ export class Throttle {
       return;
     }
     if (used.count > limit) {
-      this.metrics.rateLimited.inc({ limit: 'issuance' });
+      this.metrics.limited('issuance');
       throw new RateLimited(`more than ${limit} token requests per minute for this client`, used.resetAt - now);
     }
   }

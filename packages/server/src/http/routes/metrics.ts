@@ -11,7 +11,7 @@ export async function metricsRoute(
   app: FastifyInstance,
   { ctx, adminKey }: { ctx: ServerContext; adminKey: AdminKey },
 ) {
-  if (ctx.config.metricsPort !== undefined) return;
+  if (!ctx.config.metrics || ctx.config.metricsPort !== undefined) return;
   app.get('/metrics', async (req, reply) => {
     checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
     const body = await ctx.metrics.registry.metrics();
