@@ -118,7 +118,12 @@ export function algorithmFitsKey(alg: string, key: VerificationKey): alg is JwsA
   return spec.kty === key.kty && (spec.crv === undefined || spec.crv === key.crv);
 }
 
-export function verifySignature(alg: JwsAlgorithm, key: VerificationKey, data: Buffer, signature: Buffer): boolean {
+export function verifySignature(
+  alg: JwsAlgorithm,
+  key: VerificationKey,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   let input = key.inputs.get(alg);
   if (input === undefined) {
     input = verifyInput(alg, key.keyObject);

@@ -51,9 +51,8 @@ export class JwksCache {
     return this.#inFlight !== undefined || this.#options.clock() - this.#attemptedAt >= this.#options.cooldownMs;
   }
 
-  /** Starts a background refresh when the keys are older than the max age. */
-  refreshIfStale(): void {
-    const now = this.#options.clock();
+  /** Starts a background refresh when the keys are older than the max age; `now` from the same clock. */
+  refreshIfStale(now = this.#options.clock()): void {
     if (now - this.#fetchedAt >= this.#options.maxAgeMs && this.canRefresh()) {
       this.refresh().catch(() => {});
     }

@@ -103,6 +103,31 @@ describe('JWT access token checks (RFC 9068 §4, RFC 8725)', () => {
     await rejects(verifier.verify(scp, { scope: 'event.create' }), 'insufficient_scope');
   });
 
+  it('splits scope on single spaces, dropping empty items, and reads scp arrays as they are', async () => {
+    const scopes = async (claims: Record<string, unknown>) => (await verifier.verify(token(claims))).scopes;
+    assert.deepEqual(await scopes({ scope: '  event.view   event.create ' }), ['event.view', 'event.create']);
+    assert.deepEqual(await scopes({ scope: 'event.view' }), ['event.view']);
+    assert.deepEqual(await scopes({ scope: '' }), []);
+    assert.deepEqual(await scopes({ scope: ' ' }), []);
+    assert.deepEqual(await scopes({ scope: undefined, scp: 'a b' }), ['a', 'b']);
+    assert.deepEqual(await scopes({ scope: undefined, scp: undefined }), []);
+    await rejects(verifier.verify(token({ scope: 7 })), 'claim_invalid');
+    await rejects(verifier.verify(token({ scope: undefined, scp: ['a', 1] })), 'claim_invalid');
+  });
+
+  it('verifies tokens of any length up to the limit, one after another', async () => {
+    // Larger than the verifier's first working buffer, then small again, then tampered.
+    const big = token({ extra: 'x'.repeat(9_000) });
+    const small = token();
+    assert.equal((await verifier.verify(big)).claims.extra, 'x'.repeat(9_000));
+    assert.equal((await verifier.verify(small)).clientId, 'task-service');
+    assert.equal((await verifier.verify(big)).clientId, 'task-service');
+    const [h, p, s] = big.split('.') as [string, string, string];
+    await rejects(verifier.verify(`${h}.${p.slice(0, -2)}AA.${s}`), 'signature_invalid');
+    await rejects(verifier.verify(`${h}.${p}.${s.slice(0, -2)}AA`), 'signature_invalid');
+    await rejects(verifier.verify(token({ extra: 'x'.repeat(20_000) })), 'token_malformed');
+  });
+
   it('refuses tampered and malformed tokens', async () => {
     const t = token();
     const [h, p, s] = t.split('.') as [string, string, string];

@@ -3,7 +3,7 @@ import { VerifyError } from './errors.js';
 import type { FetchLike } from './fetch-json.js';
 import { type IntrospectionOptions, introspect } from './introspection.js';
 import { JwksCache } from './jwks-cache.js';
-import { checkJwt, decodeJwt, type JwtChecks } from './jwt-verify.js';
+import { checkJwt, type JwtChecks, readJwtHeader } from './jwt-verify.js';
 import { type ResourceMetadataInfo, type ResourceOptions, resourceMetadata } from './resource-metadata.js';
 import { ExpiringCache } from './verified-cache.js';
 import { missingScope, normalizeScopes, type VerifiedToken } from './verified-token.js';
@@ -158,20 +158,23 @@ export class Verifier {
     if (token.length === 0 || token.length > this.#maxTokenLength) {
       return new VerifyError('token_malformed', { detail: 'length' });
     }
-    if (this.#introspectAll || !looksLikeJwt(token)) {
+    // A JWS compact token has exactly two dots; opaque tokens (Tessera's included) have none.
+    const first = token.indexOf('.');
+    const second = first > 0 ? token.indexOf('.', first + 1) : -1;
+    if (this.#introspectAll || second === -1) {
       if (!this.#introspection.clientId) return new VerifyError('token_malformed', { detail: 'not a JWT' });
       return this.#inactive.get(token, now);
     }
-    const jwt = decodeJwt(token);
-    if (jwt instanceof VerifyError) return jwt;
+    const header = readJwtHeader(token, first, second);
+    if (header instanceof VerifyError) return header;
     if (!this.#jwks.loaded) return afterFetch ? new VerifyError('jwks_unavailable') : undefined;
-    const key = this.#jwks.lookup(jwt.kid);
+    const key = this.#jwks.lookup(header.kid);
     if (key === undefined) {
       // An unknown kid may mean a rotation: refetch, at most once per cooldown.
       return !afterFetch && this.#jwks.canRefresh() ? undefined : new VerifyError('kid_unknown');
     }
-    this.#jwks.refreshIfStale();
-    const result = checkJwt(jwt, key, this.#checks, now);
+    this.#jwks.refreshIfStale(now);
+    const result = checkJwt(token, first, second, header, key, this.#checks, now);
     if (result instanceof VerifyError) return result;
     this.#verified.set(token, result, (result.claims.exp + this.#checks.clockToleranceSec) * 1000);
     return this.#withScopes(result, required);
