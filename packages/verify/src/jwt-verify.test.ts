@@ -126,6 +126,9 @@ describe('JWT access token checks (RFC 9068 §4, RFC 8725)', () => {
     await rejects(verifier.verify(`${h}.${p.slice(0, -2)}AA.${s}`), 'signature_invalid');
     await rejects(verifier.verify(`${h}.${p}.${s.slice(0, -2)}AA`), 'signature_invalid');
     await rejects(verifier.verify(token({ extra: 'x'.repeat(20_000) })), 'token_malformed');
+    // A signature longer than any key's (RSA 8192 bits is 1,366 characters) is refused, not cut short.
+    await rejects(verifier.verify(`${h}.${p}.${s}${'A'.repeat(2_000)}`), 'signature_invalid');
+    assert.equal((await verifier.verify(small)).clientId, 'task-service');
   });
 
   it('refuses tampered and malformed tokens', async () => {
@@ -156,6 +159,23 @@ describe('algorithms come from the key', () => {
       }
     });
   }
+
+  it('verifies tokens of keys with different signature lengths, in turn', async () => {
+    const keys = [generateTestKey('RS256', 'rsa'), generateTestKey('ES256', 'ec'), generateTestKey('EdDSA', 'ed')];
+    const iss = await startLocalIssuer({ keys });
+    try {
+      const verifier = createVerifier({ issuer: iss.issuer, audience: 'calendar', cacheSize: 0 });
+      for (let round = 0; round < 3; round++) {
+        for (const key of keys) {
+          assert.equal((await verifier.verify(iss.token({}, {}, key))).clientId, 'task-service');
+          const [h, p, s] = iss.token({}, {}, key).split('.') as [string, string, string];
+          await rejects(verifier.verify(`${h}.${p}.${s.slice(0, -4)}AAAA`), 'signature_invalid');
+        }
+      }
+    } finally {
+      await iss.close();
+    }
+  });
 
   it('narrows by kty when the JWK has no alg, and ignores unusable keys', async () => {
     const rsa = generateTestKey('RS256', 'rsa');

@@ -77,13 +77,27 @@ function checkHeader(segment: string): JwtHeader | VerifyError {
 }
 
 /**
- * One buffer for the bytes of the token being checked (signing input, then
- * signature, later the decoded payload), instead of three Buffers per token.
- * Verification is synchronous and calls no user code, so nothing else can
- * use it meanwhile. It grows to the longest token seen (at most the
- * verifier's `maxTokenLength` plus a little).
+ * One buffer for the bytes of the token being checked, instead of three
+ * Buffers per token: the signature at 0, the signing input after
+ * `SIGNATURE_ROOM`, later the decoded payload there too. Verification is
+ * synchronous and calls no user code, so nothing else can use it meanwhile.
+ * It grows to the longest token seen (at most the verifier's
+ * `maxTokenLength` plus a little).
  */
-let scratch = Buffer.allocUnsafeSlow(4096);
+let scratch = Buffer.allocUnsafeSlow(8192);
+/** Room for the signature: RSA up to 8192 bits. A longer one gets a Buffer of its own (and fails). */
+const SIGNATURE_ROOM = 1024;
+/**
+ * The views of `scratch` handed to `verify`, kept while their length
+ * repeats (a key's signatures all have one length, and one client's tokens
+ * mostly do too); dropped when `scratch` grows.
+ */
+let signatureView: Uint8Array | undefined;
+let dataView: Uint8Array | undefined;
+
+function view(offset: number, length: number, last: Uint8Array | undefined): Uint8Array {
+  return last?.length === length ? last : new Uint8Array(scratch.buffer, scratch.byteOffset + offset, length);
+}
 
 /** Signature, then claims (RFC 9068 §4 steps 3–8, RFC 8725); `header` from `readJwtHeader`. */
 export function checkJwt(
@@ -97,20 +111,25 @@ export function checkJwt(
 ): VerifiedToken | VerifyError {
   const { alg } = header;
   if (!algorithmFitsKey(alg, key)) return new VerifyError('alg_not_allowed', { detail: "the key's algorithm differs" });
-  // The signing input is ASCII (base64url and a dot), so latin1 copies it byte for byte;
+  if (scratch.length < SIGNATURE_ROOM + second) {
+    scratch = Buffer.allocUnsafeSlow(Math.max(SIGNATURE_ROOM + second, scratch.length * 2));
+    signatureView = dataView = undefined;
+  }
   // base64url decodes to at most 3 bytes per 4 characters.
-  const sigChars = token.length - second - 1;
-  const needed = second + ((sigChars * 3) >>> 2) + 3;
-  if (scratch.length < needed) scratch = Buffer.allocUnsafeSlow(Math.max(needed, scratch.length * 2));
-  const buf = scratch;
-  const dataLength = buf.write(token.slice(0, second), 0, 'latin1');
-  const sigLength = buf.write(token.slice(second + 1), second, 'base64url');
-  const data = new Uint8Array(buf.buffer, buf.byteOffset, dataLength);
-  const signature = new Uint8Array(buf.buffer, buf.byteOffset + second, sigLength);
-  if (!verifySignature(alg, key, data, signature)) return new VerifyError('signature_invalid');
+  const signatureSegment = token.slice(second + 1);
+  let signature: Uint8Array;
+  if (((signatureSegment.length * 3) >>> 2) + 3 <= SIGNATURE_ROOM) {
+    signatureView = view(0, scratch.write(signatureSegment, 0, 'base64url'), signatureView);
+    signature = signatureView;
+  } else {
+    signature = Buffer.from(signatureSegment, 'base64url');
+  }
+  // The signing input is ASCII (base64url and a dot), so latin1 copies it byte for byte.
+  dataView = view(SIGNATURE_ROOM, scratch.write(token.slice(0, second), SIGNATURE_ROOM, 'latin1'), dataView);
+  if (!verifySignature(alg, key, dataView, signature)) return new VerifyError('signature_invalid');
   // The payload is decoded over the signing input, which is no longer needed.
-  const payloadLength = buf.write(token.slice(first + 1, second), 0, 'base64url');
-  const claims = parseJson(buf.toString('utf8', 0, payloadLength));
+  const payloadLength = scratch.write(token.slice(first + 1, second), SIGNATURE_ROOM, 'base64url');
+  const claims = parseJson(scratch.toString('utf8', SIGNATURE_ROOM, SIGNATURE_ROOM + payloadLength));
   if (!claims) return new VerifyError('token_malformed', { detail: 'unreadable payload' });
   return checkClaims(claims, checks, nowMs);
 }
