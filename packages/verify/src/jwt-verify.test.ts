@@ -54,6 +54,21 @@ describe('JWT access token checks (RFC 9068 §4, RFC 8725)', () => {
     clockMs = NOW * 1000;
   });
 
+  it('answers from the cache only for the very token verified, not for one ending alike', async () => {
+    const t = token({ exp: NOW + 100 });
+    const first = await verifier.verify(t);
+    const [h, p, s] = t.split('.') as [string, string, string];
+    // Same signature, so the same end and cache slot, but another payload.
+    const forged = Buffer.from(JSON.stringify(iss.claims({ scope: 'admin', exp: NOW + 100 }, NOW))).toString(
+      'base64url',
+    );
+    await rejects(verifier.verify(`${h}.${forged}.${s}`), 'signature_invalid');
+    await rejects(verifier.verify(`${h}.${p}x.${s}`), 'signature_invalid');
+    assert.equal(verifier.verifySync(t), first, 'the failed attempts did not displace it');
+    // A new string with the same content is the same token.
+    assert.equal(verifier.verifySync(Buffer.from(t, 'latin1').toString('latin1')), first);
+  });
+
   it('refuses alg none, HS256 keyed with the public key, and an alg the key does not have', async () => {
     const claims = Buffer.from(JSON.stringify(iss.claims({}, NOW))).toString('base64url');
     const header = (h: object) => Buffer.from(JSON.stringify(h)).toString('base64url');

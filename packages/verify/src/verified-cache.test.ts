@@ -22,6 +22,22 @@ describe('ExpiringCache', () => {
     assert.equal(cache.get('k4', 0), 4);
   });
 
+  it('answers only for the very key stored, whatever slot it is filed under', () => {
+    const cache = new ExpiringCache<number>(10);
+    cache.set('token-a', 1, 1_000, 'slot');
+    assert.equal(cache.get('token-a', 0, 'slot'), 1);
+    assert.equal(cache.get('token-b', 0, 'slot'), undefined);
+    assert.equal(cache.get('token-a', 0), undefined, 'filed under its slot, not under itself');
+    // A second key for the same slot replaces the first.
+    cache.set('token-b', 2, 1_000, 'slot');
+    assert.equal(cache.get('token-a', 0, 'slot'), undefined);
+    assert.equal(cache.get('token-b', 0, 'slot'), 2);
+    cache.delete('token-a', 'slot');
+    assert.equal(cache.get('token-b', 0, 'slot'), 2, 'deleting another key leaves the slot alone');
+    cache.delete('token-b', 'slot');
+    assert.equal(cache.size, 0);
+  });
+
   it('stores nothing when its bound is 0', () => {
     const cache = new ExpiringCache<number>(0);
     cache.set('a', 1, 1_000);

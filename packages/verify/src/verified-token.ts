@@ -65,10 +65,17 @@ export function missingScope(token: VerifiedToken, required: readonly string[]):
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
+/** The last scope string normalized: callers mostly pass one constant per route. */
+let lastScope: string | undefined;
+let lastScopes: readonly string[] = NO_SCOPES;
 
-/** Accepts `"a b"` or `["a", "b"]`; the result is what a check compares against. */
+/** Accepts `"a b"` or `["a", "b"]`; the result (frozen) is what a check compares against. */
 export function normalizeScopes(scope: string | readonly string[] | undefined): readonly string[] {
   if (scope === undefined) return NO_SCOPES;
-  const list = typeof scope === 'string' ? scope.split(' ') : scope;
-  return Object.freeze(list.filter((s) => s.length > 0));
+  if (typeof scope !== 'string') return Object.freeze(scope.filter((s) => s.length > 0));
+  if (scope !== lastScope) {
+    lastScopes = Object.freeze(scope.split(' ').filter((s) => s.length > 0));
+    lastScope = scope;
+  }
+  return lastScopes;
 }

@@ -42,6 +42,9 @@ export interface VerifyOptions {
   scope?: string | readonly string[];
 }
 
+/** Characters of a JWT's end (its signature) that file it in the cache: 22 base64url characters, 132 bits. */
+const CACHE_SLOT_LENGTH = 22;
+
 const DEFAULTS = {
   clockToleranceSec: 30,
   jwksMaxAgeMs: 600_000,
@@ -152,16 +155,22 @@ export class Verifier {
    * `required` must come from `normalizeScopes`.
    */
   attempt(token: string, required: readonly string[], afterFetch = false): VerifiedToken | VerifyError | undefined {
-    const now = this.#clock();
-    const cached = this.#verified.get(token, now);
-    if (cached !== undefined) return this.#withScopes(cached, required);
+    // Before the cache, which never holds a token this long.
     if (token.length === 0 || token.length > this.#maxTokenLength) {
       return new VerifyError('token_malformed', { detail: 'length' });
     }
+    const now = this.#clock();
     // A JWS compact token has exactly two dots; opaque tokens (Tessera's included) have none.
     const first = token.indexOf('.');
     const second = first > 0 ? token.indexOf('.', first + 1) : -1;
-    if (this.#introspectAll || second === -1) {
+    const local = second !== -1 && !this.#introspectAll;
+    // A token checked here is cached under the end of its signature, which the
+    // issuer's key made: hashing that is cheaper than hashing the whole token.
+    // Introspected ones keep the whole token, whatever their format.
+    const slot = local ? token.slice(-CACHE_SLOT_LENGTH) : token;
+    const cached = this.#verified.get(token, now, slot);
+    if (cached !== undefined) return this.#withScopes(cached, required);
+    if (!local) {
       if (!this.#introspection.clientId) return new VerifyError('token_malformed', { detail: 'not a JWT' });
       return this.#inactive.get(token, now);
     }
@@ -176,7 +185,7 @@ export class Verifier {
     this.#jwks.refreshIfStale(now);
     const result = checkJwt(token, first, second, header, key, this.#checks, now);
     if (result instanceof VerifyError) return result;
-    this.#verified.set(token, result, (result.claims.exp + this.#checks.clockToleranceSec) * 1000);
+    this.#verified.set(token, result, (result.claims.exp + this.#checks.clockToleranceSec) * 1000, slot);
     return this.#withScopes(result, required);
   }
 
