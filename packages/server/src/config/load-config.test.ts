@@ -17,6 +17,7 @@ describe('loadConfig', () => {
         redisUrl: undefined,
         signingAlg: 'RS256',
         encryptionKey: undefined,
+        encryptionKeyPrevious: undefined,
         workers: 1,
         logLevel: 'info',
         bodyLimit: 65536,
@@ -71,6 +72,11 @@ describe('loadConfig', () => {
       /^TESSERA_ENCRYPTION_KEY must be 32 bytes, base64url-encoded \(43 characters\)$/,
     ],
     [{ TESSERA_ADMIN_KEY: 'short' }, /^TESSERA_ADMIN_KEY must be at least 16 characters$/],
+    [
+      { TESSERA_ENCRYPTION_KEY_PREVIOUS: `${Buffer.alloc(32, 1).toString('base64url')},short` },
+      /^TESSERA_ENCRYPTION_KEY_PREVIOUS must be one or more comma-separated 32-byte base64url keys \(43 characters each\)$/,
+    ],
+    [{ TESSERA_ENCRYPTION_KEY_PREVIOUS: ' , ' }, /^TESSERA_ENCRYPTION_KEY_PREVIOUS must be one or more/],
     [{ TESSERA_WORKERS: '0' }, /^TESSERA_WORKERS must be at least 1/],
     [{ TESSERA_LOG_LEVEL: 'loud' }, /^TESSERA_LOG_LEVEL must be one of fatal/],
     [{ TESSERA_REDIS_URL: 'http://x' }, /^TESSERA_REDIS_URL must be a redis:\/\//],
@@ -96,10 +102,21 @@ describe('loadConfig', () => {
   }
 
   it('never echoes a key it refuses', () => {
-    assert.throws(
-      () => loadConfig({ TESSERA_ENCRYPTION_KEY: 'secret-value-that-is-wrong' }),
-      (err: Error) => !err.message.includes('secret-value'),
-    );
+    for (const env of ['TESSERA_ENCRYPTION_KEY', 'TESSERA_ENCRYPTION_KEY_PREVIOUS', 'TESSERA_ADMIN_KEY_PREVIOUS']) {
+      assert.throws(
+        () => loadConfig({ TESSERA_ADMIN_KEY: 'a-long-enough-admin-key', [env]: 'secret' }),
+        (err: Error) => err.message.startsWith(env) && !err.message.includes('secret'),
+      );
+    }
+  });
+
+  it('reads TESSERA_ENCRYPTION_KEY_PREVIOUS as a list of keys', () => {
+    const [a, b] = [Buffer.alloc(32, 1).toString('base64url'), Buffer.alloc(32, 2).toString('base64url')];
+    assert.deepEqual(loadConfig({ TESSERA_ENCRYPTION_KEY_PREVIOUS: a }).encryptionKeyPrevious, [a]);
+    assert.deepEqual(loadConfig({ TESSERA_ENCRYPTION_KEY_PREVIOUS: ` ${a}, ${b}=` }).encryptionKeyPrevious, [
+      a,
+      `${b}=`,
+    ]);
   });
 
   it('reads TESSERA_TRUST_PROXY as a flag, a hop count or a list', () => {

@@ -13,6 +13,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly signingAlg: SigningAlg;
   readonly encryptionKey: string | undefined;
+  /** Keys being retired: accepted to open and verify, never to seal or hash. */
+  readonly encryptionKeyPrevious: readonly string[] | undefined;
   readonly workers: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly bodyLimit: number;
@@ -62,7 +64,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const parsed = opt.schema.safeParse(value);
     if (!parsed.success) {
       const why = parsed.error.issues[0]?.message ?? 'is invalid';
-      const shown = opt.env.endsWith('_KEY') ? '' : ` (got ${JSON.stringify(String(value).slice(0, 80))})`;
+      // Never echo a key, current or previous (TESSERA_*_KEY, TESSERA_*_KEY_PREVIOUS).
+      const shown = opt.env.includes('_KEY') ? '' : ` (got ${JSON.stringify(String(value).slice(0, 80))})`;
       throw new ConfigError(`${opt.env} ${why}${shown}`);
     }
     out[name] = parsed.data;

@@ -29,6 +29,20 @@ const httpUrl = z
 
 const base64urlKey = z.string().regex(/^[A-Za-z0-9_-]{43}=?$/, 'must be 32 bytes, base64url-encoded (43 characters)');
 
+/** One or more keys, comma-separated: the keys being retired during a rotation. */
+const base64urlKeys = z.string().transform((v, ctx): string[] => {
+  const keys = v
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (keys.length > 0 && keys.every((k) => base64urlKey.safeParse(k).success)) return keys;
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be one or more comma-separated 32-byte base64url keys (43 characters each)',
+  });
+  return z.NEVER;
+});
+
 export const options = {
   port: {
     env: 'TESSERA_PORT',
@@ -88,6 +102,12 @@ export const options = {
     doc: '32 bytes, base64url: encrypts private signing keys and recoverable secrets at rest. Unset: generated on first start into a 0600 file beside the embedded database.',
     default: undefined,
     schema: base64urlKey.optional(),
+  },
+  encryptionKeyPrevious: {
+    env: 'TESSERA_ENCRYPTION_KEY_PREVIOUS',
+    doc: 'While rotating the encryption key, the old key(s), comma-separated: still accepted to open sealed values and verify hashes, never used to seal or hash. At start, values sealed under them are re-sealed under the current key; client secret and admin key hashes are re-hashed on their next use. See docs/security.md.',
+    default: undefined,
+    schema: base64urlKeys.optional(),
   },
   workers: {
     env: 'TESSERA_WORKERS',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sealerKeyId } from './sealer.js';
 
 export interface LoadedKey {
   key: Buffer;
@@ -36,4 +37,20 @@ export function loadEncryptionKey(fromEnv: string | undefined, keyFile: string |
     throw err;
   }
   return { key, source: 'generated' };
+}
+
+/**
+ * The keys accepted besides the current one while it is being rotated
+ * (TESSERA_ENCRYPTION_KEY_PREVIOUS). The current key among them is refused:
+ * it is a copy-paste slip that would leave the key being retired out of the
+ * ring. Only key ids appear in the message, never a key.
+ */
+export function previousKeys(current: Buffer, configured: readonly string[] | undefined): Buffer[] {
+  const keys = (configured ?? []).map((k) => Buffer.from(k, 'base64url'));
+  if (keys.some((k) => k.equals(current))) {
+    throw new Error(
+      `TESSERA_ENCRYPTION_KEY_PREVIOUS lists the current encryption key (${sealerKeyId(current)}): list only the keys being retired`,
+    );
+  }
+  return keys;
 }

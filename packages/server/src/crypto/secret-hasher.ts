@@ -2,6 +2,11 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 const PREFIX = 'hmac-sha256';
 
+interface HashKey {
+  key: Buffer;
+  id: string;
+}
+
 /**
  * Keyed hashes of high-entropy secrets (client secrets, opaque tokens, the
  * admin key). The secrets carry 256 bits, so a slow KDF buys nothing and
@@ -9,33 +14,75 @@ const PREFIX = 'hmac-sha256';
  * never stored in the database) means a stolen database alone cannot even be
  * used to test guesses offline.
  *
- * Stored form: `hmac-sha256$<key id>$<base64url digest>`, so a future key
- * rotation can tell which key made a hash.
+ * Stored form: `hmac-sha256$<key id>$<base64url digest>`, so the key that made
+ * a hash is known. New hashes use the current key; hashes made under a
+ * previous key (TESSERA_ENCRYPTION_KEY_PREVIOUS) still verify, and are
+ * re-hashed by whoever next sees the secret, since a hash cannot be
+ * re-computed without it.
  */
 export class SecretHasher {
-  readonly #key: Buffer;
-  readonly #keyId: string;
+  readonly #current: HashKey;
+  readonly #previous: readonly HashKey[];
 
-  constructor(masterKey: Buffer, purpose = 'secret-hash') {
-    this.#key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tessera/${purpose}/v1`, 32));
-    this.#keyId = createHmac('sha256', this.#key).update('key-id').digest('base64url').slice(0, 8);
+  constructor(masterKey: Buffer, purpose = 'secret-hash', previous: readonly Buffer[] = []) {
+    this.#current = derive(masterKey, purpose);
+    this.#previous = previous.map((k) => derive(k, purpose)).filter((k) => k.id !== this.#current.id);
   }
 
-  /** The raw digest: used as a lookup key (opaque tokens, jti) as well as for storage. */
+  /** The raw digest under the current key: used as a lookup key (opaque tokens) as well as for storage. */
   digest(secret: string): string {
-    return createHmac('sha256', this.#key).update(secret, 'utf8').digest('base64url');
+    return createHmac('sha256', this.#current.key).update(secret, 'utf8').digest('base64url');
+  }
+
+  /**
+   * The digests under each previous key, to find what was stored before the
+   * key changed. Empty without previous keys, so the usual lookup pays nothing.
+   */
+  previousDigests(secret: string): string[] {
+    return this.#previous.map((k) => createHmac('sha256', k.key).update(secret, 'utf8').digest('base64url'));
   }
 
   hash(secret: string): string {
-    return `${PREFIX}$${this.#keyId}$${this.digest(secret)}`;
+    return `${PREFIX}$${this.#current.id}$${this.digest(secret)}`;
   }
 
-  /** Constant-time: the digests have a fixed length whatever the input. */
+  /** Constant-time: the digests have a fixed length whatever the input. Any key of the ring, chosen by the hash's key id. */
   verify(secret: string, stored: string): boolean {
     const parts = stored.split('$');
-    if (parts.length !== 3 || parts[0] !== PREFIX || parts[1] !== this.#keyId) return false;
+    if (parts.length !== 3 || parts[0] !== PREFIX) return false;
+    const k = this.#keyFor(parts[1]);
+    if (!k) return false;
     const expected = Buffer.from(parts[2] ?? '', 'base64url');
-    const actual = createHmac('sha256', this.#key).update(secret, 'utf8').digest();
+    const actual = createHmac('sha256', k.key).update(secret, 'utf8').digest();
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
+
+  /** True when `stored` was made under a previous key: it verifies, and should be re-hashed. */
+  isUnderPreviousKey(stored: string): boolean {
+    return (
+      this.#previous.length > 0 &&
+      !stored.startsWith(this.currentPrefix) &&
+      this.#keyFor(stored.split('$')[1]) !== undefined
+    );
+  }
+
+  /** The start of every hash made under the current key. */
+  get currentPrefix(): string {
+    return `${PREFIX}$${this.#current.id}$`;
+  }
+
+  /** The start of every hash made under each previous key, for counting them. */
+  get previousPrefixes(): string[] {
+    return this.#previous.map((k) => `${PREFIX}$${k.id}$`);
+  }
+
+  #keyFor(id: string | undefined): HashKey | undefined {
+    if (id === this.#current.id) return this.#current;
+    return this.#previous.find((k) => k.id === id);
+  }
+}
+
+function derive(masterKey: Buffer, purpose: string): HashKey {
+  const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tessera/${purpose}/v1`, 32));
+  return { key, id: createHmac('sha256', key).update('key-id').digest('base64url').slice(0, 8) };
 }

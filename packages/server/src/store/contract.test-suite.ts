@@ -40,6 +40,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('scopes and token lifetimes', () => scopesAndTtl(s));
     describe('signing keys', () => signingKeys(s));
     describe('settings', () => settings(s));
+    describe('encryption key rotation', () => encryptionKeyRotation(s));
     describe('opaque tokens', () => opaqueTokens(s));
     describe('revocation and replay', () => revocationAndReplay(s));
     describe('purgeExpired', () => purging(s, purgesAll));
@@ -365,6 +366,107 @@ function signingKeys(store: Get): void {
       Array.from({ length: 5 }, (_, i) => store().rotateSigningKey(signingKey(id('kc'), t + i), t + 100, 0)),
     );
     assert.equal((await store().listSigningKeys()).filter((k) => k.retiresAt === null).length, 1);
+  });
+}
+
+function encryptionKeyRotation(store: Get): void {
+  // A key id of its own per test: values other tests stored never match it.
+  const keyPrefix = () => `v1.${randomUUID().slice(0, 8)}.`;
+
+  it('lists sealed keys and client secrets not under the given prefix, with the row each is bound to', async () => {
+    const current = keyPrefix();
+    const old = keyPrefix();
+    const c = client(id('c'));
+    const oldSecret = secret(T, { sealed: `${old}s1` });
+    const currentSecret = secret(T + 1, { sealed: `${current}s2` });
+    const hashOnly = secret(T + 2);
+    await store().insertClient(c, oldSecret);
+    await store().addSecret(c.clientId, currentSecret, T + 60_000, T);
+    await store().addSecret(c.clientId, hashOnly, T + 60_000, T);
+    const oldKey = { ...signingKey(id('k'), T + 3_000_000), sealedPrivateKey: `${old}k1` };
+    const currentKey = { ...signingKey(id('k'), T + 3_000_001), sealedPrivateKey: `${current}k2` };
+    await store().rotateSigningKey(oldKey, T + 3_100_000, 0);
+    await store().rotateSigningKey(currentKey, T + 3_100_000, 0);
+
+    const listed = (await store().listSealedValues(current)).filter(
+      (v) => v.sealed.startsWith(old) || v.sealed.startsWith(current),
+    );
+    assert.deepEqual(
+      listed.sort((a, b) => a.sealed.localeCompare(b.sealed)),
+      [
+        { ref: { kind: 'signing-key', kid: oldKey.kid }, sealed: oldKey.sealedPrivateKey },
+        { ref: { kind: 'client-secret', clientId: c.clientId, secretId: oldSecret.id }, sealed: `${old}s1` },
+      ],
+    );
+  });
+
+  it('treats the prefix as text: "_" and "%" match only themselves', async () => {
+    const c = client(id('c'));
+    const sec = secret(T, { sealed: `v1.ab${randomUUID().slice(0, 6)}.x` });
+    await store().insertClient(c, sec);
+    const listed = await store().listSealedValues('v1.a_');
+    assert.ok(listed.some((v) => v.sealed === sec.sealed));
+    assert.equal(await store().countSecretHashes('h_sh-', T), 0);
+  });
+
+  it('replaceSealedValue is compare-and-set on the old value', async () => {
+    const c = client(id('c'));
+    const sec = secret(T, { sealed: 'old-sealed' });
+    await store().insertClient(c, sec);
+    const ref = { kind: 'client-secret' as const, clientId: c.clientId, secretId: sec.id };
+    assert.equal(await store().replaceSealedValue(ref, 'not-the-value', 'new'), false);
+    assert.equal(await store().replaceSealedValue({ ...ref, clientId: id('other') }, 'old-sealed', 'new'), false);
+    assert.equal(await store().replaceSealedValue(ref, 'old-sealed', 'new-sealed'), true);
+    assert.equal(await store().replaceSealedValue(ref, 'old-sealed', 'newer'), false);
+    assert.deepEqual((await store().getClient(c.clientId))?.secrets, [{ ...sec, sealed: 'new-sealed' }]);
+
+    const key = signingKey(id('k'), T + 4_000_000);
+    await store().rotateSigningKey(key, T + 4_100_000, 0);
+    const keyRef = { kind: 'signing-key' as const, kid: key.kid };
+    assert.equal(await store().replaceSealedValue(keyRef, 'not-the-value', 'new'), false);
+    assert.equal(await store().replaceSealedValue(keyRef, key.sealedPrivateKey, 'resealed'), true);
+    const stored = (await store().listSigningKeys()).find((k) => k.kid === key.kid);
+    assert.deepEqual(stored, { ...key, sealedPrivateKey: 'resealed', retiresAt: stored?.retiresAt ?? null });
+    assert.equal(await store().replaceSealedValue({ kind: 'signing-key', kid: id('k') }, 'x', 'y'), false);
+  });
+
+  it('replaceSealedValue from nodes at once: exactly one wins, and its value stays', async () => {
+    const key = signingKey(id('k'), T + 5_000_000);
+    await store().rotateSigningKey(key, T + 5_100_000, 0);
+    const ref = { kind: 'signing-key' as const, kid: key.kid };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store().replaceSealedValue(ref, key.sealedPrivateKey, `resealed-${i}`)),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    const winner = results.indexOf(true);
+    const stored = (await store().listSigningKeys()).find((k) => k.kid === key.kid);
+    assert.equal(stored?.sealedPrivateKey, `resealed-${winner}`);
+  });
+
+  it('counts live client secret hashes by prefix', async () => {
+    const p = `hmac-sha256$${randomUUID().slice(0, 8)}$`;
+    const c = client(id('c'));
+    await store().insertClient(c, secret(T, { hash: `${p}a` }));
+    await store().addSecret(c.clientId, secret(T + 1, { hash: `${p}b` }), T + 1000, T);
+    await store().addSecret(c.clientId, secret(T + 2, { hash: 'hmac-sha256$other$c' }), T + 2000, T);
+    // At T: all three live; at T+1000 the first has expired; at T+2000 the second too.
+    assert.equal(await store().countSecretHashes(p, T), 2);
+    assert.equal(await store().countSecretHashes(p, T + 1000), 1);
+    assert.equal(await store().countSecretHashes(p, T + 2000), 0);
+    assert.ok((await store().countSecretHashes('', T)) >= 3);
+  });
+
+  it('replaceSecretHash is compare-and-set on the old hash', async () => {
+    const c = client(id('c'));
+    const sec = secret(T, { hash: 'hmac-sha256$old$x' });
+    await store().insertClient(c, sec);
+    assert.equal(await store().replaceSecretHash(sec.id, 'hmac-sha256$wrong$x', 'hmac-sha256$new$y'), false);
+    assert.equal(await store().replaceSecretHash(id('sec'), sec.hash, 'hmac-sha256$new$y'), false);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => store().replaceSecretHash(sec.id, sec.hash, 'hmac-sha256$new$y')),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+    assert.deepEqual((await store().getClient(c.clientId))?.secrets, [{ ...sec, hash: 'hmac-sha256$new$y' }]);
   });
 }
 

@@ -1,5 +1,5 @@
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../clients/client.js';
-import type { SigningKeyRecord } from './types.js';
+import type { SealedValue, SigningKeyRecord } from './types.js';
 
 /** Rows of the tables both SQL backends share, and their mapping to records. */
 
@@ -73,4 +73,18 @@ export function fromKeyRow(r: KeyRow): SigningKeyRecord {
     activatesAt: r.activates_at,
     retiresAt: r.retires_at,
   };
+}
+
+/** A sealed value as both backends list it: a signing key (kid) or a client secret (id, client_id). */
+export interface SealedRow {
+  kind: 'signing-key' | 'client-secret';
+  id: string;
+  client_id: string | null;
+  sealed: string;
+}
+
+export function fromSealedRow(r: SealedRow): SealedValue {
+  return r.kind === 'signing-key'
+    ? { ref: { kind: 'signing-key', kid: r.id }, sealed: r.sealed }
+    : { ref: { kind: 'client-secret', clientId: r.client_id ?? '', secretId: r.id }, sealed: r.sealed };
 }

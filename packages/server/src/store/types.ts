@@ -96,9 +96,38 @@ export interface ReplayStore {
   useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
+/** Where a sealed value lives: what its AAD is made from. */
+export type SealedRef =
+  | { kind: 'signing-key'; kid: string }
+  | { kind: 'client-secret'; clientId: string; secretId: string };
+
+export interface SealedValue {
+  ref: SealedRef;
+  sealed: string;
+}
+
+/**
+ * What rotating the encryption key needs. Sealed values and hashes name the
+ * key that made them in their first characters (`v1.<key id>.`,
+ * `hmac-sha256$<key id>$`), so a prefix selects them. Replacements are
+ * compare-and-set on the old value: nodes starting at once, or a request
+ * racing a secret rotation, never overwrite a newer value.
+ */
+export interface EncryptionKeyStore {
+  /** Every sealed private signing key and client secret that does not start with `exceptPrefix` (the current key's). */
+  listSealedValues(exceptPrefix: string): Promise<SealedValue[]>;
+  /** Replaces a sealed value if it still is `old`; true if this call replaced it. */
+  replaceSealedValue(ref: SealedRef, old: string, sealed: string): Promise<boolean>;
+  /** How many client secret hashes not expired at `now` start with `prefix` ('' counts them all). */
+  countSecretHashes(prefix: string, now: number): Promise<number>;
+  /** Replaces a client secret's hash if it still is `old` (a re-hash under the current key); true if replaced. */
+  replaceSecretHash(secretId: string, old: string, hash: string): Promise<boolean>;
+}
+
 export interface Store
   extends ClientStore,
     SigningKeyStore,
+    EncryptionKeyStore,
     SettingStore,
     TokenStore,
     DurableRevocationStore,

@@ -8,9 +8,18 @@ import {
   fromClientRow,
   fromClientSecretRows,
   fromKeyRow,
+  fromSealedRow,
   type KeyRow,
+  type SealedRow,
 } from '../sql-rows.js';
-import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
+import {
+  DuplicateClientError,
+  type OpaqueTokenRecord,
+  type SealedRef,
+  type SealedValue,
+  type SigningKeyRecord,
+  type Store,
+} from '../types.js';
 import { migrate } from './migrations.js';
 import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
 
@@ -168,6 +177,53 @@ export class PostgresStore implements Store {
         [key.kid, key.alg, key.publicJwk, key.sealedPrivateKey, key.createdAt, key.activatesAt, key.retiresAt],
       );
     });
+  }
+
+  // --- encryption key rotation ---------------------------------------------
+
+  async listSealedValues(exceptPrefix: string): Promise<SealedValue[]> {
+    // left(), not LIKE: key ids are base64url, and '_' is a LIKE wildcard.
+    const { rows } = await this.#pool.query<SealedRow>(
+      `SELECT 'signing-key' AS kind, kid AS id, NULL AS client_id, private_key AS sealed FROM signing_keys
+        WHERE left(private_key, length($1)) <> $1
+       UNION ALL
+       SELECT 'client-secret', id, client_id, sealed FROM client_secrets
+        WHERE sealed IS NOT NULL AND left(sealed, length($1)) <> $1`,
+      [exceptPrefix],
+    );
+    return rows.map(fromSealedRow);
+  }
+
+  async replaceSealedValue(ref: SealedRef, old: string, sealed: string): Promise<boolean> {
+    const { rowCount } =
+      ref.kind === 'signing-key'
+        ? await this.#pool.query('UPDATE signing_keys SET private_key = $3 WHERE kid = $1 AND private_key = $2', [
+            ref.kid,
+            old,
+            sealed,
+          ])
+        : await this.#pool.query(
+            'UPDATE client_secrets SET sealed = $4 WHERE id = $1 AND client_id = $2 AND sealed = $3',
+            [ref.secretId, ref.clientId, old, sealed],
+          );
+    return rowCount === 1;
+  }
+
+  async countSecretHashes(prefix: string, now: number): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM client_secrets WHERE left(hash, length($1)) = $1 AND (expires_at IS NULL OR expires_at > $2)',
+      [prefix, now],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async replaceSecretHash(secretId: string, old: string, hash: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('UPDATE client_secrets SET hash = $3 WHERE id = $1 AND hash = $2', [
+      secretId,
+      old,
+      hash,
+    ]);
+    return rowCount === 1;
   }
 
   // --- settings ------------------------------------------------------------

@@ -10,9 +10,18 @@ import {
   fromClientRow,
   fromClientSecretRows,
   fromKeyRow,
+  fromSealedRow,
   type KeyRow,
+  type SealedRow,
 } from '../sql-rows.js';
-import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from '../types.js';
+import {
+  DuplicateClientError,
+  type OpaqueTokenRecord,
+  type SealedRef,
+  type SealedValue,
+  type SigningKeyRecord,
+  type Store,
+} from '../types.js';
 import { migrations } from './migrations.js';
 
 interface TokenRow {
@@ -174,6 +183,32 @@ export class SqliteStore implements Store {
     });
   }
 
+  // --- encryption key rotation ---------------------------------------------
+
+  async listSealedValues(exceptPrefix: string): Promise<SealedValue[]> {
+    const rows = this.#stmts.listSealed.all({ prefix: exceptPrefix }) as SealedRow[];
+    return rows.map(fromSealedRow);
+  }
+
+  async replaceSealedValue(ref: SealedRef, old: string, sealed: string): Promise<boolean> {
+    const result =
+      ref.kind === 'signing-key'
+        ? this.#durable(() => this.#stmts.replaceSealedKey.run({ kid: ref.kid, old, sealed }))
+        : this.#durable(() =>
+            this.#stmts.replaceSealedSecret.run({ id: ref.secretId, client_id: ref.clientId, old, sealed }),
+          );
+    return result.changes === 1;
+  }
+
+  async countSecretHashes(prefix: string, now: number): Promise<number> {
+    return (this.#stmts.countSecretHashes.get({ prefix, now }) as { n: number }).n;
+  }
+
+  async replaceSecretHash(secretId: string, old: string, hash: string): Promise<boolean> {
+    // Not #durable: a re-hash lost to a power cut is simply done again on the next use.
+    return this.#stmts.replaceSecretHash.run({ id: secretId, old, hash }).changes === 1;
+  }
+
   // --- settings ------------------------------------------------------------
 
   async getSetting(name: string): Promise<string | undefined> {
@@ -279,6 +314,24 @@ function prepare(db: Database.Database) {
     ),
     retireKeys: db.prepare('UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL'),
     purgeKeys: db.prepare('DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < ?'),
+    // substr, not LIKE: key ids are base64url, and '_' is a LIKE wildcard.
+    listSealed: db.prepare(
+      `SELECT 'signing-key' AS kind, kid AS id, NULL AS client_id, private_key AS sealed FROM signing_keys
+        WHERE substr(private_key, 1, length(@prefix)) <> @prefix
+       UNION ALL
+       SELECT 'client-secret', id, client_id, sealed FROM client_secrets
+        WHERE sealed IS NOT NULL AND substr(sealed, 1, length(@prefix)) <> @prefix`,
+    ),
+    replaceSealedKey: db.prepare(
+      'UPDATE signing_keys SET private_key = @sealed WHERE kid = @kid AND private_key = @old',
+    ),
+    replaceSealedSecret: db.prepare(
+      'UPDATE client_secrets SET sealed = @sealed WHERE id = @id AND client_id = @client_id AND sealed = @old',
+    ),
+    countSecretHashes: db.prepare(
+      'SELECT count(*) AS n FROM client_secrets WHERE substr(hash, 1, length(@prefix)) = @prefix AND (expires_at IS NULL OR expires_at > @now)',
+    ),
+    replaceSecretHash: db.prepare('UPDATE client_secrets SET hash = @hash WHERE id = @id AND hash = @old'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
     insertSettingIfAbsent: db.prepare('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
     upsertSetting: db.prepare(
