@@ -2,13 +2,15 @@ import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
+import { SecretRehasher } from './client-auth/rehash-secret.js';
 import { RemoteJwksCache } from './client-auth/remote-jwks.js';
 import { ClientRegistry } from './clients/client-registry.js';
 import type { Config } from './config/load-config.js';
 import { endpointsFor, type ServerContext } from './core/context.js';
-import { loadEncryptionKey } from './crypto/encryption-key.js';
+import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
 import { Sealer } from './crypto/sealer.js';
 import { SecretHasher } from './crypto/secret-hasher.js';
+import { reencryptAtStart } from './encryption-key-rotation.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
@@ -71,9 +73,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       // A shared database sealed under a node-local key: other nodes cannot open its signing keys.
       logger.warn('set TESSERA_ENCRYPTION_KEY: every node sharing this database must use the same key');
     }
-    const sealer = new Sealer(encryption.key);
-    const hasher = new SecretHasher(encryption.key, 'client-secret');
-    const tokenHasher = new SecretHasher(encryption.key, 'opaque-token');
+    const previous = previousKeys(encryption.key, config.encryptionKeyPrevious);
+    const sealer = new Sealer(encryption.key, previous);
+    const hasher = new SecretHasher(encryption.key, 'client-secret', previous);
+    const tokenHasher = new SecretHasher(encryption.key, 'opaque-token', previous);
     const redis = config.redisUrl ? RedisState.connect(config.redisUrl, store, now, logger) : undefined;
     const feed = options.feed ?? openFeed(config, store);
     const throttle = new Throttle(
@@ -88,8 +91,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     );
     const clients = new ClientRegistry(store, hasher, sealer, now, feed);
     keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
+    const adminKey: AdminKey = await resolveAdminKey(config.adminKey, config.adminKeyPrevious, store, hasher, logger);
+    // Before the keys are loaded: they then open under the current key, and a wrong key is reported first.
+    await reencryptAtStart({ store, sealer, hasher, adminKeyHashes: adminKey.hashes, now: now(), logger });
     await keys.init();
-    const adminKey: AdminKey = await resolveAdminKey(config.adminKey, config.adminKeyPrevious, store, hasher);
     const endpoints = endpointsFor(issuer);
     const ctx: ServerContext = {
       config,
@@ -113,6 +118,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         clients,
         hasher,
         now,
+        rehash: hasher.hasPreviousKeys
+          ? new SecretRehasher(store, hasher, (clientId) => clients.invalidate(clientId), logger)
+          : undefined,
         assertion: {
           sealer,
           replay: redis ?? store,

@@ -12,14 +12,17 @@ import {
   readAssertionParams,
   verifyAssertion,
 } from './client-assertion.js';
-import { matchesSecret } from './client-secret.js';
+import { matchingSecret } from './client-secret.js';
 import { parseBasic } from './client-secret-basic.js';
+import type { SecretRehasher } from './rehash-secret.js';
 
 export interface ClientAuthDeps {
   clients: ClientRegistry;
   hasher: SecretHasher;
   assertion: Omit<AssertionContext, 'nowMs'>;
   now: () => number;
+  /** Only while the encryption key is being rotated: re-hashes secrets hashed under a previous key. */
+  rehash?: SecretRehasher | undefined;
 }
 
 /**
@@ -45,18 +48,24 @@ export async function authenticateClient(deps: ClientAuthDeps, req: AuthRequest)
   const now = deps.now();
   if (basic) {
     const client = await lookup(deps, basic.clientId, bodyId, 'client_secret_basic');
-    const ok =
-      matchesSecret(deps.hasher, client, basic.secret, now) ||
-      (basic.rawSecret !== basic.secret && matchesSecret(deps.hasher, client, basic.rawSecret, now));
-    if (!ok) throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
+    let secret = basic.secret;
+    let matched = matchingSecret(deps.hasher, client, secret, now);
+    if (!matched && basic.rawSecret !== basic.secret) {
+      secret = basic.rawSecret;
+      matched = matchingSecret(deps.hasher, client, secret, now);
+    }
+    if (!matched)
+      throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
+    deps.rehash?.afterMatch(client.clientId, matched, secret);
     return { client, method: 'client_secret_basic' };
   }
   if (bodySecret !== undefined) {
     if (!bodyId) throw new InvalidClient('client_secret without client_id', 'no_credentials');
     const client = await lookup(deps, bodyId, bodyId, 'client_secret_post');
-    if (!matchesSecret(deps.hasher, client, bodySecret, now)) {
+    const matched = matchingSecret(deps.hasher, client, bodySecret, now);
+    if (!matched)
       throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
-    }
+    deps.rehash?.afterMatch(client.clientId, matched, bodySecret);
     return { client, method: 'client_secret_post' };
   }
   const assertion = readAssertionParams(assertionType, assertionParam);

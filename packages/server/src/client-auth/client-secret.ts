@@ -1,16 +1,21 @@
-import type { StoredClient } from '../clients/client.js';
+import type { SecretRecord, StoredClient } from '../clients/client.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 
 /**
- * True when `secret` matches one of the client's unexpired secrets. Every
- * stored secret is compared (in constant time), so timing does not reveal
- * which one matched or how many there are.
+ * The client's unexpired secret that `secret` matches, if any. Every stored
+ * secret is compared (in constant time), so timing does not reveal which one
+ * matched or how many there are.
  */
-export function matchesSecret(hasher: SecretHasher, client: StoredClient, secret: string, nowMs: number): boolean {
-  let ok = false;
+export function matchingSecret(
+  hasher: SecretHasher,
+  client: StoredClient,
+  secret: string,
+  nowMs: number,
+): SecretRecord | undefined {
+  let matched: SecretRecord | undefined;
   for (const s of client.secrets) {
     const live = s.expiresAt === null || s.expiresAt > nowMs;
-    if (hasher.verify(secret, s.hash) && live) ok = true;
+    if (hasher.verify(secret, s.hash) && live) matched = s;
   }
-  return ok;
+  return matched;
 }

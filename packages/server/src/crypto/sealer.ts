@@ -3,9 +3,12 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 /** A sealed value names a key this server does not hold (neither current nor previous). */
 export class UnknownEncryptionKeyError extends Error {
   override name = 'UnknownEncryptionKeyError';
-  constructor(readonly keyId: string | undefined) {
+  constructor(
+    readonly keyId: string | undefined,
+    currentKeyId: string,
+  ) {
     super(
-      `sealed with another encryption key (${keyId}): neither TESSERA_ENCRYPTION_KEY nor in TESSERA_ENCRYPTION_KEY_PREVIOUS`,
+      `sealed with another encryption key (${keyId}): neither TESSERA_ENCRYPTION_KEY (${currentKeyId}) nor in TESSERA_ENCRYPTION_KEY_PREVIOUS`,
     );
   }
 }
@@ -76,7 +79,7 @@ export class Sealer {
   #keyFor(keyId: string | undefined): Buffer {
     if (keyId === this.keyId) return this.#key;
     const previous = keyId === undefined ? undefined : this.#previous.get(keyId);
-    if (!previous) throw new UnknownEncryptionKeyError(keyId);
+    if (!previous) throw new UnknownEncryptionKeyError(keyId, this.keyId);
     return previous;
   }
 }

@@ -12,7 +12,8 @@ describe('SecretHasher', () => {
     assert.ok(stored.startsWith(h.currentPrefix));
     assert.equal(h.verify('s3cret', stored), true);
     assert.equal(h.verify('other', stored), false);
-    assert.equal(h.isUnderPreviousKey(stored), false);
+    assert.equal(h.keyOf(stored), 'current');
+    assert.equal(h.hasPreviousKeys, false);
   });
 
   it('keys differ per purpose', () => {
@@ -24,10 +25,11 @@ describe('SecretHasher', () => {
     const ring = new SecretHasher(B, 'test', [A]);
     assert.equal(ring.verify('s3cret', old), true);
     assert.equal(ring.verify('other', old), false);
-    assert.equal(ring.isUnderPreviousKey(old), true);
+    assert.equal(ring.keyOf(old), 'previous');
+    assert.equal(ring.hasPreviousKeys, true);
     assert.deepEqual(ring.previousPrefixes, [old.slice(0, old.lastIndexOf('$') + 1)]);
     const fresh = ring.hash('s3cret');
-    assert.equal(ring.isUnderPreviousKey(fresh), false);
+    assert.equal(ring.keyOf(fresh), 'current');
     assert.equal(new SecretHasher(B, 'test').verify('s3cret', fresh), true);
   });
 
@@ -35,7 +37,7 @@ describe('SecretHasher', () => {
     const other = new SecretHasher(C, 'test').hash('s3cret');
     const ring = new SecretHasher(B, 'test', [A]);
     assert.equal(ring.verify('s3cret', other), false);
-    assert.equal(ring.isUnderPreviousKey(other), false);
+    assert.equal(ring.keyOf(other), 'unknown');
     assert.equal(ring.verify('s3cret', 'hmac-sha256$x$y$z'), false);
     assert.equal(ring.verify('s3cret', 'garbage'), false);
   });

@@ -57,13 +57,19 @@ export class SecretHasher {
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
 
-  /** True when `stored` was made under a previous key: it verifies, and should be re-hashed. */
-  isUnderPreviousKey(stored: string): boolean {
-    return (
-      this.#previous.length > 0 &&
-      !stored.startsWith(this.currentPrefix) &&
-      this.#keyFor(stored.split('$')[1]) !== undefined
-    );
+  /**
+   * Which key made `stored`, read from its key id: a hash under a previous
+   * key verifies and should be re-hashed; one under an unknown key never verifies.
+   */
+  keyOf(stored: string): 'current' | 'previous' | 'unknown' {
+    const id = stored.split('$', 2)[1];
+    if (id === this.#current.id) return 'current';
+    return this.#previous.some((k) => k.id === id) ? 'previous' : 'unknown';
+  }
+
+  /** True when there are previous keys at all: without them nothing is ever re-hashed. */
+  get hasPreviousKeys(): boolean {
+    return this.#previous.length > 0;
   }
 
   /** The start of every hash made under the current key. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken } from '../crypto/random.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
-import type { TokenStore } from '../store/types.js';
+import type { OpaqueTokenRecord, TokenStore } from '../store/types.js';
 import type { Grant, IssuedToken, TokenClaims } from './access-token.js';
 
 /** Recognisable prefix, so secret scanners can find leaked tokens. */
@@ -42,11 +42,10 @@ export async function readOpaque(
   token: string,
   nowMs: number,
 ): Promise<(TokenClaims & { hash: string }) | undefined> {
-  const hash = hasher.digest(token);
-  const t = await store.getOpaqueToken(hash);
+  const t = await findOpaque(store, hasher, token);
   if (!t || t.exp <= Math.floor(nowMs / 1000)) return undefined;
   return {
-    hash,
+    hash: t.hash,
     iss: issuer,
     sub: t.clientId,
     client_id: t.clientId,
@@ -56,4 +55,23 @@ export async function readOpaque(
     exp: t.exp,
     jti: t.jti,
   };
+}
+
+/**
+ * By the current key's digest; only on a miss, and only while the encryption
+ * key is being rotated, by each previous key's, so a token issued before the
+ * switch is still found (and revoked by the hash it is stored under).
+ */
+async function findOpaque(
+  store: TokenStore,
+  hasher: SecretHasher,
+  token: string,
+): Promise<OpaqueTokenRecord | undefined> {
+  const t = await store.getOpaqueToken(hasher.digest(token));
+  if (t || !hasher.hasPreviousKeys) return t;
+  for (const hash of hasher.previousDigests(token)) {
+    const old = await store.getOpaqueToken(hash);
+    if (old) return old;
+  }
+  return undefined;
 }

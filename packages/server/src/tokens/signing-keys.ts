@@ -197,6 +197,6 @@ export class SigningKeys {
 }
 
 /** AAD of a sealed private key: it opens only as the key it claims to be. */
-function keyContext(kid: string): string {
+export function keyContext(kid: string): string {
   return `signing-key:${kid}`;
 }
