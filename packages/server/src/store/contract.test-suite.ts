@@ -407,6 +407,7 @@ function encryptionKeyRotation(store: Get): void {
     const listed = await store().listSealedValues('v1.a_');
     assert.ok(listed.some((v) => v.sealed === sec.sealed));
     assert.equal(await store().countSecretHashes('h_sh-', T), 0);
+    assert.equal(await store().countSecretHashes('h%', T), 0);
   });
 
   it('replaceSealedValue is compare-and-set on the old value', async () => {
