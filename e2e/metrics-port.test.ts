@@ -37,6 +37,15 @@ describe('metrics on a separate port, TESSERA_WORKERS=2', () => {
       assert.ok(Date.now() - started < 30_000, 'no complete scrape in 30 s');
     }
     assert.match(text, /tessera_tokens_issued_total\{client_id="scraped",alg="RS256",format="jwt"\} 20/);
+    // The latency histogram is summed too: every bucket line, +Inf and _count agree on the 20 requests.
+    assert.match(
+      text,
+      /tessera_http_request_duration_seconds_count\{route="\/oauth2\/token",method="POST",outcome="2xx"\} 20/,
+    );
+    assert.match(
+      text,
+      /tessera_http_request_duration_seconds_bucket\{le="\+Inf",route="\/oauth2\/token",method="POST",outcome="2xx"\} 20/,
+    );
     assert.equal((await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminKey}` } })).status, 404);
   });
 });

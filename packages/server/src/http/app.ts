@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
 import type { AdminKey } from '../admin/admin-key.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { ConfigError } from '../config/load-config.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClient } from '../errors/index.js';
+import { RequestLogger } from '../logging/request-logger.js';
 import { installErrorHandler } from './error-handler.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
@@ -47,6 +49,8 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
     },
     // Our own onResponse hook writes one line per request instead of two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings) =>
+      new RequestLogger(logger as unknown as Logger, bindings) as unknown as FastifyBaseLogger,
     // Bad JSON with __proto__/constructor keys is refused, never merged.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -91,16 +95,20 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
   // One log line per request; the path only: a query string may hold something secret.
   app.addHook('onResponse', (req, reply, done) => {
     ctx.metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime);
-    req.log.info(
-      {
-        method: req.method,
-        path: req.url.split('?')[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        ip: req.ip,
-      },
-      'request',
-    );
+    // Checked first: below info the line is not even built.
+    if (ctx.logger.isLevelEnabled('info')) {
+      ctx.logger.info(
+        {
+          reqId: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          ip: req.ip,
+        },
+        'request',
+      );
+    }
     done();
   });
 

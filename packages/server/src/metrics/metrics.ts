@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailureKind } from '../errors/index.js';
 import type { Store } from '../store/types.js';
+import { BufferedCounts, LabelledHistogram } from './hot-path-metrics.js';
 
 /**
  * Distinct client ids kept as label values; later ones count under `other`,
@@ -13,11 +14,14 @@ export class Metrics {
   readonly registry = new Registry();
   readonly #clientLabels = new Set<string>();
 
-  readonly tokensIssued = new Counter({
+  readonly #issued = new BufferedCounts<'client_id' | 'alg' | 'format'>();
+
+  readonly tokensIssued: Counter<'client_id' | 'alg' | 'format'> = new Counter({
     name: 'tessera_tokens_issued_total',
     help: 'Access tokens issued, by client, signing algorithm and format.',
     labelNames: ['client_id', 'alg', 'format'] as const,
     registers: [this.registry],
+    collect: (): void => this.#issued.flushInto(this.tokensIssued),
   });
 
   readonly authFailures = new Counter({
@@ -34,13 +38,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly requestDuration = new Histogram({
-    name: 'tessera_http_request_duration_seconds',
-    help: 'HTTP request latency, by route and outcome (2xx, 4xx, 5xx).',
-    labelNames: ['route', 'method', 'outcome'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  readonly requestDuration = new LabelledHistogram(
+    'tessera_http_request_duration_seconds',
+    'HTTP request latency, by route and outcome (2xx, 4xx, 5xx).',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
 
   readonly storeDuration = new Histogram({
     name: 'tessera_store_operation_duration_seconds',
@@ -70,20 +73,13 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
   }
 
-  /** Labelled children of the latency histogram, made once: labelling on every observe costs a hash per request. */
-  readonly #requestTimers = new Map<string, { observe(seconds: number): void }>();
-
   observeRequest(route: string, method: string, status: number, elapsedMs: number): void {
     if (!this.enabled) return;
     const outcome = status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
-    const key = `${method} ${route} ${outcome}`;
-    let timer = this.#requestTimers.get(key);
-    if (!timer) {
-      timer = this.requestDuration.labels({ route, method, outcome });
-      // Routes are the registered ones (or 'unmatched'): a small, fixed set.
-      this.#requestTimers.set(key, timer);
-    }
-    timer.observe(elapsedMs / 1000);
+    // Routes are the registered ones (or 'unmatched'): a small, fixed set of series.
+    this.requestDuration
+      .series(`${method} ${route} ${outcome}`, () => ({ route, method, outcome }))
+      .observe(elapsedMs / 1000);
   }
 
   tokenIssued(clientId: string, alg: string, format: string): void {
@@ -93,7 +89,7 @@ export class Metrics {
       if (this.#clientLabels.size < MAX_CLIENT_LABELS) this.#clientLabels.add(clientId);
       else label = 'other';
     }
-    this.tokensIssued.inc({ client_id: label, alg, format });
+    this.#issued.add(`${label} ${alg} ${format}`, () => ({ client_id: label, alg, format }));
   }
 
   limited(limit: 'address_failures' | 'client_failures' | 'issuance'): void {
