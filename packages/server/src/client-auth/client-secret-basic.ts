@@ -29,6 +29,8 @@ export function parseBasic(header: string): BasicCredentials | undefined {
 }
 
 function formDecode(s: string): string {
+  // Generated ids and secrets never need decoding: skip the regex and decodeURIComponent.
+  if (!s.includes('%') && !s.includes('+')) return s;
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {
