@@ -195,6 +195,53 @@ async function measure(
   return result;
 }
 
+/** Metrics + rate limiting on (as shipped, plus a server-wide issuance limit) and off, alternating runs. */
+async function onOff(alg: Alg): Promise<CaseResult[]> {
+  const variants = [
+    { label: 'on', env: { TESSERA_METRICS: 'true', TESSERA_TOKEN_RATE_LIMIT: '10000000' } },
+    { label: 'off', env: { TESSERA_METRICS: 'false', TESSERA_TOKEN_RATE_LIMIT: '0' } },
+  ];
+  const results: CaseResult[] = [];
+  const targets: Target[] = [];
+  try {
+    for (const v of variants) {
+      log(`operations ${v.label}: starting`);
+      targets.push(await startTessera(tesseraOptions(alg, 'jwt', { env: v.env })));
+      results.push({
+        group: 'operations',
+        system: `Tessera (SQLite), metrics + rate limiting ${v.label}`,
+        label: v.label,
+        saturation: [],
+        cpuUsPerRequest: [],
+        paced: [],
+        rssIdleMb: Number.NaN,
+        rssPeakMb: Number.NaN,
+        rssAfterMb: Number.NaN,
+        failed: undefined,
+      });
+    }
+    for (const t of targets) {
+      if (settings.warmupSeconds > 0) await saturate(t.tokenUrl, t.creds, BODY, settings.warmupSeconds, 64, LOAD_CPUS);
+    }
+    for (let i = 0; i < settings.runs; i++) {
+      for (const [k, t] of targets.entries()) {
+        const c = results[k] as CaseResult;
+        const before = cpuMicros(t.pid);
+        const r = await saturate(t.tokenUrl, t.creds, BODY, settings.seconds, settings.connections, LOAD_CPUS);
+        if (r.bad > 0 || r.errors > 0) throw new Error(`${c.system}: ${r.bad} wrong responses, ${r.errors} errors`);
+        c.saturation.push(r);
+        c.cpuUsPerRequest.push((cpuMicros(t.pid) - before) / Math.max(1, r.ok));
+        c.rssAfterMb = rssMb(t.pid);
+      }
+    }
+  } catch (err) {
+    failures.push(`operations: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+  return results;
+}
+
 /** One saturation run with `node --cpu-prof`, summarised. */
 async function profile(name: string, start: (dir: string) => Promise<Target>): Promise<ProfileSummary | undefined> {
   const dir = join(profileDir, name.replace(/[^\w.-]+/g, '-'));
@@ -296,6 +343,10 @@ async function main(): Promise<Report> {
         { fixedRate: false },
       ),
     );
+
+    // Operations cost: metrics and a per-client issuance limit (checked on every request, never reached) on, as
+    // shipped, against both off. Runs alternate between the two servers so drift on the machine hits both alike.
+    cases.push(...(await onOff(settings.growthAlg)));
 
     // Growth: the same workload spread over N clients (a random one per request), then a long denylist.
     for (const n of settings.growthClients) {

@@ -244,6 +244,18 @@ export function renderReport(r: Report): string {
     ),
   );
 
+  const operations = r.cases.filter((c) => c.group === 'operations');
+  const off = operations.find((c) => c.label === 'off');
+  p(
+    '## Cost of metrics and rate limiting (same run, alternating)',
+    'On: TESSERA_METRICS=true and TESSERA_TOKEN_RATE_LIMIT=10000000 (a limit counted on every request, never reached); ' +
+      'off: TESSERA_METRICS=false, TESSERA_TOKEN_RATE_LIMIT=0. Goal: on ≥ 0.95 × off.',
+    table(
+      ['setting', ...head, 'on ÷ off'],
+      operations.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(off)))),
+    ),
+  );
+
   const growth = r.cases.filter((c) => c.group === 'growth');
   const base = rate(growth[0]);
   p(

@@ -43,6 +43,8 @@ export interface TesseraOptions extends StartOptions {
   workers: number;
   /** Register the one benchmark client (default true). */
   registerClient?: boolean;
+  /** Further TESSERA_* settings. */
+  env?: Record<string, string>;
 }
 
 export interface TesseraTarget extends Target {
@@ -114,6 +116,7 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     TESSERA_LOG_LEVEL: o.logLevel,
     TESSERA_WORKERS: String(o.workers),
     ...(o.redisUrl ? { TESSERA_REDIS_URL: o.redisUrl } : {}),
+    ...o.env,
   };
   const { child, output } = launch(
     o.cpus,
