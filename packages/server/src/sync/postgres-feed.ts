@@ -28,7 +28,18 @@ export class PostgresFeed implements ChangeFeed {
     return feed;
   }
 
-  async #listen(): Promise<void> {
+  /** The connection attempt under way, so close() can wait for it rather than leave it behind. */
+  #pending: Promise<void> | undefined;
+
+  #listen(): Promise<void> {
+    const attempt = this.#connectListener();
+    this.#pending = attempt;
+    return attempt.finally(() => {
+      if (this.#pending === attempt) this.#pending = undefined;
+    });
+  }
+
+  async #connectListener(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 3000 });
     client.on('error', () => {});
     client.on('end', () => {
@@ -49,6 +60,11 @@ export class PostgresFeed implements ChangeFeed {
     } catch (err) {
       client.end().catch(() => {});
       throw err;
+    }
+    // Closed while connecting: a connection kept now would hold the process open.
+    if (this.#closed) {
+      await client.end().catch(() => {});
+      return;
     }
     this.#client = client;
   }
@@ -84,6 +100,7 @@ export class PostgresFeed implements ChangeFeed {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#pending?.catch(() => {});
     await this.#client?.end().catch(() => {});
     await this.#publisher.end().catch(() => {});
   }
