@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AuthFailureKind } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import { BufferedCounts, LabelledHistogram } from './hot-path-metrics.js';
@@ -45,13 +45,12 @@ export class Metrics {
     this.registry,
   );
 
-  readonly storeDuration = new Histogram({
-    name: 'tessera_store_operation_duration_seconds',
-    help: 'Latency of store operations, by operation and outcome.',
-    labelNames: ['operation', 'outcome'] as const,
-    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
-    registers: [this.registry],
-  });
+  readonly storeDuration = new LabelledHistogram(
+    'tessera_store_operation_duration_seconds',
+    'Latency of store operations, by operation and outcome.',
+    [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    this.registry,
+  );
 
   /**
    * `enabled` false (TESSERA_METRICS=false): nothing is recorded and no
@@ -108,22 +107,36 @@ export class Metrics {
  */
 export function timedStore(store: Store, metrics: Metrics): Store {
   if (!metrics.enabled) return store;
+  // One timed wrapper per operation, made on first use rather than on every property access.
+  const timed = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || property === 'constructor') return value;
-      const operation = String(property);
-      return async (...args: unknown[]) => {
-        const end = metrics.storeDuration.startTimer({ operation });
-        try {
-          const result = await value.apply(target, args);
-          end({ outcome: 'ok' });
-          return result;
-        } catch (err) {
-          end({ outcome: 'error' });
-          throw err;
-        }
-      };
+      let wrapper = timed.get(property);
+      if (!wrapper) {
+        wrapper = timeOperation(metrics, String(property), (args) => value.apply(target, args));
+        timed.set(property, wrapper);
+      }
+      return wrapper;
     },
   });
+}
+
+function timeOperation(metrics: Metrics, operation: string, call: (args: unknown[]) => Promise<unknown>) {
+  const observe = (outcome: 'ok' | 'error', started: number) =>
+    metrics.storeDuration
+      .series(`${operation} ${outcome}`, () => ({ operation, outcome }))
+      .observe((performance.now() - started) / 1000);
+  return async (...args: unknown[]) => {
+    const started = performance.now();
+    try {
+      const result = await call(args);
+      observe('ok', started);
+      return result;
+    } catch (err) {
+      observe('error', started);
+      throw err;
+    }
+  };
 }
