@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { secretContext } from './clients/client-registry.js';
-import type { Sealer } from './crypto/sealer.js';
-import type { SecretHasher } from './crypto/secret-hasher.js';
-import type { ClientStore, EncryptionKeyStore, SealedRef } from './store/types.js';
-import { keyContext } from './tokens/signing-keys.js';
+import { secretContext } from '../clients/client-registry.js';
+import type { ClientStore, EncryptionKeyStore, SealedRef } from '../store/types.js';
+import { keyContext } from '../tokens/signing-keys.js';
+import type { Sealer } from './sealer.js';
+import type { SecretHasher } from './secret-hasher.js';
 
 export interface RotationDeps {
   store: EncryptionKeyStore & Pick<ClientStore, 'getClient' | 'maxAccessTokenTtl'>;
