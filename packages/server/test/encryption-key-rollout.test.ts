@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT } from 'jose';
 import { SecretHasher } from '../src/crypto/secret-hasher.js';
 import { TEST_POSTGRES_URL, useTestSchemas } from '../src/store/postgres/test-database.test-suite.js';
-import { basic, type Harness, ISSUER, startHarness } from './harness.js';
+import { basic, type Harness, startHarness, tokenWithSecretJwt } from './harness.js';
 
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const schemas = useTestSchemas();
 
 interface Client {
@@ -57,19 +55,6 @@ describe('encryption key rollout on two PostgreSQL nodes', () => {
 
   const tokenBasic = (h: Harness, c: Client) =>
     h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, c.client_secret) });
-  const tokenJwt = async (h: Harness, c: Client) => {
-    const now = Math.floor(h.clock.ms / 1000);
-    const assertion = await new SignJWT({ iss: c.client_id, sub: c.client_id, aud: ISSUER, jti: randomUUID() })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(new TextEncoder().encode(c.client_secret));
-    return h.token({
-      grant_type: 'client_credentials',
-      client_assertion_type: ASSERTION_TYPE,
-      client_assertion: assertion,
-    });
-  };
   const introspect = (h: Harness, token: string) =>
     h.inject({
       method: 'POST',
@@ -87,7 +72,7 @@ describe('encryption key rollout on two PostgreSQL nodes', () => {
       for (const [i, h] of each().entries()) {
         const where = `${step}, node ${i}, round ${round}`;
         assert.equal((await tokenBasic(h, clients.basic)).statusCode, 200, `basic: ${where}`);
-        assert.equal((await tokenJwt(h, clients.jwt)).statusCode, 200, `client_secret_jwt: ${where}`);
+        assert.equal((await tokenWithSecretJwt(h, clients.jwt)).statusCode, 200, `client_secret_jwt: ${where}`);
         assert.equal((await introspect(h, tokens.jwt)).json().active, true, `old JWT: ${where}`);
         // Issued under A: found until A is dropped (by then, in real life, it has expired).
         assert.equal((await introspect(h, tokens.opaque)).json().active, oldOpaqueActive, `old opaque: ${where}`);

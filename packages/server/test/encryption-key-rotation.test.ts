@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SignJWT } from 'jose';
 import { sealerKeyId } from '../src/crypto/sealer.js';
 import { SecretHasher } from '../src/crypto/secret-hasher.js';
-import { basic, type Harness, ISSUER, startHarness } from './harness.js';
+import { basic, type Harness, startHarness, tokenWithSecretJwt } from './harness.js';
 
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
 
 interface Client {
@@ -67,19 +65,6 @@ describe('encryption key rotation', () => {
     h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, c.client_secret) });
   const tokenPost = (h: Harness, c: Client) =>
     h.token({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret });
-  const tokenJwt = async (h: Harness, c: Client) => {
-    const now = Math.floor(h.clock.ms / 1000);
-    const assertion = await new SignJWT({ iss: c.client_id, sub: c.client_id, aud: ISSUER, jti: randomUUID() })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(new TextEncoder().encode(c.client_secret));
-    return h.token({
-      grant_type: 'client_credentials',
-      client_assertion_type: ASSERTION_TYPE,
-      client_assertion: assertion,
-    });
-  };
   const oauthPost = (h: Harness, path: string, token: string, as = clients.opaque) =>
     h.inject({
       method: 'POST',
@@ -206,7 +191,7 @@ describe('encryption key rotation', () => {
       for (const [c, get] of [
         [clients.basic, tokenBasic],
         [clients.post, tokenPost],
-        [clients.jwt, tokenJwt],
+        [clients.jwt, tokenWithSecretJwt],
       ] as const) {
         const r = await get(h, c);
         assert.equal(r.statusCode, 200, r.body);
@@ -255,7 +240,7 @@ describe('encryption key rotation', () => {
       assert.equal(await active(h, tokens.jwt), true);
       assert.equal((await tokenBasic(h, clients.basic)).statusCode, 200);
       assert.equal((await tokenPost(h, clients.post)).statusCode, 200);
-      assert.equal((await tokenJwt(h, clients.jwt)).statusCode, 200);
+      assert.equal((await tokenWithSecretJwt(h, clients.jwt)).statusCode, 200);
       assert.equal((await admin(h, 'GET', '/admin/clients')).statusCode, 200);
       assert.equal(await active(h, tokens.opaqueNew), true);
 

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { type Config, loadConfig } from '../src/config/load-config.js';
 import { createTessera, type Tessera } from '../src/server.js';
@@ -102,4 +103,22 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
     header: JSON.parse(Buffer.from(h ?? '', 'base64url').toString()),
     payload: JSON.parse(Buffer.from(p ?? '', 'base64url').toString()),
   };
+}
+
+/** A token request authenticated with client_secret_jwt (RFC 7523): an HS256 assertion under the client's secret. */
+export async function tokenWithSecretJwt(
+  h: Harness,
+  c: { client_id: string; client_secret: string },
+): Promise<LightMyRequestResponse> {
+  const now = Math.floor(h.clock.ms / 1000);
+  const assertion = await new SignJWT({ iss: c.client_id, sub: c.client_id, aud: ISSUER, jti: randomUUID() })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(new TextEncoder().encode(c.client_secret));
+  return h.token({
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  });
 }
