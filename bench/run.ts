@@ -100,15 +100,9 @@ interface MeasureOptions {
   creds?: Credentials;
 }
 
-/** Saturation runs (and, with fixedRate, paced runs at 60 % of the median capacity) against one started target. */
-async function measure(
-  group: string,
-  system: string,
-  label: string,
-  start: () => Promise<Target>,
-  o: MeasureOptions,
-): Promise<CaseResult> {
-  const result: CaseResult = {
+/** A case with nothing measured yet. */
+function emptyCase(group: string, system: string, label: string): CaseResult {
+  return {
     group,
     system,
     label,
@@ -120,6 +114,17 @@ async function measure(
     rssAfterMb: Number.NaN,
     failed: undefined,
   };
+}
+
+/** Saturation runs (and, with fixedRate, paced runs at 60 % of the median capacity) against one started target. */
+async function measure(
+  group: string,
+  system: string,
+  label: string,
+  start: () => Promise<Target>,
+  o: MeasureOptions,
+): Promise<CaseResult> {
+  const result = emptyCase(group, system, label);
   const name = `${system} ${label}`;
   log(`${name}: starting`);
   let target: Target;
@@ -206,19 +211,11 @@ async function onOff(alg: Alg): Promise<CaseResult[]> {
   try {
     for (const v of variants) {
       log(`operations ${v.label}: starting`);
-      targets.push(await startTessera(tesseraOptions(alg, 'jwt', { env: v.env })));
-      results.push({
-        group: 'operations',
-        system: `Tessera (SQLite), metrics + rate limiting ${v.label}`,
-        label: v.label,
-        saturation: [],
-        cpuUsPerRequest: [],
-        paced: [],
-        rssIdleMb: Number.NaN,
-        rssPeakMb: Number.NaN,
-        rssAfterMb: Number.NaN,
-        failed: undefined,
-      });
+      const t = await startTessera(tesseraOptions(alg, 'jwt', { env: v.env }));
+      targets.push(t);
+      const c = emptyCase('operations', `Tessera (SQLite), metrics + rate limiting ${v.label}`, v.label);
+      c.rssIdleMb = rssMb(t.pid);
+      results.push(c);
     }
     for (const t of targets) {
       if (settings.warmupSeconds > 0) await saturate(t.tokenUrl, t.creds, BODY, settings.warmupSeconds, 64, LOAD_CPUS);
