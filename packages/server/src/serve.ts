@@ -36,6 +36,7 @@ export async function serve(config: Config, logger: Logger): Promise<Tessera> {
   }
   await tessera.app.listen({ port: config.port, host: config.host });
   if (tessera.generatedAdminKey) printAdminKey(tessera.generatedAdminKey);
+  tessera.warmClientCache();
   logger.info({ issuer: tessera.ctx.issuer, store: tessera.ctx.store.kind, alg: config.signingAlg }, 'tessera ready');
 
   let stopping = false;

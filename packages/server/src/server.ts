@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
 import { SecretRehasher } from './client-auth/rehash-secret.js';
 import { RemoteJwksCache } from './client-auth/remote-jwks.js';
-import { ClientRegistry } from './clients/client-registry.js';
+import { ClientRegistry, DEFAULT_REGISTRY_OPTIONS } from './clients/client-registry.js';
 import type { Config } from './config/load-config.js';
 import { endpointsFor, type ServerContext } from './core/context.js';
 import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
@@ -46,6 +46,8 @@ export interface Tessera {
   /** The admin key generated on this start, if any: print it once. */
   generatedAdminKey: string | undefined;
   keySchedule: KeyRotationSchedule;
+  /** Reads the registry into the client cache in the background (after listening); stops at close. */
+  warmClientCache(): void;
   close(): Promise<void>;
 }
 
@@ -89,7 +91,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       metrics,
       logger,
     );
-    const clients = new ClientRegistry(store, hasher, sealer, now, feed);
+    const clients = new ClientRegistry(store, hasher, sealer, now, feed, {
+      ...DEFAULT_REGISTRY_OPTIONS,
+      cacheSize: config.clientCacheSize,
+    });
     keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
     const adminKey: AdminKey = await resolveAdminKey(config.adminKey, config.adminKeyPrevious, store, hasher, logger);
     // Before the keys are loaded: they then open under the current key, and a wrong key is reported first.
@@ -136,12 +141,26 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));
     }, PURGE_INTERVAL_MS);
     purge.unref();
+    let closing = false;
     return {
       app,
       ctx,
       generatedAdminKey: adminKey.generated,
       keySchedule,
+      warmClientCache() {
+        const started = performance.now();
+        clients
+          .warm(() => closing)
+          .then(
+            (read) =>
+              logger.info({ clients: read, ms: Math.round(performance.now() - started) }, 'client cache filled'),
+            (err: unknown) => {
+              if (!closing) logger.warn({ err }, 'filling the client cache failed: clients are read on first use');
+            },
+          );
+      },
       async close() {
+        closing = true;
         clearInterval(purge);
         keySchedule.stop();
         await app.close();

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
-import { LruCache } from '../clients/lru-cache.js';
+import { BoundedCache } from '../clients/bounded-cache.js';
 
 /** Largest JWKS document we read from a client's jwks_uri. */
 const MAX_JWKS_BYTES = 64 * 1024;
@@ -12,7 +12,7 @@ const MAX_JWKS_BYTES = 64 * 1024;
  * SSRF note in docs/security.md).
  */
 export class RemoteJwksCache {
-  readonly #sets = new LruCache<string, JWTVerifyGetKey>(1000);
+  readonly #sets = new BoundedCache<string, JWTVerifyGetKey>(1000);
 
   constructor(
     /** Least time between two fetches of one URI when an unknown kid shows up. */
@@ -21,7 +21,7 @@ export class RemoteJwksCache {
   ) {}
 
   get(uri: string): JWTVerifyGetKey {
-    let set = this.#sets.get(uri);
+    let set = this.#sets.get(uri, 0);
     if (!set) {
       set = createRemoteJWKSet(new URL(uri), {
         timeoutDuration: this.timeoutMs,

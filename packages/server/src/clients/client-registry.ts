@@ -5,27 +5,29 @@ import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
 import { type ClientStore, DuplicateClientError } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
 import { applyPatch, isClientId, parseCreate, usesSecret } from './client-metadata.js';
-import { LruCache } from './lru-cache.js';
-
-interface CacheEntry {
-  client: StoredClient | null;
-  expiresAt: number;
-}
+import { SharedValues } from './shared-values.js';
 
 export interface RegistryOptions {
-  /** Clients kept in memory (least recently used go first). */
+  /** Clients kept in memory (about the least recently used go first): TESSERA_CLIENT_CACHE_SIZE. */
   cacheSize: number;
-  /** A backstop should a change notification be lost: cached clients are re-read after this. */
+  /**
+   * A backstop should a change notification be lost (a node stopping between
+   * its write and its publish): cached clients are re-read after between half
+   * of this and all of it, spread so that a full cache is not re-read at once.
+   * The feeds drop the whole cache themselves whenever they may have missed
+   * something (a reconnect), so this is rarely what corrects a client.
+   */
   maxAgeMs: number;
   /** Unknown ids are remembered this long, so a flood of made-up ids does not reach the store. */
   negativeMaxAgeMs: number;
 }
 
 export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = Object.freeze({
-  cacheSize: 10_000,
-  maxAgeMs: 60_000,
+  cacheSize: 100_000, // as TESSERA_CLIENT_CACHE_SIZE
+  maxAgeMs: 600_000,
   negativeMaxAgeMs: 5_000,
 });
 
@@ -45,7 +47,11 @@ export interface CreatedClient {
  * turn into a flood of database reads.
  */
 export class ClientRegistry {
-  readonly #cache: LruCache<string, CacheEntry>;
+  /** null: no such client (remembered briefly). */
+  readonly #cache: BoundedCache<string, StoredClient | null>;
+  readonly #shared = new SharedValues();
+  /** Bumped whenever anything is forgotten: a read that raced with a change is then not cached. */
+  #generation = 0;
   #scopes: Promise<string[]> | undefined;
 
   constructor(
@@ -56,7 +62,7 @@ export class ClientRegistry {
     private readonly feed: ChangeFeed = new LocalFeed(),
     private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {
-    this.#cache = new LruCache(options.cacheSize);
+    this.#cache = new BoundedCache(options.cacheSize);
     feed.subscribe(
       (change) => {
         if (change.kind === 'client') this.#forget(change.clientId);
@@ -67,12 +73,49 @@ export class ClientRegistry {
 
   async get(clientId: string): Promise<StoredClient | undefined> {
     if (!isClientId(clientId)) return undefined;
-    const cached = this.#cache.get(clientId);
-    if (cached && cached.expiresAt > this.now()) return cached.client ?? undefined;
-    const client = await this.store.getClient(clientId);
-    const ttl = client ? this.options.maxAgeMs : this.options.negativeMaxAgeMs;
-    this.#cache.set(clientId, { client: client ?? null, expiresAt: this.now() + ttl });
+    const cached = this.#cache.get(clientId, this.now());
+    if (cached !== undefined) return cached ?? undefined;
+    const generation = this.#generation;
+    const stored = await this.store.getClient(clientId);
+    if (generation !== this.#generation) return stored;
+    if (!stored) {
+      this.#cache.set(clientId, null, this.now() + this.options.negativeMaxAgeMs);
+      return undefined;
+    }
+    const client = this.#shared.compact(stored);
+    // Filed under the store's copy of the id, so the cache keeps one string per client, not the request's too.
+    this.#cache.set(client.clientId, client, this.#expiry());
     return client;
+  }
+
+  /**
+   * Fills the cache from the store a page at a time, yielding between pages
+   * so requests are served meanwhile: after a restart, a client's first token
+   * request then reads no database either. Stops when the cache is full (it
+   * never evicts), or when `stopped()` says so (shutdown). Returns how many
+   * clients it read.
+   */
+  async warm(stopped: () => boolean = () => false, pageSize = 1000): Promise<number> {
+    let after: string | undefined;
+    let read = 0;
+    for (;;) {
+      const room = this.options.cacheSize - this.#cache.size;
+      if (room <= 0 || stopped()) break;
+      const generation = this.#generation;
+      const page = await this.store.listStoredClients(after, Math.min(pageSize, room));
+      if (page.length === 0) break;
+      // A change heard during the read may be missing from this page: its clients are then read on first use.
+      if (generation === this.#generation) {
+        for (const stored of page) {
+          if (this.#cache.has(stored.clientId)) continue;
+          this.#cache.set(stored.clientId, this.#shared.compact(stored), this.#expiry());
+        }
+      }
+      read += page.length;
+      after = page[page.length - 1]?.clientId;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return read;
   }
 
   async list(after: string | undefined, limit: number): Promise<ClientRecord[]> {
@@ -153,12 +196,18 @@ export class ClientRegistry {
     this.feed.publish({ kind: 'client', clientId });
   }
 
+  #expiry(): number {
+    return this.now() + this.options.maxAgeMs * (0.5 + Math.random() / 2);
+  }
+
   #forget(clientId: string): void {
+    this.#generation++;
     this.#cache.delete(clientId);
     this.#scopes = undefined;
   }
 
   #forgetAll(): void {
+    this.#generation++;
     this.#cache.clear();
     this.#scopes = undefined;
   }

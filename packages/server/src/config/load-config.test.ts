@@ -19,6 +19,7 @@ describe('loadConfig', () => {
         encryptionKey: undefined,
         encryptionKeyPrevious: undefined,
         workers: 1,
+        clientCacheSize: 100_000,
         logLevel: 'info',
         bodyLimit: 65536,
         shutdownDrainMs: 2000,
@@ -51,12 +52,14 @@ describe('loadConfig', () => {
       TESSERA_SIGNING_ALG: 'EdDSA',
       TESSERA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
       TESSERA_WORKERS: '2',
+      TESSERA_CLIENT_CACHE_SIZE: '5000',
       TESSERA_LOG_LEVEL: 'warn',
     });
     assert.equal(c.port, 9000);
     assert.equal(c.issuer, 'https://auth.example.com', 'a trailing slash is dropped');
     assert.equal(c.signingAlg, 'EdDSA');
     assert.equal(c.workers, 2);
+    assert.equal(c.clientCacheSize, 5000);
     assert.equal(c.databaseUrl, 'postgres://u@db/tessera');
   });
 
@@ -78,6 +81,7 @@ describe('loadConfig', () => {
     ],
     [{ TESSERA_ENCRYPTION_KEY_PREVIOUS: ' , ' }, /^TESSERA_ENCRYPTION_KEY_PREVIOUS must be one or more/],
     [{ TESSERA_WORKERS: '0' }, /^TESSERA_WORKERS must be at least 1/],
+    [{ TESSERA_CLIENT_CACHE_SIZE: '0' }, /^TESSERA_CLIENT_CACHE_SIZE must be at least 1/],
     [{ TESSERA_LOG_LEVEL: 'loud' }, /^TESSERA_LOG_LEVEL must be one of fatal/],
     [{ TESSERA_REDIS_URL: 'http://x' }, /^TESSERA_REDIS_URL must be a redis:\/\//],
     [{ TESSERA_TLS_CERT: '/etc/cert.pem' }, /^TESSERA_TLS_CERT and TESSERA_TLS_KEY must be set together$/],

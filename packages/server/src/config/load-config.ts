@@ -16,6 +16,7 @@ export interface Config {
   /** Keys being retired: accepted to open and verify, never to seal or hash. */
   readonly encryptionKeyPrevious: readonly string[] | undefined;
   readonly workers: number;
+  readonly clientCacheSize: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly bodyLimit: number;
   readonly shutdownDrainMs: number;

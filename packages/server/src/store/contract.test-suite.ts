@@ -187,6 +187,25 @@ function clients(store: Get): void {
     );
   });
 
+  it('pages clients with their secrets in client id order, as getClient reads each one', async () => {
+    const p = id('stored');
+    const ids = [`${p}/b`, `${p}/a`, `${p}/c`, `${p}/d`];
+    await store().insertClient(client(ids[0] as string), secret(T));
+    await store().insertClient(client(ids[1] as string, { token_endpoint_auth_method: 'private_key_jwt' }), null);
+    await store().insertClient(client(ids[2] as string), secret(T));
+    assert.equal(await store().addSecret(ids[2] as string, secret(T + 1), T + 60_000, T), true);
+    await store().insertClient(client(ids[3] as string), secret(T, { sealed: 'sealed' }));
+    const sorted = [...ids].sort();
+    const expected = await Promise.all(sorted.map((c) => store().getClient(c)));
+
+    const first = await store().listStoredClients(`${p}/`, 3);
+    assert.deepEqual(first, expected.slice(0, 3), 'a page holds whole clients, secrets included');
+    assert.equal(first[2]?.secrets.length, 2, 'both secrets of the client with two');
+    assert.deepEqual(first[0]?.secrets, [], 'a client without a secret is listed too');
+    assert.deepEqual(await store().listStoredClients(first[2]?.clientId, 3), expected.slice(3, 4));
+    assert.deepEqual(await store().listStoredClients(`${p}/`, 0), []);
+  });
+
   it('updates metadata and updatedAt, keeping createdAt and secrets', async () => {
     const c = client(id('c'));
     const sec = secret(T);

@@ -27,11 +27,34 @@ export const CLIENT_WITH_SECRETS_SQL = (param: string) => `
    WHERE c.client_id = ${param}
    ORDER BY s.created_at DESC, s.id`;
 
+/** A page of clients with their secrets, in client id order (as listClients pages them). */
+export const CLIENTS_WITH_SECRETS_PAGE_SQL = (after: string, limit: string) => `
+  SELECT c.client_id, c.metadata, c.created_at, c.updated_at,
+         s.id AS secret_id, s.hash, s.sealed, s.created_at AS secret_created_at, s.expires_at
+    FROM (SELECT * FROM clients WHERE client_id > ${after} ORDER BY client_id LIMIT ${limit}) c
+    LEFT JOIN client_secrets s ON s.client_id = c.client_id
+   ORDER BY c.client_id, s.created_at DESC, s.id`;
+
 export function fromClientSecretRows(rows: readonly ClientSecretRow[]): StoredClient | undefined {
-  const first = rows[0];
-  if (!first) return undefined;
+  return rows.length === 0 ? undefined : toStoredClient(rows, 0, rows.length);
+}
+
+/** Rows of several clients, each client's rows together: one StoredClient per client. */
+export function fromClientSecretPage(rows: readonly ClientSecretRow[]): StoredClient[] {
+  const clients: StoredClient[] = [];
+  let start = 0;
+  for (let i = 1; i <= rows.length; i++) {
+    if (i < rows.length && rows[i]?.client_id === rows[start]?.client_id) continue;
+    clients.push(toStoredClient(rows, start, i));
+    start = i;
+  }
+  return clients;
+}
+
+function toStoredClient(rows: readonly ClientSecretRow[], start: number, end: number): StoredClient {
   const secrets: SecretRecord[] = [];
-  for (const r of rows) {
+  for (let i = start; i < end; i++) {
+    const r = rows[i] as ClientSecretRow;
     if (r.secret_id === null || r.hash === null || r.secret_created_at === null) continue;
     secrets.push({
       id: r.secret_id,
@@ -41,7 +64,7 @@ export function fromClientSecretRows(rows: readonly ClientSecretRow[]): StoredCl
       expiresAt: r.expires_at,
     });
   }
-  return { ...fromClientRow(first), secrets };
+  return { ...fromClientRow(rows[start] as ClientSecretRow), secrets };
 }
 
 export interface KeyRow {

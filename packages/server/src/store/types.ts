@@ -16,6 +16,8 @@ export interface ClientStore {
   getClient(clientId: string): Promise<StoredClient | undefined>;
   /** Ordered by client id, strictly after `after`. */
   listClients(after: string | undefined, limit: number): Promise<ClientRecord[]>;
+  /** As listClients, with each client's secrets: what the client cache is filled from at start. */
+  listStoredClients(after: string | undefined, limit: number): Promise<StoredClient[]>;
   updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
   /** Also removes the client's secrets and opaque tokens. */
   deleteClient(clientId: string): Promise<boolean>;

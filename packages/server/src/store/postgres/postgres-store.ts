@@ -3,9 +3,11 @@ import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '.
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
+  CLIENTS_WITH_SECRETS_PAGE_SQL,
   type ClientRow,
   type ClientSecretRow,
   fromClientRow,
+  fromClientSecretPage,
   fromClientSecretRows,
   fromKeyRow,
   fromSealedRow,
@@ -110,6 +112,14 @@ export class PostgresStore implements Store {
       [after ?? '', limit],
     );
     return rows.map(fromClientRow);
+  }
+
+  async listStoredClients(after: string | undefined, limit: number): Promise<StoredClient[]> {
+    const { rows } = await this.#pool.query<ClientSecretRow>(CLIENTS_WITH_SECRETS_PAGE_SQL('$1', '$2'), [
+      after ?? '',
+      limit,
+    ]);
+    return fromClientSecretPage(rows);
   }
 
   async updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {

@@ -5,9 +5,11 @@ import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '.
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
+  CLIENTS_WITH_SECRETS_PAGE_SQL,
   type ClientRow,
   type ClientSecretRow,
   fromClientRow,
+  fromClientSecretPage,
   fromClientSecretRows,
   fromKeyRow,
   fromSealedRow,
@@ -124,6 +126,10 @@ export class SqliteStore implements Store {
   async listClients(after: string | undefined, limit: number): Promise<ClientRecord[]> {
     const rows = this.#stmts.listClients.all(after ?? '', limit) as ClientRow[];
     return rows.map(fromClientRow);
+  }
+
+  async listStoredClients(after: string | undefined, limit: number): Promise<StoredClient[]> {
+    return fromClientSecretPage(this.#stmts.listStoredClients.all(after ?? '', limit) as ClientSecretRow[]);
   }
 
   async updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
@@ -289,6 +295,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO clients (client_id, metadata, scope, created_at, updated_at) VALUES (@client_id, @metadata, @scope, @created_at, @updated_at)',
     ),
     getClient: db.prepare(CLIENT_WITH_SECRETS_SQL('?')),
+    listStoredClients: db.prepare(CLIENTS_WITH_SECRETS_PAGE_SQL('?', '?')),
     clientExists: db.prepare('SELECT 1 FROM clients WHERE client_id = ?'),
     listClients: db.prepare(
       'SELECT client_id, metadata, created_at, updated_at FROM clients WHERE client_id > ? ORDER BY client_id LIMIT ?',
