@@ -259,7 +259,7 @@ export function renderReport(r: Report): string {
   const growth = r.cases.filter((c) => c.group === 'growth');
   const base = rate(growth[0]);
   p(
-    `## Growth (${s.growthAlg}, embedded SQLite; client cache holds 10,000)`,
+    `## Growth (${s.growthAlg}, embedded SQLite; client cache holds up to TESSERA_CLIENT_CACHE_SIZE, default 100,000)`,
     table(
       ['case', ...head, '÷ 1 client'],
       growth.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / base))),

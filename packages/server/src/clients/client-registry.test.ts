@@ -69,6 +69,16 @@ describe('ClientRegistry cache', () => {
     assert.equal(store.reads, 4 + 25, 'only the test itself read the store');
   });
 
+  it('a client registered here is cached as the store reads it back', async () => {
+    const r = registry();
+    const { client, secret } = await r.create(body(100));
+    store.reads = 0;
+    const cached = await r.get(client.clientId);
+    assert.equal(store.reads, 0);
+    assert.deepEqual(cached, await store.getClient(client.clientId));
+    assert.ok(secret && cached && new SecretHasher(key).verify(secret, cached.secrets[0]?.hash ?? ''));
+  });
+
   it('cached clients share one frozen copy of equal audiences', async () => {
     const r = registry();
     await r.warm();

@@ -128,13 +128,21 @@ export class ClientRegistry {
     const clientId = input.client_id ?? randomUUID();
     const record: ClientRecord = { clientId, metadata, createdAt: now, updatedAt: now };
     const secret = usesSecret(metadata) ? (input.client_secret ?? newSecret()) : undefined;
+    const secretRecord = secret ? this.#secretRecord(clientId, secret, metadata, now) : null;
     try {
-      await this.store.insertClient(record, secret ? this.#secretRecord(clientId, secret, metadata, now) : null);
+      await this.store.insertClient(record, secretRecord);
     } catch (err) {
       if (err instanceof DuplicateClientError) throw new Conflict(`client_id "${clientId}" already exists`);
       throw err;
     }
     this.invalidate(clientId);
+    // Cached as written (as the store would read it back), so its first token request reads no database.
+    const stored: StoredClient = {
+      ...record,
+      metadata: JSON.parse(JSON.stringify(metadata)) as ClientMetadata,
+      secrets: secretRecord ? [secretRecord] : [],
+    };
+    this.#cache.set(clientId, this.#shared.compact(stored), this.#expiry());
     return { client: record, secret };
   }
 
