@@ -21,7 +21,7 @@ export class RemoteJwksCache {
   ) {}
 
   get(uri: string): JWTVerifyGetKey {
-    let set = this.#sets.get(uri, 0);
+    let set = this.#sets.get(uri, Date.now());
     if (!set) {
       set = createRemoteJWKSet(new URL(uri), {
         timeoutDuration: this.timeoutMs,

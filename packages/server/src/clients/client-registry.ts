@@ -82,10 +82,7 @@ export class ClientRegistry {
       this.#cache.set(clientId, null, this.now() + this.options.negativeMaxAgeMs);
       return undefined;
     }
-    const client = this.#shared.compact(stored);
-    // Filed under the store's copy of the id, so the cache keeps one string per client, not the request's too.
-    this.#cache.set(client.clientId, client, this.#expiry());
-    return client;
+    return this.#keep(stored);
   }
 
   /**
@@ -106,13 +103,10 @@ export class ClientRegistry {
       if (page.length === 0) break;
       // A change heard during the read may be missing from this page: its clients are then read on first use.
       if (generation === this.#generation) {
-        for (const stored of page) {
-          if (this.#cache.has(stored.clientId)) continue;
-          this.#cache.set(stored.clientId, this.#shared.compact(stored), this.#expiry());
-        }
+        for (const stored of page) if (!this.#cache.has(stored.clientId)) this.#keep(stored);
       }
       read += page.length;
-      after = page[page.length - 1]?.clientId;
+      after = page.at(-1)?.clientId;
       await new Promise((resolve) => setImmediate(resolve));
     }
     return read;
@@ -137,12 +131,11 @@ export class ClientRegistry {
     }
     this.invalidate(clientId);
     // Cached as written (as the store would read it back), so its first token request reads no database.
-    const stored: StoredClient = {
+    this.#keep({
       ...record,
       metadata: JSON.parse(JSON.stringify(metadata)) as ClientMetadata,
       secrets: secretRecord ? [secretRecord] : [],
-    };
-    this.#cache.set(clientId, this.#shared.compact(stored), this.#expiry());
+    });
     return { client: record, secret };
   }
 
@@ -204,8 +197,16 @@ export class ClientRegistry {
     this.feed.publish({ kind: 'client', clientId });
   }
 
-  #expiry(): number {
-    return this.now() + this.options.maxAgeMs * (0.5 + Math.random() / 2);
+  /**
+   * Caches a client read from (or just written to) the store, with its
+   * repeated parts shared, until a spread expiry (see maxAgeMs). Filed under
+   * the store's copy of the id, so the cache holds one id string per client.
+   */
+  #keep(stored: StoredClient): StoredClient {
+    const client = this.#shared.compact(stored);
+    const expiresAt = this.now() + this.options.maxAgeMs * (0.5 + Math.random() / 2);
+    this.#cache.set(client.clientId, client, expiresAt);
+    return client;
   }
 
   #forget(clientId: string): void {

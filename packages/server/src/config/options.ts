@@ -117,7 +117,7 @@ export const options = {
   },
   clientCacheSize: {
     env: 'TESSERA_CLIENT_CACHE_SIZE',
-    doc: 'Clients each server process keeps in memory, so a token request reads no database; least recently used go first. About 0.7 KB each: the default holds a registry of 100,000 clients in about 70 MB.',
+    doc: 'Clients each server process keeps in memory, so a token request reads no database; least recently used go first. About 0.7 KB of heap each; 100,000 cached clients took a process from 124 MB to 221 MB of RSS under load on the benchmark machine.',
     default: '100000',
     schema: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(10_000_000),
   },
