@@ -64,16 +64,54 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   it('reports an active opaque token, stored only as a hash', async () => {
     const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_format: 'opaque' });
     const token = await tokenFor(c);
-    assert.match(token, /^tessera_at_[A-Za-z0-9_-]{43}$/);
+    // The prefix, a 16-byte id (a UUIDv7: the jti), then the 32-byte secret.
+    assert.match(token, /^tessera_at_[A-Za-z0-9_-]{22}[A-Za-z0-9_-]{43}$/);
     const body = (await introspect(token)).json();
     assert.equal(body.active, true);
     assert.equal(body.client_id, c.client_id);
     assert.equal(body.aud, 'event');
     assert.equal(body.scope, 'a');
     assert.equal(body.token_type, 'Bearer');
-    const stored = await h.tessera.ctx.store.getOpaqueToken(h.tessera.ctx.tokenHasher.digest(token));
+    assert.match(body.jti, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const stored = await h.tessera.ctx.store.getOpaqueToken(body.jti);
     assert.ok(stored);
-    assert.ok(!JSON.stringify(stored).includes(token.slice('tessera_at_'.length)));
+    assert.ok(!JSON.stringify(stored).includes(token.slice(-43)));
+  });
+
+  it('an opaque token whose secret or id was changed is inactive', async () => {
+    const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_format: 'opaque' });
+    const token = await tokenFor(c);
+    const flip = (i: number) => token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
+    // The last secret character, the id's last character (the row is not found)…
+    for (const changed of [flip(token.length - 2), flip(32), token.slice(0, -1), `${token}A`]) {
+      assert.deepEqual((await introspect(changed)).json(), { active: false });
+    }
+    // …and an id spelled with characters outside base64url (Node's decoder would skip them).
+    assert.deepEqual((await introspect(`${token.slice(0, 12)}.${token.slice(13)}`)).json(), { active: false });
+    assert.equal((await introspect(token)).json().active, true);
+  });
+
+  it('a token issued before tokens carried ids still introspects and revokes', async () => {
+    const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_format: 'opaque' });
+    const legacy = `tessera_at_${'L'.repeat(43)}`;
+    const digest = h.tessera.ctx.tokenHasher.digest(legacy);
+    const now = Math.floor(Date.now() / 1000);
+    await h.tessera.ctx.store.insertOpaqueToken({
+      id: `h:${digest}`,
+      hash: digest,
+      clientId: c.client_id,
+      jti: 'legacy-jti',
+      scope: 'a',
+      audience: ['event'],
+      iat: now,
+      exp: now + 60,
+    });
+    const body = (await introspect(legacy)).json();
+    assert.equal(body.active, true);
+    assert.equal(body.jti, 'legacy-jti');
+    assert.equal((await revoke(legacy, c)).statusCode, 200);
+    assert.deepEqual((await introspect(legacy)).json(), { active: false });
+    assert.equal(await h.tessera.ctx.store.getOpaqueToken(`h:${digest}`), undefined);
   });
 
   it('answers exactly {"active": false} for anything not valid', async () => {
@@ -124,9 +162,11 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   it('revokes an opaque token by deleting it', async () => {
     const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_format: 'opaque' });
     const token = await tokenFor(c);
+    const { jti } = (await introspect(token)).json();
+    assert.ok(await h.tessera.ctx.store.getOpaqueToken(jti));
     assert.equal((await revoke(token, c)).statusCode, 200);
     assert.deepEqual((await introspect(token)).json(), { active: false });
-    assert.equal(await h.tessera.ctx.store.getOpaqueToken(h.tessera.ctx.tokenHasher.digest(token)), undefined);
+    assert.equal(await h.tessera.ctx.store.getOpaqueToken(jti), undefined);
   });
 
   it('refuses to revoke another client’s token, which stays active', async () => {

@@ -3,7 +3,7 @@ import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
 import { looksOpaque, readOpaque } from '../tokens/opaque-access-token.js';
 import type { ServerContext } from './context.js';
 
-export type ActiveToken = TokenClaims & { format: 'jwt' | 'opaque'; opaqueHash?: string | undefined };
+export type ActiveToken = TokenClaims & { format: 'jwt' | 'opaque'; opaqueId?: string | undefined };
 
 /**
  * Reads any access token we issued and returns its claims if it is active
@@ -16,7 +16,7 @@ export async function readActiveToken(ctx: ServerContext, token: string): Promis
   let claims: ActiveToken | undefined;
   if (looksOpaque(token)) {
     const t = await readOpaque(ctx.store, ctx.tokenHasher, ctx.issuer, token, now);
-    claims = t && { ...t, format: 'opaque', opaqueHash: t.hash };
+    claims = t && { ...t, format: 'opaque', opaqueId: t.id };
   } else if (looksLikeJwt(token) && token.length < 16 * 1024) {
     const t = readOwnJwt(ctx.keys, ctx.issuer, token, now);
     if (t && !(await ctx.revocations.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };

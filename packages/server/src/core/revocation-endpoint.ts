@@ -23,6 +23,6 @@ export async function handleRevocation(
   if (t.client_id !== client.clientId) {
     throw new UnauthorizedClient('the token was not issued to this client');
   }
-  if (t.opaqueHash) await ctx.store.deleteOpaqueToken(t.opaqueHash);
+  if (t.opaqueId) await ctx.store.deleteOpaqueToken(t.opaqueId);
   else await ctx.revocations.revokeJti(t.jti, t.exp * 1000);
 }

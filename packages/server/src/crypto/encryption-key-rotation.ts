@@ -56,7 +56,7 @@ export async function reencryptAtStart(deps: RotationDeps): Promise<void> {
       resealed: sealed.resealed,
       resealed_by_other_nodes: sealed.byOthers,
       ...remaining,
-      // Opaque tokens hashed under a previous key cannot be counted (their lookup hash names no key): they end with their lifetime.
+      // Opaque tokens are not counted (those issued before ids were stored under a bare digest, naming no key): each ends with its lifetime.
       longest_token_ttl_s: await store.maxAccessTokenTtl(),
     },
     done

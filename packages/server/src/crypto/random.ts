@@ -7,3 +7,20 @@ import { randomBytes } from 'node:crypto';
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
+
+/**
+ * Makes the first 16 bytes of `b` a UUIDv7 (RFC 9562 §5.7): 48 bits of
+ * milliseconds, then random bits. Ids made this way sort by creation time,
+ * so a table keyed by them grows at its end instead of on random pages.
+ */
+export function stampUuidV7(b: Buffer, nowMs: number): void {
+  b.writeUIntBE(nowMs, 0, 6);
+  b[6] = ((b[6] as number) & 0x0f) | 0x70;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+}
+
+/** The canonical text form of the 16 bytes at the start of `b`. */
+export function formatUuid(b: Buffer): string {
+  const h = b.toString('hex', 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -19,7 +19,12 @@ export interface ClientStore {
   /** As listClients, with each client's secrets: what the client cache is filled from at start. */
   listStoredClients(after: string | undefined, limit: number): Promise<StoredClient[]>;
   updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
-  /** Also removes the client's secrets and opaque tokens. */
+  /**
+   * Also removes the client's secrets. Its opaque tokens stay until they
+   * expire: readers check that the token's client still exists (and was not
+   * re-created since), so they are dead already, and finding them would need
+   * an index on every token insert.
+   */
   deleteClient(clientId: string): Promise<boolean>;
   /**
    * Adds `secret`; every other secret of the client now expires at
@@ -64,7 +69,12 @@ export interface SettingStore {
 }
 
 export interface OpaqueTokenRecord {
-  /** Keyed hash of the token: the token itself is never stored. */
+  /**
+   * The row's key: the id the token carries (a UUIDv7, time-ordered), or
+   * `h:<digest>` for a token issued before tokens carried ids. Not secret.
+   */
+  id: string;
+  /** Keyed hash of the whole token (SecretHasher.hash): the token itself is never stored. */
   hash: string;
   clientId: string;
   jti: string;
@@ -77,8 +87,8 @@ export interface OpaqueTokenRecord {
 
 export interface TokenStore {
   insertOpaqueToken(token: OpaqueTokenRecord): Promise<void>;
-  getOpaqueToken(hash: string): Promise<OpaqueTokenRecord | undefined>;
-  deleteOpaqueToken(hash: string): Promise<boolean>;
+  getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined>;
+  deleteOpaqueToken(id: string): Promise<boolean>;
 }
 
 export interface RevocationStore {

@@ -72,6 +72,28 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX used_jtis_exp ON used_jtis(expires_at);
   `,
+  // 2: opaque tokens keyed by the time-ordered id they carry, so an insert
+  // appends to the index instead of dirtying a random page; no foreign key
+  // or client index, which every insert paid for and only client deletion
+  // used. Tokens issued before keep working under the key h:<digest>.
+  `
+  CREATE TABLE opaque_tokens_v2 (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    hash       TEXT NOT NULL,
+    client_id  TEXT COLLATE "C" NOT NULL,
+    jti        TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    audience   TEXT[] NOT NULL,
+    iat        BIGINT NOT NULL,
+    exp        BIGINT NOT NULL
+  );
+  INSERT INTO opaque_tokens_v2 (id, hash, client_id, jti, scope, audience, iat, exp)
+    SELECT 'h:' || hash, hash, client_id, jti, scope, audience, iat, exp FROM opaque_tokens;
+  DROP TABLE opaque_tokens;
+  ALTER TABLE opaque_tokens_v2 RENAME TO opaque_tokens;
+  ALTER INDEX opaque_tokens_v2_pkey RENAME TO opaque_tokens_pkey;
+  CREATE INDEX opaque_tokens_exp ON opaque_tokens(exp);
+  `,
 ];
 
 /** First key of the two-key advisory lock; the second is the schema's hash. */

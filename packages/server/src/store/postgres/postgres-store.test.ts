@@ -44,6 +44,34 @@ describe('PostgresStore', () => {
     }
   });
 
+  it('migration 2 keeps the opaque tokens stored before it, under h:<hash>', async () => {
+    const schema = await freshSchema();
+    await query(`SET search_path TO ${schema}`);
+    try {
+      await query(migrations[0] as string);
+      await query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      await query('INSERT INTO schema_migrations VALUES (1, 0)');
+      await query(
+        "INSERT INTO clients (client_id, metadata, access_token_ttl, created_at, updated_at) VALUES ('c', '{}', 60, 0, 0)",
+      );
+      await query("INSERT INTO opaque_tokens VALUES ('digest', 'c', 'j', 'a', '{x}', 10, 20)");
+    } finally {
+      await query('SET search_path TO DEFAULT');
+    }
+    const store = await PostgresStore.open(url, { schema });
+    assert.deepEqual(await store.getOpaqueToken('h:digest'), {
+      id: 'h:digest',
+      hash: 'digest',
+      clientId: 'c',
+      jti: 'j',
+      scope: 'a',
+      audience: ['x'],
+      iat: 10,
+      exp: 20,
+    });
+    await store.close();
+  });
+
   it('leaves migrations newer than this build alone', async () => {
     const schema = await freshSchema();
     await (await PostgresStore.open(url, { schema })).close();

@@ -28,6 +28,7 @@ import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
 export type { PostgresStoreOptions } from './pool.js';
 
 interface TokenRow {
+  id: string;
   hash: string;
   client_id: string;
   jti: string;
@@ -266,16 +267,17 @@ export class PostgresStore implements Store {
 
   async insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
     await this.#pool.query(
-      'INSERT INTO opaque_tokens (hash, client_id, jti, scope, audience, iat, exp) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [t.hash, t.clientId, t.jti, t.scope, t.audience, t.iat, t.exp],
+      'INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [t.id, t.hash, t.clientId, t.jti, t.scope, t.audience, t.iat, t.exp],
     );
   }
 
-  async getOpaqueToken(hash: string): Promise<OpaqueTokenRecord | undefined> {
-    const { rows } = await this.#pool.query<TokenRow>('SELECT * FROM opaque_tokens WHERE hash = $1', [hash]);
+  async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
+    const { rows } = await this.#pool.query<TokenRow>('SELECT * FROM opaque_tokens WHERE id = $1', [id]);
     const r = rows[0];
     if (!r) return undefined;
     return {
+      id: r.id,
       hash: r.hash,
       clientId: r.client_id,
       jti: r.jti,
@@ -286,8 +288,8 @@ export class PostgresStore implements Store {
     };
   }
 
-  async deleteOpaqueToken(hash: string): Promise<boolean> {
-    const { rowCount } = await this.#pool.query('DELETE FROM opaque_tokens WHERE hash = $1', [hash]);
+  async deleteOpaqueToken(id: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('DELETE FROM opaque_tokens WHERE id = $1', [id]);
     return rowCount === 1;
   }
 

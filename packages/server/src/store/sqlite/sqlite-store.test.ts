@@ -21,6 +21,29 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('migration 2 keeps the opaque tokens stored before it, under h:<hash>', async () => {
+    const path = join(dir, 'v1.db');
+    const db = new Database(path);
+    db.exec(migrations[0] as string);
+    db.pragma('user_version = 1');
+    db.prepare("INSERT INTO clients (client_id, metadata, created_at, updated_at) VALUES ('c', '{}', 0, 0)").run();
+    db.prepare("INSERT INTO opaque_tokens VALUES ('digest', 'c', 'j', 'a', '[\"x\"]', 10, 20)").run();
+    db.close();
+
+    const store = new SqliteStore(path);
+    assert.deepEqual(await store.getOpaqueToken('h:digest'), {
+      id: 'h:digest',
+      hash: 'digest',
+      clientId: 'c',
+      jti: 'j',
+      scope: 'a',
+      audience: ['x'],
+      iat: 10,
+      exp: 20,
+    });
+    await store.close();
+  });
+
   it('leaves a schema newer than its migrations as it is', async () => {
     const path = join(dir, 'newer.db');
     await new SqliteStore(path).close();

@@ -27,6 +27,7 @@ import {
 import { migrations } from './migrations.js';
 
 interface TokenRow {
+  id: string;
   hash: string;
   client_id: string;
   jti: string;
@@ -236,13 +237,14 @@ export class SqliteStore implements Store {
 
   async insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
     // Positional binding: no object built per token on the opaque hot path.
-    this.#stmts.insertToken.run(t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
+    this.#stmts.insertToken.run(t.id, t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
   }
 
-  async getOpaqueToken(hash: string): Promise<OpaqueTokenRecord | undefined> {
-    const r = this.#stmts.getToken.get(hash) as TokenRow | undefined;
+  async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
+    const r = this.#stmts.getToken.get(id) as TokenRow | undefined;
     if (!r) return undefined;
     return {
+      id: r.id,
       hash: r.hash,
       clientId: r.client_id,
       jti: r.jti,
@@ -253,8 +255,8 @@ export class SqliteStore implements Store {
     };
   }
 
-  async deleteOpaqueToken(hash: string): Promise<boolean> {
-    return this.#durable(() => this.#stmts.deleteToken.run(hash).changes === 1);
+  async deleteOpaqueToken(id: string): Promise<boolean> {
+    return this.#durable(() => this.#stmts.deleteToken.run(id).changes === 1);
   }
 
   async revokeJti(jti: string, expiresAt: number): Promise<void> {
@@ -345,10 +347,10 @@ function prepare(db: Database.Database) {
       'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
     ),
     insertToken: db.prepare(
-      'INSERT INTO opaque_tokens (hash, client_id, jti, scope, audience, iat, exp) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    getToken: db.prepare('SELECT * FROM opaque_tokens WHERE hash = ?'),
-    deleteToken: db.prepare('DELETE FROM opaque_tokens WHERE hash = ?'),
+    getToken: db.prepare('SELECT * FROM opaque_tokens WHERE id = ?'),
+    deleteToken: db.prepare('DELETE FROM opaque_tokens WHERE id = ?'),
     revokeJti: db.prepare(
       'INSERT INTO revoked_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
     ),
