@@ -177,16 +177,18 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     assert.equal((await introspect(token)).json().active, true);
   });
 
-  it('deleting a client makes its tokens inactive, and recreating the id does not revive them', async () => {
-    const c = await h.createClient({ client_id: 'short-lived', scope: 'a', audience: ['event'] });
-    const token = await tokenFor(c);
-    assert.equal((await introspect(token)).json().active, true);
-    assert.equal((await h.admin('DELETE', '/admin/clients/short-lived')).statusCode, 204);
-    assert.deepEqual((await introspect(token)).json(), { active: false });
-    h.clock.advance(1);
-    await h.createClient({ client_id: 'short-lived', scope: 'a', audience: ['event'] });
-    assert.deepEqual((await introspect(token)).json(), { active: false });
-  });
+  for (const format of ['jwt', 'opaque'] as const) {
+    it(`deleting a client makes its ${format} tokens inactive, and recreating the id does not revive them`, async () => {
+      const meta = { client_id: `short-lived-${format}`, scope: 'a', audience: ['event'], access_token_format: format };
+      const token = await tokenFor(await h.createClient(meta));
+      assert.equal((await introspect(token)).json().active, true);
+      assert.equal((await h.admin('DELETE', `/admin/clients/${meta.client_id}`)).statusCode, 204);
+      assert.deepEqual((await introspect(token)).json(), { active: false });
+      h.clock.advance(1);
+      await h.createClient(meta);
+      assert.deepEqual((await introspect(token)).json(), { active: false });
+    });
+  }
 
   it('keeps the revocation denylist only until the token expires', async () => {
     const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_ttl: 10 });
