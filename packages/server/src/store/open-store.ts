@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
@@ -24,6 +23,8 @@ export async function openStore(databaseUrl: string): Promise<StoreLocation> {
     return { store: new SqliteStore(path), keyFile: `${path}.key` };
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    // Loaded only here: the pg driver is RSS an embedded-store process need not carry.
+    const { PostgresStore } = await import('./postgres/postgres-store.js');
     return { store: await PostgresStore.open(databaseUrl), keyFile: resolve(POSTGRES_KEY_FILE) };
   }
   throw new Error('unsupported database URL: use sqlite:PATH or postgres://…');
