@@ -112,7 +112,7 @@ export function renderReport(r: Report): string {
       `- Each server runs alone on core 0 (\`taskset -c 0\`), the load generator on core 1 (\`taskset -c 1\`), except TESSERA_WORKERS=2 where both are unpinned and share the two cores.`,
       `- Tessera runs from \`packages/server/dist/main.js\` with \`TESSERA_LOG_LEVEL=warn\` (one case at \`info\` shows the cost of the per-request log line, written to /dev/null); SQLite on local disk, or PostgreSQL + Redis on 127.0.0.1. The reference servers are type-stripped to plain .mjs (bench/results/.build) so no loader sits in their memory.`,
       `- Saturation: ${r.loadGenerator}, 1 thread, ${s.connections} connections, ${s.warmupSeconds} s warm-up, then ${s.runs} × ${s.seconds} s; each figure is the median (min–max) of the runs.`,
-      `- Fixed rate: ${Math.round(s.fixedShare * 100)} % of the median saturation throughput, offered by the paced open-loop generator in bench/lib/paced-load.ts (wrk2-style constant rate over ${s.connections} keep-alive connections; latency measured from when each request was due, so queueing is not hidden), ${s.runs} × ${s.pacedSeconds} s after ${s.pacedWarmupSeconds} s not counted. Autocannon's overallRate was not used: it is a closed loop per connection and misses queueing delay.`,
+      `- Fixed rate: ${Math.round(s.fixedShare * 100)} % of the median saturation throughput, offered by the paced open-loop generator in bench/lib/paced-load.ts (wrk2-style constant rate over ${s.connections} keep-alive connections; latency measured from when each request was due, so queueing is not hidden; raw sockets and a clock polled every loop turn keep the generator's own lateness, reported in the last column, well under the latencies it measures), ${s.runs} × ${s.pacedSeconds} s after ${s.pacedWarmupSeconds} s not counted. Autocannon's overallRate was not used: it is a closed loop per connection and misses queueing delay.`,
       '- CPU µs per request: utime + stime of the server process tree (/proc/<pid>/stat) over a run, divided by the requests answered. RSS (VmRSS, /proc/<pid>/status): idle after start → peak while under load (sampled every 250 ms) → after the last run.',
       `- Growth: ${s.growthAlg} JWTs, SQLite in /dev/shm, wrk picks a random client per request from a file of Authorization headers.`,
     ].join('\n'),
@@ -187,7 +187,17 @@ export function renderReport(r: Report): string {
   p(
     `## At a fixed ${Math.round(s.fixedShare * 100)} % of capacity (paced open loop)`,
     table(
-      ['token', 'system', 'offered /s', 'achieved /s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+      [
+        'token',
+        'system',
+        'offered /s',
+        'achieved /s',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'max ms',
+        'generator late p99 ms',
+      ],
       labels.flatMap((l) =>
         r.cases
           .filter((c) => c.group === 'token' && c.label === l && c.paced.length > 0)
@@ -210,6 +220,10 @@ export function renderReport(r: Report): string {
             ),
             spread(
               c.paced.map((x) => x.max_ms),
+              ms,
+            ),
+            spread(
+              c.paced.map((x) => x.lateness_p99_ms),
               ms,
             ),
           ]),
