@@ -54,6 +54,16 @@ describe('JWT access token checks (RFC 9068 §4, RFC 8725)', () => {
     clockMs = NOW * 1000;
   });
 
+  it('shares a cached result no caller can change: it and its arrays are frozen', async () => {
+    const t = token({ scope: undefined, scp: ['event.view'] });
+    const first = await verifier.verify(t);
+    assert.throws(() => (first.scopes as string[]).push('admin'), TypeError);
+    assert.throws(() => (first.audience as string[]).push('elsewhere'), TypeError);
+    assert.throws(() => Object.assign(first, { clientId: 'someone-else' }), TypeError);
+    assert.deepEqual(verifier.verifySync(t, { scope: 'event.view' })?.scopes, ['event.view']);
+    assert.throws(() => verifier.verifySync(t, { scope: 'admin' }), { code: 'insufficient_scope' });
+  });
+
   it('answers from the cache only for the very token verified, not for one ending alike', async () => {
     const t = token({ exp: NOW + 100 });
     const first = await verifier.verify(t);
