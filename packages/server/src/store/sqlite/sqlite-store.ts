@@ -24,6 +24,7 @@ import {
   type SigningKeyRecord,
   type Store,
 } from '../types.js';
+import { BatchedInserts } from './batched-inserts.js';
 import { migrations } from './migrations.js';
 
 interface TokenRow {
@@ -50,6 +51,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
+  readonly #tokenInserts: BatchedInserts<OpaqueTokenRecord>;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -61,6 +63,15 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000');
     this.#migrate();
     this.#stmts = prepare(this.#db);
+    const insert = (t: OpaqueTokenRecord) =>
+      // Positional binding: no object built per token on the opaque hot path.
+      this.#stmts.insertToken.run(t.id, t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
+    this.#tokenInserts = new BatchedInserts(
+      insert,
+      this.#db.transaction((rows: readonly OpaqueTokenRecord[]) => {
+        for (const t of rows) insert(t);
+      }),
+    );
   }
 
   #migrate(): void {
@@ -93,7 +104,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    this.#tokenInserts.flush();
+    this.#db.close();
   }
 
   // --- clients -------------------------------------------------------------
@@ -235,9 +248,9 @@ export class SqliteStore implements Store {
 
   // --- opaque tokens, revocation, replay --------------------------------------
 
-  async insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
-    // Positional binding: no object built per token on the opaque hot path.
-    this.#stmts.insertToken.run(t.id, t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
+  /** Batched with the other tokens of this event-loop turn (batched-inserts.ts); settles once committed. */
+  insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
+    return this.#tokenInserts.add(t);
   }
 
   async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
