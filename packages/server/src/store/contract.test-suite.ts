@@ -76,6 +76,22 @@ function secret(createdAt: number, over: Partial<SecretRecord> = {}): SecretReco
   return { id: id('sec'), hash: id('hash'), sealed: null, createdAt, expiresAt: null, ...over };
 }
 
+/**
+ * The token row each backend's v1-schema test writes (hash 'digest', client
+ * 'c', jti 'j', scope 'a', audience ['x'], iat 10, exp 20), as read after
+ * migration 2 moved it under its h:<hash> id.
+ */
+export const MIGRATED_V1_TOKEN: OpaqueTokenRecord = {
+  id: 'h:digest',
+  hash: 'digest',
+  clientId: 'c',
+  jti: 'j',
+  scope: 'a',
+  audience: ['x'],
+  iat: 10,
+  exp: 20,
+};
+
 function token(clientId: string, over: Partial<OpaqueTokenRecord> = {}): OpaqueTokenRecord {
   return {
     id: id('tok'),
