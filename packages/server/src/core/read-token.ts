@@ -16,7 +16,7 @@ export async function readActiveToken(ctx: ServerContext, token: string): Promis
   let claims: ActiveToken | undefined;
   if (looksOpaque(token)) {
     const t = await readOpaque(ctx.store, ctx.tokenHasher, ctx.issuer, token, now);
-    claims = t && { ...t, format: 'opaque', opaqueId: t.id };
+    claims = t && { ...t, format: 'opaque' };
   } else if (looksLikeJwt(token) && token.length < 16 * 1024) {
     const t = readOwnJwt(ctx.keys, ctx.issuer, token, now);
     if (t && !(await ctx.revocations.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };

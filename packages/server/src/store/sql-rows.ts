@@ -36,7 +36,7 @@ export const CLIENTS_WITH_SECRETS_PAGE_SQL = (after: string, limit: string) => `
    ORDER BY c.client_id, s.created_at DESC, s.id`;
 
 export function fromClientSecretRows(rows: readonly ClientSecretRow[]): StoredClient | undefined {
-  return rows.length === 0 ? undefined : toStoredClient(rows, 0, rows.length);
+  return fromClientSecretPage(rows)[0];
 }
 
 /** Rows of several clients, each client's rows together: one StoredClient per client. */

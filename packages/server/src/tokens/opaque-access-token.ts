@@ -56,11 +56,11 @@ export async function readOpaque(
   issuer: string,
   token: string,
   nowMs: number,
-): Promise<(TokenClaims & { id: string }) | undefined> {
+): Promise<(TokenClaims & { opaqueId: string }) | undefined> {
   const t = await findOpaque(store, hasher, token);
   if (!t || t.exp <= Math.floor(nowMs / 1000)) return undefined;
   return {
-    id: t.id,
+    opaqueId: t.id,
     iss: issuer,
     sub: t.clientId,
     client_id: t.clientId,
