@@ -89,6 +89,7 @@ async function run(c: PacedConfig): Promise<PacedResult> {
   let errors = 0;
   let done = 0;
   let scheduled = 0;
+  let stopped = false;
   // Due requests waiting for a free connection (a queue: head index into it).
   const waiting: number[] = [];
   let waitingHead = 0;
@@ -153,8 +154,8 @@ async function run(c: PacedConfig): Promise<PacedResult> {
         if (k >= 0) free.splice(k, 1);
         if (conn.current >= 0) complete(conn.current, undefined);
         conn.current = -1;
-        // The server closed it: open another while there is work left.
-        if (scheduled < total || waitingHead < waiting.length) open().catch(() => {});
+        // The server closed it: open another until the run is over.
+        if (!stopped) open().catch(() => {});
       });
     });
   await Promise.all(Array.from({ length: c.connections }, open));
@@ -187,8 +188,7 @@ async function run(c: PacedConfig): Promise<PacedResult> {
   );
   await Promise.race([finished, deadline]);
   const elapsed = (performance.now() - start) / 1000;
-  scheduled = total;
-  waitingHead = waiting.length;
+  stopped = true;
   for (const conn of free) conn.socket.destroy();
   errors += total - done;
   const sorted = latencies.subarray(0, counted).sort();
