@@ -25,12 +25,33 @@ export interface ClientAuthDeps {
   rehash?: SecretRehasher | undefined;
 }
 
+/** What a request presents: the method, the client it names, and its proof. */
+type Presented =
+  | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secrets: readonly string[] }
+  | { method: 'private_key_jwt' | 'client_secret_jwt'; clientId: string; assertion: string };
+
 /**
  * Authenticates the client of a token, introspection or revocation request
  * with exactly one method, the one it registered. Every failure is the same
  * `invalid_client` on the wire; the reason goes to the log.
+ *
+ * A secret checked against a cached client answers synchronously (no
+ * promise): the token endpoint's steady state. A store read or an assertion
+ * makes it a promise.
  */
-export async function authenticateClient(deps: ClientAuthDeps, req: AuthRequest): Promise<AuthenticatedClient> {
+export function authenticateClient(
+  deps: ClientAuthDeps,
+  req: AuthRequest,
+): AuthenticatedClient | Promise<AuthenticatedClient> {
+  const presented = readCredentials(req);
+  const client = deps.clients.find(presented.clientId);
+  return client instanceof Promise
+    ? client.then((found) => checkCredentials(deps, presented, found))
+    : checkCredentials(deps, presented, client);
+}
+
+/** The one method a request uses, read without touching the store. */
+function readCredentials(req: AuthRequest): Presented {
   const { params } = req;
   const bodyId = single(params, 'client_id');
   const bodySecret = single(params, 'client_secret');
@@ -45,53 +66,31 @@ export async function authenticateClient(deps: ClientAuthDeps, req: AuthRequest)
     throw new InvalidClient(bodyId ? 'client_id without credentials' : 'no client authentication', 'no_credentials');
   }
 
-  const now = deps.now();
+  let presented: Presented;
   if (basic) {
-    const client = await lookup(deps, basic.clientId, bodyId, 'client_secret_basic');
-    let secret = basic.secret;
-    let matched = matchingSecret(deps.hasher, client, secret, now);
-    if (!matched && basic.rawSecret !== basic.secret) {
-      secret = basic.rawSecret;
-      matched = matchingSecret(deps.hasher, client, secret, now);
-    }
-    if (!matched)
-      throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
-    deps.rehash?.afterMatch(client.clientId, matched, secret);
-    return { client, method: 'client_secret_basic' };
-  }
-  if (bodySecret !== undefined) {
+    // The secret as sent too, for clients that did not form-encode it.
+    const secrets = basic.rawSecret === basic.secret ? [basic.secret] : [basic.secret, basic.rawSecret];
+    presented = { method: 'client_secret_basic', clientId: basic.clientId, secrets };
+  } else if (bodySecret !== undefined) {
     if (!bodyId) throw new InvalidClient('client_secret without client_id', 'no_credentials');
-    const client = await lookup(deps, bodyId, bodyId, 'client_secret_post');
-    const matched = matchingSecret(deps.hasher, client, bodySecret, now);
-    if (!matched)
-      throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
-    deps.rehash?.afterMatch(client.clientId, matched, bodySecret);
-    return { client, method: 'client_secret_post' };
+    presented = { method: 'client_secret_post', clientId: bodyId, secrets: [bodySecret] };
+  } else {
+    const assertion = readAssertionParams(assertionType, assertionParam);
+    presented = { method: assertionMethod(assertion), clientId: assertionClientId(assertion), assertion };
   }
-  const assertion = readAssertionParams(assertionType, assertionParam);
-  const method = assertionMethod(assertion);
-  const client = await lookup(deps, assertionClientId(assertion), bodyId, method);
-  try {
-    await verifyAssertion(client, assertion, { ...deps.assertion, nowMs: now });
-  } catch (err) {
-    // Counted against the client the assertion named (rate limits of failures).
-    if (err instanceof InvalidClient) throw new InvalidClient(err.reason, err.kind, client.clientId);
-    throw err;
-  }
-  return { client, method };
-}
-
-async function lookup(
-  deps: ClientAuthDeps,
-  clientId: string,
-  bodyId: string | undefined,
-  method: AuthMethod,
-): Promise<StoredClient> {
-  if (bodyId !== undefined && bodyId !== clientId)
+  if (bodyId !== undefined && bodyId !== presented.clientId)
     throw new InvalidClient('client_id does not match the credentials', 'malformed');
   // Checked before any lookup: ids no client can have never reach the store or the log.
-  if (!isClientId(clientId)) throw new InvalidClient('malformed client_id', 'malformed');
-  const client = await deps.clients.get(clientId);
+  if (!isClientId(presented.clientId)) throw new InvalidClient('malformed client_id', 'malformed');
+  return presented;
+}
+
+function checkCredentials(
+  deps: ClientAuthDeps,
+  presented: Presented,
+  client: StoredClient | undefined,
+): AuthenticatedClient | Promise<AuthenticatedClient> {
+  const { clientId, method } = presented;
   if (!client) throw new InvalidClient(`unknown client ${clientId}`, 'unknown_client');
   if (client.metadata.token_endpoint_auth_method !== method) {
     throw new InvalidClient(
@@ -100,5 +99,30 @@ async function lookup(
       clientId,
     );
   }
-  return client;
+  if ('assertion' in presented) return checkAssertion(deps, client, presented.assertion, method);
+  const now = deps.now();
+  for (const secret of presented.secrets) {
+    const matched = matchingSecret(deps.hasher, client, secret, now);
+    if (matched) {
+      deps.rehash?.afterMatch(clientId, matched, secret);
+      return { client, method };
+    }
+  }
+  throw new InvalidClient(`wrong secret for client ${clientId}`, 'wrong_secret', clientId);
+}
+
+async function checkAssertion(
+  deps: ClientAuthDeps,
+  client: StoredClient,
+  assertion: string,
+  method: AuthMethod,
+): Promise<AuthenticatedClient> {
+  try {
+    await verifyAssertion(client, assertion, { ...deps.assertion, nowMs: deps.now() });
+  } catch (err) {
+    // Counted against the client the assertion named (rate limits of failures).
+    if (err instanceof InvalidClient) throw new InvalidClient(err.reason, err.kind, client.clientId);
+    throw err;
+  }
+  return { client, method };
 }

@@ -72,9 +72,22 @@ export class ClientRegistry {
   }
 
   async get(clientId: string): Promise<StoredClient | undefined> {
+    return this.find(clientId);
+  }
+
+  /**
+   * The client, answered synchronously when the cache holds it: the token
+   * endpoint's steady state then costs no promise and no microtask. Only a
+   * cache miss returns a promise (the store read).
+   */
+  find(clientId: string): StoredClient | undefined | Promise<StoredClient | undefined> {
     if (!isClientId(clientId)) return undefined;
     const cached = this.#cache.get(clientId, this.now());
     if (cached !== undefined) return cached ?? undefined;
+    return this.#read(clientId);
+  }
+
+  async #read(clientId: string): Promise<StoredClient | undefined> {
     const generation = this.#generation;
     const stored = await this.store.getClient(clientId);
     if (generation !== this.#generation) return stored;

@@ -1,6 +1,8 @@
 import { authenticateClient } from '../client-auth/authenticate.js';
+import type { StoredClient } from '../clients/client.js';
 import { InvalidRequest, UnsupportedGrantType } from '../errors/index.js';
 import { clientCredentialsGrant } from '../grants/client-credentials.js';
+import type { Grant, IssuedToken } from '../tokens/access-token.js';
 import { issueJwt } from '../tokens/jwt-access-token.js';
 import { issueOpaque } from '../tokens/opaque-access-token.js';
 import type { ServerContext } from './context.js';
@@ -16,31 +18,60 @@ export interface TokenResponse {
 /** One entry per grant this server knows; each grant in its own file. */
 const GRANTS = { client_credentials: clientCredentialsGrant } as const;
 
+export interface TokenResult {
+  response: TokenResponse;
+  clientId: string;
+  format: 'jwt' | 'opaque';
+  alg: string;
+}
+
 /**
  * The token endpoint as named steps: parameters → grant type → client
- * authentication → grant → issue.
+ * authentication → grant → issue. A JWT for a cached client with no rate
+ * limit is answered synchronously, without a promise: the hot path. A store
+ * read, a rate-limit counter or an opaque token's row make it a promise.
  */
-export async function handleTokenRequest(
+export function handleTokenRequest(
   ctx: ServerContext,
   params: Params,
   authorization: string | undefined,
-): Promise<{ response: TokenResponse; clientId: string; format: 'jwt' | 'opaque'; alg: string }> {
+): TokenResult | Promise<TokenResult> {
   rejectRepeated(params);
   const grantType = single(params, 'grant_type');
   if (!grantType) throw new InvalidRequest('grant_type is required');
   if (!Object.hasOwn(GRANTS, grantType)) {
     throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported`);
   }
-  const { client } = await authenticateClient(ctx.auth, { params, authorization });
-  const grant = GRANTS[grantType as keyof typeof GRANTS](client, params);
+  const grant = GRANTS[grantType as keyof typeof GRANTS];
+  const authenticated = authenticateClient(ctx.auth, { params, authorization });
+  return authenticated instanceof Promise
+    ? authenticated.then(({ client }) => issue(ctx, client, grant(client, params)))
+    : issue(ctx, authenticated.client, grant(authenticated.client, params));
+}
+
+function issue(ctx: ServerContext, client: StoredClient, grant: Grant): TokenResult | Promise<TokenResult> {
   const now = ctx.now();
   const limit = ctx.throttle.issuanceLimit(client.metadata.token_rate_limit);
-  // Unlimited clients (the default) skip the counter and its await.
-  if (limit > 0) await ctx.throttle.checkIssuance(client.clientId, limit, now);
-  const issued =
-    client.metadata.access_token_format === 'opaque'
-      ? await issueOpaque(ctx.store, ctx.tokenHasher, grant, now)
-      : issueJwt(ctx.keys, ctx.issuer, grant, now);
+  // Unlimited clients (the default) skip the counter and its promise.
+  if (limit > 0) {
+    return ctx.throttle.checkIssuance(client.clientId, limit, now).then(() => issueToken(ctx, client, grant, now));
+  }
+  return issueToken(ctx, client, grant, now);
+}
+
+function issueToken(
+  ctx: ServerContext,
+  client: StoredClient,
+  grant: Grant,
+  now: number,
+): TokenResult | Promise<TokenResult> {
+  if (client.metadata.access_token_format === 'opaque') {
+    return issueOpaque(ctx.store, ctx.tokenHasher, grant, now).then((issued) => tokenResult(client, grant, issued));
+  }
+  return tokenResult(client, grant, issueJwt(ctx.keys, ctx.issuer, grant, now));
+}
+
+function tokenResult(client: StoredClient, grant: Grant, issued: IssuedToken): TokenResult {
   return {
     clientId: client.clientId,
     format: client.metadata.access_token_format,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PATHS, type ServerContext } from '../../core/context.js';
 import { handleIntrospection } from '../../core/introspection-endpoint.js';
 import { handleRevocation } from '../../core/revocation-endpoint.js';
-import { handleTokenRequest } from '../../core/token-endpoint.js';
+import { handleTokenRequest, type TokenResult } from '../../core/token-endpoint.js';
 import { InvalidClient, MethodNotAllowed } from '../../errors/index.js';
 import { installErrorHandler } from '../error-handler.js';
 import { oauthParams, registerOAuthBodyParsers } from '../oauth-body.js';
@@ -23,14 +23,17 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
     return (await ctx.throttle.recordFailure(req.ip, err.clientId, ctx.now())) ?? err;
   });
 
-  app.post(PATHS.token, async (req, reply) => {
-    const { response, clientId, format, alg } = await handleTokenRequest(
-      ctx,
-      oauthParams(req),
-      req.headers.authorization,
-    );
-    ctx.metrics.tokenIssued(clientId, alg, format);
-    return noStore(reply).send(response);
+  // Not async, and never returning the reply: a JWT for a cached client is
+  // answered without a promise (see handleTokenRequest), and a returned reply
+  // is a thenable Fastify would wait on until the response has finished.
+  app.post(PATHS.token, (req, reply) => {
+    const sendToken = ({ response, clientId, format, alg }: TokenResult): void => {
+      ctx.metrics.tokenIssued(clientId, alg, format);
+      noStore(reply).send(response);
+    };
+    const result = handleTokenRequest(ctx, oauthParams(req), req.headers.authorization);
+    if (result instanceof Promise) return result.then(sendToken);
+    sendToken(result);
   });
 
   app.post(PATHS.introspection, async (req, reply) => {
