@@ -118,6 +118,39 @@ describe('token endpoint: client_credentials', () => {
     assert.equal((payload.exp as number) - (payload.iat as number), 60);
   });
 
+  it('writes exactly the RFC 9068 claims plus the client claims, escaped as JSON', async () => {
+    const note = 'a "quoted" \\ back\u2028slash \u0000 ü';
+    const c = await h.createClient({ scope: 'a b', audience: ['x', 'y'], claims: { note, nested: { n: [1, null] } } });
+    const r = await h.token(
+      { grant_type: 'client_credentials', scope: 'b' },
+      { authorization: basic(c.client_id, c.client_secret) },
+    );
+    assert.equal(r.statusCode, 200);
+    const { payload } = decodeJwt(r.json().access_token);
+    assert.deepEqual(Object.keys(payload).sort(), [
+      'aud',
+      'client_id',
+      'exp',
+      'iat',
+      'iss',
+      'jti',
+      'nbf',
+      'nested',
+      'note',
+      'scope',
+      'scp',
+      'sub',
+    ]);
+    assert.equal(payload.note, note);
+    assert.deepEqual(payload.nested, { n: [1, null] });
+    assert.deepEqual(payload.aud, ['x', 'y']);
+    assert.equal(payload.sub, c.client_id);
+    assert.equal(payload.client_id, c.client_id);
+    assert.equal(payload.scope, 'b');
+    assert.deepEqual(payload.scp, ['b']);
+    assert.equal(payload.nbf, payload.iat);
+  });
+
   it('refuses a scope the client is not allowed: invalid_scope', async () => {
     const r = await h.token(
       { grant_type: 'client_credentials', scope: 'event.view admin' },

@@ -15,7 +15,7 @@ export function clientCredentialsGrant(client: StoredClient, params: Params): Gr
   return {
     clientId: client.clientId,
     scopes: grantedScopes(m.scope, single(params, 'scope')),
-    audience: grantedAudience(m.audience, [...all(params, 'audience'), ...all(params, 'resource')]),
+    audience: grantedAudience(m.audience, requestedAudience(params)),
     ttl: m.access_token_ttl,
     claims: m.claims,
   };
@@ -24,7 +24,8 @@ export function clientCredentialsGrant(client: StoredClient, params: Params): Gr
 /** Omitted: every allowed scope. Requested: each must be allowed. */
 function grantedScopes(allowed: string, requested: string | undefined): string[] {
   const allowedList = allowed === '' ? [] : allowed.split(' ');
-  if (requested === undefined) return allowedList;
+  // Allowed scopes are stored normalised (no repeats, single spaces): asking for exactly them needs no check.
+  if (requested === undefined || requested === allowed) return allowedList;
   const wanted = [...new Set(requested.split(' ').filter(Boolean))];
   const refused = wanted.filter((s) => !allowedList.includes(s));
   if (refused.length > 0) {
@@ -33,8 +34,15 @@ function grantedScopes(allowed: string, requested: string | undefined): string[]
   return wanted;
 }
 
+/** The audience and RFC 8707 resource parameters together (no copy when there is only one kind). */
+function requestedAudience(params: Params): readonly string[] {
+  const audience = all(params, 'audience');
+  const resource = all(params, 'resource');
+  return resource.length === 0 ? audience : audience.length === 0 ? resource : [...audience, ...resource];
+}
+
 /** Omitted: every allowed audience. Requested (audience or RFC 8707 resource): each must be allowed. */
-function grantedAudience(allowed: string[], requested: string[]): string[] {
+function grantedAudience(allowed: string[], requested: readonly string[]): string[] {
   if (requested.length === 0) return allowed;
   const wanted = [...new Set(requested)];
   const refused = wanted.filter((a) => !allowed.includes(a));

@@ -1,4 +1,4 @@
-import { constants, generateKeyPair, type KeyObject, sign, verify } from 'node:crypto';
+import { constants, generateKeyPair, type KeyObject, type SignKeyObjectInput, sign, verify } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { SigningAlg } from '../config/load-config.js';
 
@@ -35,9 +35,19 @@ export function isSigningAlg(alg: unknown): alg is SigningAlg {
   return typeof alg === 'string' && Object.hasOwn(ALGORITHMS, alg);
 }
 
-export function signJws(alg: SigningAlg, key: KeyObject, data: Buffer): Buffer {
+/** What node:crypto's sign() takes for one key: made once per key, not once per token. */
+export interface JwsSigner {
+  hash: string | null;
+  options: SignKeyObjectInput;
+}
+
+export function jwsSigner(alg: SigningAlg, key: KeyObject): JwsSigner {
   const spec = ALGORITHMS[alg];
-  return sign(spec.hash, data, { key, ...spec.keyOptions });
+  return { hash: spec.hash, options: { key, ...spec.keyOptions } };
+}
+
+export function signJws(signer: JwsSigner, data: Buffer): Buffer {
+  return sign(signer.hash, data, signer.options);
 }
 
 export function verifyJws(alg: SigningAlg, key: KeyObject, data: Buffer, signature: Buffer): boolean {

@@ -4,12 +4,12 @@ import type { SigningAlg } from '../config/load-config.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { ClientStore, SigningKeyRecord, SigningKeyStore } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
-import { ALGORITHMS, isSigningAlg, signJws } from './jws-algorithms.js';
+import { ALGORITHMS, isSigningAlg, type JwsSigner, jwsSigner, signJws } from './jws-algorithms.js';
 
 export interface SigningKey {
   kid: string;
   alg: SigningAlg;
-  privateKey: KeyObject;
+  signer: JwsSigner;
   /** base64url of the JWS protected header, computed once per key. */
   encodedHeader: string;
 }
@@ -83,11 +83,14 @@ export class SigningKeys {
         signers.push({
           kid: r.kid,
           alg: r.alg,
-          privateKey: createPrivateKey({
-            key: this.sealer.open(r.sealedPrivateKey, keyContext(r.kid)),
-            format: 'der',
-            type: 'pkcs8',
-          }),
+          signer: jwsSigner(
+            r.alg,
+            createPrivateKey({
+              key: this.sealer.open(r.sealedPrivateKey, keyContext(r.kid)),
+              format: 'der',
+              type: 'pkcs8',
+            }),
+          ),
           encodedHeader: Buffer.from(JSON.stringify({ alg: r.alg, kid: r.kid, typ: 'at+jwt' })).toString('base64url'),
           activatesAt: r.activatesAt,
           retiresAt: r.retiresAt,
@@ -137,7 +140,7 @@ export class SigningKeys {
   }
 
   sign(key: SigningKey, data: Buffer): Buffer {
-    return signJws(key.alg, key.privateKey, data);
+    return signJws(key.signer, data);
   }
 
   /** Remembers the expiry of a token signed with `kid` (cheap: a compare per token). */
