@@ -16,6 +16,24 @@ describe('SecretHasher', () => {
     assert.equal(h.hasPreviousKeys, false);
   });
 
+  it('refuses a stored hash under the current key that was cut, extended or changed', () => {
+    const h = new SecretHasher(A, 'test');
+    const stored = h.hash('s3cret');
+    const digest = stored.slice(h.currentPrefix.length);
+    const flipped = `${digest[0] === 'A' ? 'B' : 'A'}${digest.slice(1)}`;
+    for (const bad of [
+      stored.slice(0, -1),
+      `${stored}A`,
+      `${stored}$x`,
+      h.currentPrefix,
+      `${h.currentPrefix}${flipped}`,
+      `${h.currentPrefix}${'€'.repeat(digest.length)}`,
+    ]) {
+      assert.equal(h.verify('s3cret', bad), false, bad);
+    }
+    assert.equal(h.verify('s3cret', `${h.currentPrefix}${digest}`), true);
+  });
+
   it('keys differ per purpose', () => {
     assert.notEqual(new SecretHasher(A, 'one').hash('x'), new SecretHasher(A, 'two').hash('x'));
   });
