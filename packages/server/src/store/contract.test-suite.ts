@@ -557,6 +557,25 @@ function opaqueTokens(store: Get): void {
   it('returns undefined for an unknown id', async () => {
     assert.equal(await store().getOpaqueToken(id('tok')), undefined);
   });
+
+  it('stores every token of a burst, and fails only the one whose id is taken', async () => {
+    const c = client(id('c'));
+    await store().insertClient(c, null);
+    const taken = token(c.clientId);
+    await store().insertOpaqueToken(taken);
+    // Inserted in one event-loop turn: the stores write these together.
+    const burst = Array.from({ length: 300 }, (_, i) => token(c.clientId, { scope: `s${i}` }));
+    const duplicate = { ...token(c.clientId), id: taken.id };
+    const results = await Promise.allSettled([...burst, duplicate].map((t) => store().insertOpaqueToken(t)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [...burst.map(() => 'fulfilled'), 'rejected'],
+    );
+    for (const t of [burst[0], burst[150], burst[299]]) {
+      assert.deepEqual(await store().getOpaqueToken((t as OpaqueTokenRecord).id), t);
+    }
+    assert.deepEqual(await store().getOpaqueToken(taken.id), taken);
+  });
 }
 
 function revocationAndReplay(store: Get): void {

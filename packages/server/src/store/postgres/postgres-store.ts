@@ -1,5 +1,6 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import { BatchedInserts } from '../batched-inserts.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -40,6 +41,26 @@ interface TokenRow {
 
 const UNIQUE_VIOLATION = '23505';
 
+/** 8 parameters a row: PostgreSQL takes at most 65,535 in one statement. */
+const MAX_TOKENS_PER_INSERT = 8000;
+const insertTokensSqls = new Map<number, string>();
+
+/** `INSERT INTO opaque_tokens … VALUES ($1, …, $8), ($9, …), …` for `n` rows, built once per n. */
+function insertTokensSql(n: number): string {
+  let sql = insertTokensSqls.get(n);
+  if (sql === undefined) {
+    const rows = Array.from({ length: n }, (_, i) => {
+      const p = i * 8;
+      return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}, $${p + 8})`;
+    });
+    sql = `INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES ${rows.join(', ')}`;
+    // Batch sizes vary with load; the texts of the most recent few hundred are kept.
+    if (insertTokensSqls.size >= 256) insertTokensSqls.clear();
+    insertTokensSqls.set(n, sql);
+  }
+  return sql;
+}
+
 /**
  * The production store: PostgreSQL through a pool, shared by every node.
  * Where SQLite serialises writers with one lock, each multi-row write here
@@ -49,9 +70,15 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly #pool: Pool;
   #closed: Promise<void> | undefined;
+  readonly #tokenInserts: BatchedInserts<OpaqueTokenRecord>;
 
   private constructor(pool: Pool) {
     this.#pool = pool;
+    this.#tokenInserts = new BatchedInserts(
+      (t) => this.#insertTokens([t]),
+      (rows) => this.#insertTokens(rows),
+      MAX_TOKENS_PER_INSERT,
+    );
   }
 
   /** Connects and applies pending migrations; rejects (with the pool closed) if either fails. */
@@ -71,8 +98,9 @@ export class PostgresStore implements Store {
   }
 
   close(): Promise<void> {
-    // pg rejects a second end(): closing twice must be harmless.
-    this.#closed ??= this.#pool.end();
+    // pg rejects a second end(): closing twice must be harmless. Tokens
+    // already handed to the batch are written first.
+    this.#closed ??= this.#tokenInserts.drain().then(() => this.#pool.end());
     return this.#closed;
   }
 
@@ -265,11 +293,15 @@ export class PostgresStore implements Store {
 
   // --- opaque tokens, revocation, replay --------------------------------------
 
-  async insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
-    await this.#pool.query(
-      'INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [t.id, t.hash, t.clientId, t.jti, t.scope, t.audience, t.iat, t.exp],
-    );
+  /** Batched with the other tokens of this event-loop turn (batched-inserts.ts): one INSERT, one round trip. */
+  insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
+    return this.#tokenInserts.add(t);
+  }
+
+  async #insertTokens(rows: readonly OpaqueTokenRecord[]): Promise<void> {
+    const values: unknown[] = [];
+    for (const t of rows) values.push(t.id, t.hash, t.clientId, t.jti, t.scope, t.audience, t.iat, t.exp);
+    await this.#pool.query(insertTokensSql(rows.length), values);
   }
 
   async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import { BatchedInserts } from '../batched-inserts.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -24,7 +25,6 @@ import {
   type SigningKeyRecord,
   type Store,
 } from '../types.js';
-import { BatchedInserts } from './batched-inserts.js';
 import { migrations } from './migrations.js';
 
 interface TokenRow {
@@ -63,9 +63,10 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000');
     this.#migrate();
     this.#stmts = prepare(this.#db);
-    const insert = (t: OpaqueTokenRecord) =>
+    const insert = (t: OpaqueTokenRecord): void => {
       // Positional binding: no object built per token on the opaque hot path.
       this.#stmts.insertToken.run(t.id, t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
+    };
     this.#tokenInserts = new BatchedInserts(
       insert,
       this.#db.transaction((rows: readonly OpaqueTokenRecord[]) => {
