@@ -8,7 +8,9 @@ describe('BatchedInserts', () => {
     const batches: number[][] = [];
     const b = new BatchedInserts<number>(
       () => assert.fail('no row-by-row retry without a failure'),
-      (rows) => batches.push([...rows]),
+      (rows) => {
+        batches.push([...rows]);
+      },
     );
     const settled = Promise.all([b.add(1), b.add(2), b.add(3)]);
     assert.deepEqual(batches, [], 'nothing is written before the turn ends');
@@ -39,7 +41,9 @@ describe('BatchedInserts', () => {
   it('fails the whole batch at once when the store is unavailable', async () => {
     let tries = 0;
     const b = new BatchedInserts<number>(
-      () => tries++,
+      () => {
+        tries++;
+      },
       () => {
         throw new StoreUnavailableError('busy');
       },
@@ -56,7 +60,9 @@ describe('BatchedInserts', () => {
     const batches: number[][] = [];
     const b = new BatchedInserts<number>(
       () => {},
-      (rows) => batches.push([...rows]),
+      (rows) => {
+        batches.push([...rows]);
+      },
     );
     void b.add(1);
     b.flush();
