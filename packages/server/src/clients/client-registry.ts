@@ -72,16 +72,16 @@ export class ClientRegistry {
   }
 
   async get(clientId: string): Promise<StoredClient | undefined> {
-    return this.find(clientId);
+    return isClientId(clientId) ? this.find(clientId) : undefined;
   }
 
   /**
    * The client, answered synchronously when the cache holds it: the token
    * endpoint's steady state then costs no promise and no microtask. Only a
-   * cache miss returns a promise (the store read).
+   * cache miss returns a promise (the store read). `clientId` must have
+   * passed isClientId already (client authentication checks it first).
    */
   find(clientId: string): StoredClient | undefined | Promise<StoredClient | undefined> {
-    if (!isClientId(clientId)) return undefined;
     const cached = this.#cache.get(clientId, this.now());
     if (cached !== undefined) return cached ?? undefined;
     return this.#read(clientId);

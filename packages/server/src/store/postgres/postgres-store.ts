@@ -43,22 +43,13 @@ const UNIQUE_VIOLATION = '23505';
 
 /** 8 parameters a row: PostgreSQL takes at most 65,535 in one statement. */
 const MAX_TOKENS_PER_INSERT = 8000;
-const insertTokensSqls = new Map<number, string>();
-
-/** `INSERT INTO opaque_tokens … VALUES ($1, …, $8), ($9, …), …` for `n` rows, built once per n. */
+/** `INSERT INTO opaque_tokens … VALUES ($1, …, $8), ($9, …), …` for `n` rows. */
 function insertTokensSql(n: number): string {
-  let sql = insertTokensSqls.get(n);
-  if (sql === undefined) {
-    const rows = Array.from({ length: n }, (_, i) => {
-      const p = i * 8;
-      return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}, $${p + 8})`;
-    });
-    sql = `INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES ${rows.join(', ')}`;
-    // Batch sizes vary with load; the texts of the most recent few hundred are kept.
-    if (insertTokensSqls.size >= 256) insertTokensSqls.clear();
-    insertTokensSqls.set(n, sql);
-  }
-  return sql;
+  const rows = Array.from({ length: n }, (_, i) => {
+    const p = i * 8;
+    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}, $${p + 8})`;
+  });
+  return `INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES ${rows.join(', ')}`;
 }
 
 /**
