@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BatchedInserts } from './batched-inserts.js';
+import { BatchedInserts, WRITE_LATER } from './batched-inserts.js';
 import { StoreUnavailableError } from './store-errors.js';
 
 describe('BatchedInserts', () => {
@@ -17,6 +17,32 @@ describe('BatchedInserts', () => {
     await settled;
     await b.add(4);
     assert.deepEqual(batches, [[1, 2, 3], [4]]);
+  });
+
+  it('writes a batch answered WRITE_LATER at a later turn, first and with the rows added meanwhile', async () => {
+    const tries: number[][] = [];
+    let busy = 2;
+    const b = new BatchedInserts<number>(
+      () => assert.fail('no row-by-row retry without a failure'),
+      (rows) => {
+        tries.push([...rows]);
+        if (busy-- > 0) return WRITE_LATER;
+      },
+      3,
+    );
+    let settled = 0;
+    const first = [b.add(1), b.add(2), b.add(3), b.add(4)].map((p) => p.then(() => settled++));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, 0, 'nothing settles while the store answers later');
+    const second = b.add(5).then(() => settled++);
+    await Promise.all([...first, second]);
+    assert.equal(settled, 5);
+    assert.deepEqual(tries, [
+      [1, 2, 3],
+      [1, 2, 3],
+      [1, 2, 3],
+      [4, 5],
+    ]);
   });
 
   // SQLite's writer is synchronous, PostgreSQL's returns a promise: failures behave alike.

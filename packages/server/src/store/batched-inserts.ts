@@ -10,6 +10,14 @@ interface Pending<T> {
 type Write<T> = (rows: T) => void | Promise<void>;
 
 /**
+ * What a batch writer returns when the store is busy right now (another
+ * process holds SQLite's write lock): the batch goes back to the front of
+ * the queue and is written at a later turn, together with the rows that
+ * arrive meanwhile, while the event loop serves other requests.
+ */
+export const WRITE_LATER = Symbol('write later');
+
+/**
  * Collects the rows inserted during one turn of the event loop and writes
  * them at the next (setImmediate) together: with many requests in flight, N
  * rows cost one commit (SQLite) or one round trip (PostgreSQL) instead of N.
@@ -24,15 +32,16 @@ export class BatchedInserts<T> {
   /** Batches written asynchronously and not yet settled, for close() to wait on. */
   readonly #inFlight = new Set<Promise<void>>();
   readonly #insertOne: Write<T>;
-  readonly #insertAll: Write<readonly T[]>;
+  readonly #insertAll: (rows: readonly T[]) => void | Promise<void> | typeof WRITE_LATER;
 
   /**
    * `insertAll` must insert every row or none (a transaction, or one
-   * statement), and is given at most `maxBatch` rows at a time.
+   * statement), and is given at most `maxBatch` rows at a time; it may
+   * return WRITE_LATER, having written nothing.
    */
   constructor(
     insertOne: Write<T>,
-    insertAll: Write<readonly T[]>,
+    insertAll: (rows: readonly T[]) => void | Promise<void> | typeof WRITE_LATER,
     private readonly maxBatch = Number.POSITIVE_INFINITY,
   ) {
     this.#insertOne = insertOne;
@@ -50,24 +59,31 @@ export class BatchedInserts<T> {
    * this returns. Also called before the database closes.
    */
   flush(): void {
-    while (this.#pending.length > this.maxBatch) this.#write(this.#pending.splice(0, this.maxBatch));
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
-    this.#write(batch);
+    while (this.#pending.length > 0) {
+      let batch = this.#pending;
+      if (batch.length > this.maxBatch) batch = batch.splice(0, this.maxBatch);
+      else this.#pending = [];
+      if (!this.#write(batch)) {
+        this.#pending = batch.concat(this.#pending);
+        setImmediate(() => this.flush());
+        return;
+      }
+    }
   }
 
-  #write(batch: Pending<T>[]): void {
-    let written: void | Promise<void>;
+  /** Writes one batch; false if the writer answered WRITE_LATER. */
+  #write(batch: Pending<T>[]): boolean {
+    let written: void | Promise<void> | typeof WRITE_LATER;
     try {
       written = this.#insertAll(batch.map((p) => p.row));
     } catch (err) {
       this.#failed(batch, err);
-      return;
+      return true;
     }
+    if (written === WRITE_LATER) return false;
     if (!(written instanceof Promise)) {
       for (const p of batch) p.resolve();
-      return;
+      return true;
     }
     const settled = written.then(
       () => {
@@ -77,6 +93,7 @@ export class BatchedInserts<T> {
     );
     this.#inFlight.add(settled);
     void settled.finally(() => this.#inFlight.delete(settled));
+    return true;
   }
 
   /** Writes what is pending and waits until every batch has settled: before an asynchronous store closes. */

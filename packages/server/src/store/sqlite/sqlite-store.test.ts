@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATED_V1_TOKEN, runStoreContract } from '../contract.test-suite.js';
+import { isStoreUnavailable } from '../store-errors.js';
+import type { OpaqueTokenRecord } from '../types.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -46,5 +48,62 @@ describe('SqliteStore', () => {
     const reopened = new Database(path);
     assert.equal(reopened.pragma('user_version', { simple: true }), migrations.length + 5);
     reopened.close();
+  });
+
+  describe('while another process holds the write lock', () => {
+    /** A store on a fresh file, and a second connection to it (another worker) holding the write lock. */
+    function lockedStore(name: string, busyTimeoutMs?: number) {
+      const path = join(dir, `${name}.db`);
+      const store = new SqliteStore(path, { busyTimeoutMs });
+      const other = new Database(path);
+      other.prepare("INSERT INTO clients (client_id, metadata, created_at, updated_at) VALUES ('c', '{}', 0, 0)").run();
+      other.exec('BEGIN IMMEDIATE');
+      return { store, other };
+    }
+    const row = (id: string): OpaqueTokenRecord => ({
+      id,
+      hash: `hash-${id}`,
+      clientId: 'c',
+      jti: `jti-${id}`,
+      scope: 'a',
+      audience: ['x'],
+      iat: 10,
+      exp: 20,
+    });
+
+    it('stores an opaque token once the lock is free, without blocking the event loop meanwhile', async () => {
+      const { store, other } = lockedStore('busy-wait');
+      let settled = false;
+      const stored = store.insertOpaqueToken(row('t1')).finally(() => {
+        settled = true;
+      });
+      // A blocking busy handler would hold this timer up until the lock was free.
+      const start = performance.now();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(performance.now() - start < 1000, 'the event loop was blocked');
+      assert.equal(settled, false, 'settled while the write lock was held');
+      const second = store.insertOpaqueToken(row('t2'));
+      other.exec('COMMIT');
+      await Promise.all([stored, second]);
+      assert.equal((await store.getOpaqueToken('t1'))?.jti, 'jti-t1');
+      assert.equal((await store.getOpaqueToken('t2'))?.jti, 'jti-t2');
+      other.close();
+      await store.close();
+    });
+
+    it('fails as unavailable after the busy timeout and stores nothing', async () => {
+      const { store, other } = lockedStore('busy-timeout', 200);
+      const start = performance.now();
+      await assert.rejects(store.insertOpaqueToken(row('t1')), isStoreUnavailable);
+      const waited = performance.now() - start;
+      assert.ok(waited >= 190 && waited < 2000, `failed after ${waited} ms`);
+      other.exec('COMMIT');
+      assert.equal(await store.getOpaqueToken('t1'), undefined);
+      // And the next token, with the lock free, is stored at once.
+      await store.insertOpaqueToken(row('t2'));
+      assert.equal((await store.getOpaqueToken('t2'))?.jti, 'jti-t2');
+      other.close();
+      await store.close();
+    });
   });
 });
