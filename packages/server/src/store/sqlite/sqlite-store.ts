@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
-import { BatchedInserts, WRITE_LATER } from '../batched-inserts.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -26,6 +25,7 @@ import {
   type Store,
 } from '../types.js';
 import { migrations } from './migrations.js';
+import { SqliteTokenWriter } from './token-writer.js';
 
 /** How long a write waits for another process's write lock before it fails as unavailable (503). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -59,14 +59,9 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
-  readonly #tokenInserts: BatchedInserts<OpaqueTokenRecord>;
-  readonly #busyTimeoutMs: number;
-  /** When token batches began finding the write lock taken (performance.now()), or 0. */
-  #busySince = 0;
-  #closing = false;
+  readonly #tokens: SqliteTokenWriter;
 
   constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS }: SqliteStoreOptions = {}) {
-    this.#busyTimeoutMs = busyTimeoutMs;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -76,45 +71,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#migrate();
     this.#stmts = prepare(this.#db);
-    const insert = (t: OpaqueTokenRecord): void => {
-      // Positional binding: no object built per token on the opaque hot path.
-      this.#stmts.insertToken.run(t.id, t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
-    };
-    const insertAll = this.#db.transaction((rows: readonly OpaqueTokenRecord[]) => {
-      for (const t of rows) insert(t);
-    });
-    this.#tokenInserts = new BatchedInserts(insert, (rows) => this.#insertTokens(insertAll, rows));
-  }
-
-  /**
-   * Writes a batch of opaque tokens without waiting for the write lock when
-   * another worker holds it: SQLite's busy handler would sleep in whole
-   * milliseconds with this process's event loop blocked (two workers on one
-   * file then idled a third of a core). Instead the batch is tried again at
-   * a later turn, grown by the tokens issued meanwhile; only after
-   * the busy timeout of trying does it fail, as a blocking wait would have.
-   */
-  #insertTokens(
-    insertAll: Database.Transaction<(rows: readonly OpaqueTokenRecord[]) => void>,
-    rows: readonly OpaqueTokenRecord[],
-  ): undefined | typeof WRITE_LATER {
-    // Closing: nothing comes later, so wait for the lock.
-    if (this.#closing) return void insertAll.immediate(rows);
-    // A pragma, not a prepared statement: SQLite applies busy_timeout when it compiles it.
-    this.#db.pragma('busy_timeout = 0');
-    try {
-      insertAll.immediate(rows);
-      this.#busySince = 0;
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err;
-      const now = performance.now();
-      if (this.#busySince === 0) this.#busySince = now;
-      if (now - this.#busySince < this.#busyTimeoutMs) return WRITE_LATER;
-      this.#busySince = 0;
-      throw err;
-    } finally {
-      this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
-    }
+    this.#tokens = new SqliteTokenWriter(this.#db, path, busyTimeoutMs);
   }
 
   #migrate(): void {
@@ -148,8 +105,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.#db.open) return;
-    this.#closing = true;
-    this.#tokenInserts.flush();
+    this.#tokens.close();
     this.#db.close();
   }
 
@@ -294,7 +250,7 @@ export class SqliteStore implements Store {
 
   /** Batched with the other tokens of this event-loop turn (batched-inserts.ts); settles once committed. */
   insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
-    return this.#tokenInserts.add(t);
+    return this.#tokens.add(t);
   }
 
   async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
@@ -402,9 +358,6 @@ function prepare(db: Database.Database) {
     insertSettingIfAbsent: db.prepare('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
     upsertSetting: db.prepare(
       'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
-    ),
-    insertToken: db.prepare(
-      'INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     getToken: db.prepare('SELECT * FROM opaque_tokens WHERE id = ?'),
     deleteToken: db.prepare('DELETE FROM opaque_tokens WHERE id = ?'),
