@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { formatUuid, stampUuidV7 } from '../crypto/random.js';
+import { formatUuid, pooledRandomBytes, stampUuidV7 } from '../crypto/random.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import type { OpaqueTokenRecord, TokenStore } from '../store/types.js';
 import type { Grant, IssuedToken, TokenClaims } from './access-token.js';
@@ -28,7 +27,7 @@ export async function issueOpaque(
   grant: Grant,
   nowMs: number,
 ): Promise<IssuedToken> {
-  const bytes = randomBytes(48);
+  const bytes = pooledRandomBytes(48);
   stampUuidV7(bytes, nowMs);
   const accessToken = OPAQUE_TOKEN_PREFIX + bytes.toString('base64url', 0, 16) + bytes.toString('base64url', 16);
   const jti = formatUuid(bytes);
