@@ -188,7 +188,34 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
       await h.createClient(meta);
       assert.deepEqual((await introspect(token)).json(), { active: false });
     });
+
+    it(`a client deleted and re-created within the second its ${format} token was issued in does not revive it`, async () => {
+      const meta = { client_id: `same-second-${format}`, scope: 'a', audience: ['event'], access_token_format: format };
+      const secondStart = Math.floor(h.clock.ms / 1000) * 1000;
+      h.clock.ms = secondStart + 100;
+      const token = await tokenFor(await h.createClient(meta));
+      h.clock.ms = secondStart + 101;
+      assert.equal((await h.admin('DELETE', `/admin/clients/${meta.client_id}`)).statusCode, 204);
+      const again = await h.createClient(meta);
+      assert.deepEqual((await introspect(token)).json(), { active: false });
+      // The new client's own token, a millisecond later in the same second, is active.
+      h.clock.ms = secondStart + 102;
+      const fresh = await tokenFor(again);
+      assert.equal((await introspect(fresh)).json().active, true);
+      assert.equal(Math.floor(h.clock.ms / 1000), secondStart / 1000, 'all within one second');
+    });
   }
+
+  it('a JWT carries a UUIDv7 jti, stamped with the millisecond it was issued at', async () => {
+    h.clock.ms += 7;
+    const r = await h.token(
+      { grant_type: 'client_credentials', audience: 'event' },
+      { authorization: basic(task.client_id, task.client_secret) },
+    );
+    const claims = JSON.parse(Buffer.from(r.json().access_token.split('.')[1], 'base64url').toString());
+    assert.match(claims.jti, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(Number.parseInt(claims.jti.slice(0, 8) + claims.jti.slice(9, 13), 16), h.clock.ms);
+  });
 
   it('keeps the revocation denylist only until the token expires', async () => {
     const c = await h.createClient({ scope: 'a', audience: ['event'], access_token_ttl: 10 });

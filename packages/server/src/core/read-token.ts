@@ -1,3 +1,4 @@
+import { uuidV7Millis } from '../crypto/random.js';
 import type { TokenClaims } from '../tokens/access-token.js';
 import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
 import { looksOpaque, readOpaque } from '../tokens/opaque-access-token.js';
@@ -23,6 +24,18 @@ export async function readActiveToken(ctx: ServerContext, token: string): Promis
   }
   if (!claims) return undefined;
   const client = await ctx.clients.get(claims.client_id);
-  if (!client || Math.floor(client.createdAt / 1000) > claims.iat) return undefined;
+  if (!client || client.createdAt > issuedAtMs(claims)) return undefined;
   return claims;
+}
+
+/**
+ * When a token was issued, to the millisecond its jti (a UUIDv7) tells: with
+ * `iat` alone, a client deleted and re-created within the second its old
+ * token was issued in revived that token. A token whose jti carries no time
+ * (issued before jtis were UUIDv7) counts as issued at the start of its
+ * second, so it is inactive if its client is that second's or younger.
+ */
+function issuedAtMs(claims: ActiveToken): number {
+  const ms = uuidV7Millis(claims.jti);
+  return ms !== undefined && Math.floor(ms / 1000) === claims.iat ? ms : claims.iat * 1000;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { pooledRandomBytes } from './random.js';
+import { pooledRandomBytes, uuidV7, uuidV7Millis } from './random.js';
 
 describe('pooledRandomBytes', () => {
   it('draws distinct buffers of the asked size across pool refills', () => {
@@ -23,5 +24,26 @@ describe('pooledRandomBytes', () => {
     // Chi-square with 255 degrees of freedom: above 400 has probability < 1e-8 for uniform bytes.
     const chi2 = counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
     assert.ok(chi2 < 400, `chi-square ${chi2}`);
+  });
+});
+
+describe('uuidV7', () => {
+  it('is an RFC 9562 version 7 UUID carrying the millisecond it was made for', () => {
+    const ms = Date.UTC(2026, 10, 24, 12, 0, 0, 123);
+    const ids = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const id = uuidV7(ms + (i % 3));
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(uuidV7Millis(id), ms + (i % 3));
+      ids.add(id);
+    }
+    assert.equal(ids.size, 1000);
+    assert.equal(uuidV7Millis(uuidV7(0)), 0);
+  });
+
+  it('reads no time from anything but a version 7 UUID', () => {
+    for (const s of [randomUUID(), '', 'not-a-uuid', uuidV7(1).toUpperCase(), `${uuidV7(1)}x`, 'h:digest']) {
+      assert.equal(uuidV7Millis(s), undefined, s);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 
 /**
  * `bytes` of CSPRNG output as base64url: only RFC 3986 unreserved characters,
@@ -48,4 +48,32 @@ export function pooledRandomBytes(n: number): Buffer {
   pool.fill(0, poolUsed, poolUsed + n);
   poolUsed += n;
   return out;
+}
+
+let v7Ms = -1;
+let v7Prefix = '';
+
+/**
+ * A new UUIDv7 for `nowMs` in text form: the milliseconds it carries tell
+ * when a token was issued. Made from node's randomUUID (a v4, from an
+ * entropy cache): its time fields are replaced, and the 74 random bits v7
+ * keeps (RFC 9562 §5.7) are v4's. ~175 ns a UUID (randomUUID alone: ~80),
+ * where stamping 16 pooled bytes and formatting them took ~290 (1e6 each).
+ */
+export function uuidV7(nowMs: number): string {
+  if (nowMs !== v7Ms) {
+    const hex = nowMs.toString(16).padStart(12, '0');
+    v7Prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7`;
+    v7Ms = nowMs;
+  }
+  // randomUUID(): xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx; from index 15 on, random but for the variant.
+  return v7Prefix + randomUUID().slice(15);
+}
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The milliseconds since the epoch in a UUIDv7's text form; undefined for anything else. */
+export function uuidV7Millis(id: string): number | undefined {
+  if (!UUID_V7.test(id)) return undefined;
+  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }

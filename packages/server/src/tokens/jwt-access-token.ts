@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { REGISTERED_CLAIMS } from '../clients/client-metadata.js';
 import type { SigningAlg } from '../config/load-config.js';
+import { uuidV7 } from '../crypto/random.js';
 import type { Grant, IssuedToken, TokenClaims } from './access-token.js';
 import { verifyJws } from './jws-algorithms.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -13,7 +13,7 @@ export function issueJwt(keys: SigningKeys, issuer: string, grant: Grant, nowMs:
   const key = keys.current();
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + grant.ttl;
-  const payload = Buffer.from(payloadJson(issuer, grant, iat, exp)).toString('base64url');
+  const payload = Buffer.from(payloadJson(issuer, grant, iat, exp, uuidV7(nowMs))).toString('base64url');
   const signingInput = `${key.encodedHeader}.${payload}`;
   const signature = keys.sign(key, Buffer.from(signingInput));
   keys.noteSigned(key.kid, exp);
@@ -24,15 +24,16 @@ export function issueJwt(keys: SigningKeys, issuer: string, grant: Grant, nowMs:
  * The claims as JSON, written out rather than built as an object for
  * JSON.stringify: the object, with its spread of the client's claims, cost
  * about 0.5 µs more per token (a micro-benchmark of both, 1e6 tokens each).
- * Every value that is not a number goes through JSON.stringify.
+ * Every value that is not a number goes through JSON.stringify, but the jti:
+ * a UUIDv7 we made (introspection reads the millisecond of issue from it).
  */
-function payloadJson(issuer: string, grant: Grant, iat: number, exp: number): string {
+function payloadJson(issuer: string, grant: Grant, iat: number, exp: number, jti: string): string {
   const { audience, scopes } = grant;
   const client = JSON.stringify(grant.clientId);
   const aud = audience.length === 0 ? '' : `"aud":${JSON.stringify(audience.length === 1 ? audience[0] : audience)},`;
   return (
     `{${extraClaimsJson(grant.claims)}"iss":${JSON.stringify(issuer)},"sub":${client},"client_id":${client},${aud}` +
-    `"iat":${iat},"nbf":${iat},"exp":${exp},"jti":"${randomUUID()}",` +
+    `"iat":${iat},"nbf":${iat},"exp":${exp},"jti":"${jti}",` +
     `"scope":${JSON.stringify(scopes.join(' '))},"scp":${JSON.stringify(scopes)}}`
   );
 }
