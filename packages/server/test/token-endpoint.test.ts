@@ -63,6 +63,24 @@ describe('token endpoint: client_credentials', () => {
     assert.match(String(payload.jti), /^[0-9a-f-]{36}$/);
   });
 
+  // The token response quotes the access token without escaping it (oauth-endpoints.ts).
+  it('issues tokens of characters JSON never escapes, even for claims that need escaping', async () => {
+    for (const format of ['jwt', 'opaque']) {
+      const c = await h.createClient({
+        scope: 'a',
+        audience: ['event'],
+        access_token_format: format,
+        ...(format === 'jwt' ? { claims: { note: 'quote " backslash \\ line\u2028' } } : {}),
+      });
+      const r = await h.token(
+        { grant_type: 'client_credentials' },
+        { authorization: basic(c.client_id, c.client_secret) },
+      );
+      assert.equal(r.statusCode, 200);
+      assert.match(r.json().access_token, /^[A-Za-z0-9_.-]+$/);
+    }
+  });
+
   it('issues with client_secret_post once the client is registered for it', async () => {
     const c = await h.createClient({ ...TASK, token_endpoint_auth_method: 'client_secret_post' });
     const r = await h.token({
