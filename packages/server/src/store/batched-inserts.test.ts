@@ -45,6 +45,21 @@ describe('BatchedInserts', () => {
     ]);
   });
 
+  it('keeps retrying a store that answers WRITE_LATER for longer, then writes', async () => {
+    let busy = 40;
+    const written: number[] = [];
+    const b = new BatchedInserts<number>(
+      () => assert.fail('no row-by-row retry without a failure'),
+      (rows) => {
+        if (busy-- > 0) return WRITE_LATER;
+        written.push(...rows);
+      },
+    );
+    await Promise.all([b.add(1), b.add(2)]);
+    assert.deepEqual(written, [1, 2]);
+    assert.equal(busy, -1);
+  });
+
   // SQLite's writer is synchronous, PostgreSQL's returns a promise: failures behave alike.
   for (const kind of ['synchronous', 'asynchronous'] as const) {
     const writer =

@@ -17,6 +17,9 @@ type Write<T> = (rows: T) => void | Promise<void>;
  */
 export const WRITE_LATER = Symbol('write later');
 
+/** WRITE_LATER answers retried at the very next turn before retries wait a millisecond. */
+const IMMEDIATE_RETRIES = 16;
+
 /**
  * Collects the rows inserted during one turn of the event loop and writes
  * them at the next (setImmediate) together: with many requests in flight, N
@@ -29,6 +32,8 @@ export const WRITE_LATER = Symbol('write later');
  */
 export class BatchedInserts<T> {
   #pending: Pending<T>[] = [];
+  /** Batches answered WRITE_LATER in a row. */
+  #laterInARow = 0;
   /** Batches written asynchronously and not yet settled, for close() to wait on. */
   readonly #inFlight = new Set<Promise<void>>();
   readonly #insertOne: Write<T>;
@@ -65,9 +70,13 @@ export class BatchedInserts<T> {
       else this.#pending = [];
       if (!this.#write(batch)) {
         this.#pending = batch.concat(this.#pending);
-        setImmediate(() => this.flush());
+        // The next turn first; a lock held longer (another worker's fsync or
+        // clean-up) is polled each millisecond rather than in a busy loop.
+        if (++this.#laterInARow <= IMMEDIATE_RETRIES) setImmediate(() => this.flush());
+        else setTimeout(() => this.flush(), 1);
         return;
       }
+      this.#laterInARow = 0;
     }
   }
 
