@@ -10,9 +10,17 @@ export interface HttpAnswer {
 }
 
 /**
+ * The largest answer read: token responses and metadata documents are a few
+ * KiB, and a broken or hostile server must not fill this process's memory
+ * within the timeout.
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
  * One HTTP exchange, body included, bounded by `timeoutMs`: a server that
- * sends headers and then stalls must time out too. Failures without an HTTP
- * answer become `NetworkError` / `TimeoutError`, both retryable.
+ * sends headers and then stalls must time out too, and by MAX_ANSWER_BYTES.
+ * Failures without a usable HTTP answer become `NetworkError` /
+ * `TimeoutError`, both retryable.
  */
 export async function httpRequest(
   fetchFn: FetchLike,
@@ -26,7 +34,7 @@ export async function httpRequest(
   const handle = timers.setTimeout(() => controller.abort(timedOut), timeoutMs);
   try {
     const response = await fetchFn(url, { ...init, signal: controller.signal, redirect: 'manual' });
-    const body = await response.text();
+    const body = await readCapped(response);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     if (controller.signal.aborted) throw timedOut;
@@ -34,6 +42,35 @@ export async function httpRequest(
   } finally {
     timers.clearTimeout(handle);
   }
+}
+
+async function readCapped(response: Response): Promise<string> {
+  const tooLarge = () => new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+  if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 function describe(error: unknown): string {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_ANSWER_BYTES } from './http-request.js';
 import {
   CircuitOpenError,
   createTokenClient,
@@ -314,6 +315,33 @@ describe('getToken: failures and retries', () => {
     assert.ok(error instanceof NetworkError);
     assert.equal(error.code, 'ERR_NETWORK');
     assert.equal(requests.length, 3);
+  });
+
+  it('stops reading an answer past 1 MiB and fails with NetworkError, streamed or declared', async () => {
+    let pulled = 0;
+    const endless = () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            pulled++;
+            controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'application/json' } },
+      );
+    const declared = () =>
+      new Response('{}', { status: 200, headers: { 'content-length': String(MAX_ANSWER_BYTES + 1) } });
+    for (const reply of [endless, declared]) {
+      const { client, time, requests } = setup(reply);
+      const result = client.getToken().catch((e: unknown) => e);
+      await time.advance(1_000);
+      const error = await result;
+      assert.ok(error instanceof NetworkError, String(error));
+      assert.match(error.message, /larger than 1048576 bytes/);
+      assert.equal(requests.length, 3, 'retried like any network failure');
+    }
+    // 17 chunks of 64 KiB pass 1 MiB: each of the 3 attempts stops there (a chunk may be read ahead).
+    assert.ok(pulled <= 3 * 18, `read ${pulled} chunks`);
   });
 
   it('times out a request that hangs (the body too), and retries it', async () => {
