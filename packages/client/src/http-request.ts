@@ -44,6 +44,7 @@ export async function httpRequest(
   }
 }
 
+/** The body as text, refused past MAX_ANSWER_BYTES whether it says its length or streams. */
 async function readCapped(response: Response): Promise<string> {
   const tooLarge = () => new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
   if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
@@ -64,13 +65,7 @@ async function readCapped(response: Response): Promise<string> {
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 function describe(error: unknown): string {

@@ -6,8 +6,10 @@ interface Pending<T> {
   reject: (err: unknown) => void;
 }
 
-/** Writes rows: synchronously (SQLite) or with a promise (PostgreSQL). */
-type Write<T> = (rows: T) => void | Promise<void>;
+/** Writes a row: synchronously (SQLite) or with a promise (PostgreSQL). */
+type WriteOne<T> = (row: T) => void | Promise<void>;
+/** Writes a batch, or answers WRITE_LATER having written nothing. */
+type WriteAll<T> = (rows: readonly T[]) => void | Promise<void> | typeof WRITE_LATER;
 
 /**
  * What a batch writer returns when the store is busy right now (another
@@ -36,8 +38,8 @@ export class BatchedInserts<T> {
   #laterInARow = 0;
   /** Batches written asynchronously and not yet settled, for close() to wait on. */
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #insertOne: Write<T>;
-  readonly #insertAll: (rows: readonly T[]) => void | Promise<void> | typeof WRITE_LATER;
+  readonly #insertOne: WriteOne<T>;
+  readonly #insertAll: WriteAll<T>;
 
   /**
    * `insertAll` must insert every row or none (a transaction, or one
@@ -45,8 +47,8 @@ export class BatchedInserts<T> {
    * return WRITE_LATER, having written nothing.
    */
   constructor(
-    insertOne: Write<T>,
-    insertAll: (rows: readonly T[]) => void | Promise<void> | typeof WRITE_LATER,
+    insertOne: WriteOne<T>,
+    insertAll: WriteAll<T>,
     private readonly maxBatch = Number.POSITIVE_INFINITY,
   ) {
     this.#insertOne = insertOne;

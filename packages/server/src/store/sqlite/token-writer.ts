@@ -68,7 +68,7 @@ export class SqliteTokenWriter {
       this.#tryAll.immediate(rows);
       this.#busySince = 0;
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err;
+      if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw err;
       const now = performance.now();
       if (this.#busySince === 0) this.#busySince = now;
       if (now - this.#busySince < this.#busyTimeoutMs) return WRITE_LATER;
