@@ -46,6 +46,21 @@ export function cpuMicros(pid: number): number {
   return (ticks / ticksPerSecond()) * 1e6;
 }
 
+/**
+ * Busy time of one CPU core since boot (/proc/stat: all but idle and
+ * iowait), in microseconds: what the load generator pinned to that core
+ * costs, whatever processes it starts.
+ */
+export function coreBusyMicros(core: number): number {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${core} `));
+  if (!line) return Number.NaN;
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  const ticks = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  return (ticks / ticksPerSecond()) * 1e6;
+}
+
 /** VmRSS of the tree, in MB. */
 export function rssMb(pid: number): number {
   let kb = 0;

@@ -13,6 +13,8 @@ export interface CaseResult {
   label: string;
   saturation: SaturationResult[];
   cpuUsPerRequest: number[];
+  /** Busy time of the load generator's core per request, when it had a core of its own. */
+  loadCpuUsPerRequest: number[];
   paced: PacedResult[];
   rssIdleMb: number;
   rssPeakMb: number;
@@ -60,6 +62,17 @@ function table(head: string[], rows: string[][]): string {
     `| ${head.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
+}
+
+/**
+ * The most two workers can gain over one here, where they share the two
+ * cores with the load generator: 2 × server ÷ (server + generator) CPU µs
+ * per request, both read from the single worker's runs.
+ */
+function twoWorkerCeiling(single: CaseResult | undefined): number {
+  if (!single || single.failed) return Number.NaN;
+  const server = median(single.cpuUsPerRequest);
+  return (2 * server) / (server + median(single.loadCpuUsPerRequest));
 }
 
 function saturationRow(c: CaseResult, first: string[]): string[] {
@@ -125,6 +138,7 @@ export function renderReport(r: Report): string {
     const lean = rate(find('token', LEAN, l));
     const oidc = rate(find('token', OIDC, l));
     const w2 = rate(find('workers', 'Tessera (SQLite), TESSERA_WORKERS=2', l));
+    const ceiling = twoWorkerCeiling(t);
     const tr = rate(t);
     const rss = t && !t.failed ? t.rssPeakMb : Number.NaN;
     const p99 = t?.paced.length ? median(t.paced.map((x) => x.p99_ms)) : Number.NaN;
@@ -135,7 +149,7 @@ export function renderReport(r: Report): string {
       `${fixed(tr / oidc)} × ${mark(ok(tr / oidc, 1.6))}`,
       `${fixed(rss, 0)} MB ${mark(Number.isFinite(rss) ? rss <= 90 : undefined)}`,
       `${ms(p99)} ms ${mark(Number.isFinite(p99) ? p99 <= 5 : undefined)}`,
-      `${fixed(w2 / tr)} × ${mark(ok(w2 / tr, 1.8))}`,
+      `${fixed(w2 / tr)} × ${mark(ok(w2 / tr, 1.8))} (ceiling ${fixed(ceiling)})`,
     ]);
   }
   p(
@@ -235,12 +249,16 @@ export function renderReport(r: Report): string {
   p(
     '## TESSERA_WORKERS=2 (server and wrk share both cores)',
     table(
-      ['token', '1 worker, pinned (tokens/s)', ...head, '÷ 1 worker'],
+      ['token', '1 worker, pinned (tokens/s)', ...head, '÷ 1 worker', 'ceiling ÷ 1 worker'],
       workers.map((c) => {
-        const one = rate(find('token', TESSERA, c.label));
-        return [...saturationRow(c, [c.label, int(one)]), fixed(rate(c) / one)];
+        const single = find('token', TESSERA, c.label);
+        const one = rate(single);
+        return [...saturationRow(c, [c.label, int(one)]), fixed(rate(c) / one), fixed(twoWorkerCeiling(single))];
       }),
     ),
+    'Ceiling: what two workers could reach with no loss at all, since they and the load generator share the two cores: ' +
+      "2 cores ÷ (server + load generator CPU µs per request) ÷ the single worker's rate = 2 × server ÷ (server + generator), " +
+      "with both costs from the single-worker runs (the generator's is the busy time of its core, 1, per request).",
   );
 
   const logging = r.cases.filter((c) => c.group === 'logging');
