@@ -23,7 +23,7 @@ import { fillDenylist, registerClients } from './lib/growth.js';
 import { type Credentials, paced, type SaturationResult, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
 import type { PacedResult } from './lib/paced-load.js';
-import { coreBusyMicros, cpuMicros, rssMb, watchPeakRss } from './lib/proc.js';
+import { cpuMicros, machineBusyMicros, rssMb, watchPeakRss } from './lib/proc.js';
 import { type CaseResult, type Report, renderReport } from './lib/report.js';
 import { median } from './lib/stats.js';
 import {
@@ -108,7 +108,7 @@ function emptyCase(group: string, system: string, label: string): CaseResult {
     label,
     saturation: [],
     cpuUsPerRequest: [],
-    loadCpuUsPerRequest: [],
+    busyCores: [],
     paced: [],
     rssIdleMb: Number.NaN,
     rssPeakMb: Number.NaN,
@@ -139,8 +139,6 @@ async function measure(
   }
   const creds = o.creds ?? target.creds;
   const loadCpus = o.loadCpus ?? LOAD_CPUS;
-  // The generator's own cost is known when wrk has a core to itself (autocannon runs in this process).
-  const loadCore = WRK && /^\d+$/.test(loadCpus) ? Number(loadCpus) : undefined;
   try {
     result.rssIdleMb = rssMb(target.pid);
     const peak = watchPeakRss(target.pid);
@@ -154,7 +152,7 @@ async function measure(
     }
     for (let i = 0; i < settings.runs; i++) {
       const before = cpuMicros(target.pid);
-      const loadBefore = loadCore === undefined ? Number.NaN : coreBusyMicros(loadCore);
+      const busyBefore = machineBusyMicros();
       const r: SaturationResult = await saturate(
         target.tokenUrl,
         creds,
@@ -167,9 +165,7 @@ async function measure(
       check(`saturation run ${i + 1}`, r);
       result.saturation.push(r);
       result.cpuUsPerRequest.push(used / Math.max(1, r.ok + r.bad));
-      if (loadCore !== undefined) {
-        result.loadCpuUsPerRequest.push((coreBusyMicros(loadCore) - loadBefore) / Math.max(1, r.ok + r.bad));
-      }
+      result.busyCores.push((machineBusyMicros() - busyBefore) / (r.seconds * 1e6));
     }
     if (o.fixedRate) {
       const capacity = median(result.saturation.map((r) => r.ok / r.seconds));

@@ -47,15 +47,11 @@ export function cpuMicros(pid: number): number {
 }
 
 /**
- * Busy time of one CPU core since boot (/proc/stat: all but idle and
- * iowait), in microseconds: what the load generator pinned to that core
- * costs, whatever processes it starts.
+ * Busy time of the whole machine since boot (/proc/stat: all but idle and
+ * iowait, summed over the cores), in microseconds.
  */
-export function coreBusyMicros(core: number): number {
-  const line = readFileSync('/proc/stat', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`cpu${core} `));
-  if (!line) return Number.NaN;
+export function machineBusyMicros(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
   const ticks = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
   return (ticks / ticksPerSecond()) * 1e6;
