@@ -80,7 +80,7 @@ function tokenResult(client: StoredClient, grant: Grant, issued: IssuedToken): T
       access_token: issued.accessToken,
       token_type: 'Bearer',
       expires_in: issued.expiresIn,
-      scope: grant.scopes.join(' '),
+      scope: grant.scope,
     },
   };
 }

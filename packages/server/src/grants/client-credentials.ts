@@ -12,26 +12,28 @@ export function clientCredentialsGrant(client: StoredClient, params: Params): Gr
   if (!m.grant_types.includes('client_credentials')) {
     throw new UnauthorizedClient('the client is not allowed the client_credentials grant');
   }
+  const scope = grantedScope(m.scope, single(params, 'scope'));
   return {
     clientId: client.clientId,
-    scopes: grantedScopes(m.scope, single(params, 'scope')),
+    scope,
+    scopes: scope === '' ? [] : scope.split(' '),
     audience: grantedAudience(m.audience, requestedAudience(params)),
     ttl: m.access_token_ttl,
     claims: m.claims,
   };
 }
 
-/** Omitted: every allowed scope. Requested: each must be allowed. */
-function grantedScopes(allowed: string, requested: string | undefined): string[] {
-  const allowedList = allowed === '' ? [] : allowed.split(' ');
+/** Omitted: every allowed scope. Requested: each must be allowed. Space-delimited, without repeats. */
+function grantedScope(allowed: string, requested: string | undefined): string {
   // Allowed scopes are stored normalised (no repeats, single spaces): asking for exactly them needs no check.
-  if (requested === undefined || requested === allowed) return allowedList;
+  if (requested === undefined || requested === allowed) return allowed;
+  const allowedList = allowed === '' ? [] : allowed.split(' ');
   const wanted = [...new Set(requested.split(' ').filter(Boolean))];
   const refused = wanted.filter((s) => !allowedList.includes(s));
   if (refused.length > 0) {
     throw new InvalidScope(`scope not allowed for this client: ${refused.join(' ').slice(0, 200)}`);
   }
-  return wanted;
+  return wanted.join(' ');
 }
 
 /** The audience and RFC 8707 resource parameters together (no copy when there is only one kind). */

@@ -1,6 +1,9 @@
 /** What a client was granted: the input of either token format. */
 export interface Grant {
   clientId: string;
+  /** The granted scopes, space-delimited, as the token and the response carry them. */
+  scope: string;
+  /** The same, one per entry (the JWT's `scp`). */
   scopes: string[];
   audience: string[];
   /** Seconds. */

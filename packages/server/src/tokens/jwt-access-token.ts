@@ -28,13 +28,13 @@ export function issueJwt(keys: SigningKeys, issuer: string, grant: Grant, nowMs:
  * a UUIDv7 we made (introspection reads the millisecond of issue from it).
  */
 function payloadJson(issuer: string, grant: Grant, iat: number, exp: number, jti: string): string {
-  const { audience, scopes } = grant;
+  const { audience } = grant;
   const client = JSON.stringify(grant.clientId);
   const aud = audience.length === 0 ? '' : `"aud":${JSON.stringify(audience.length === 1 ? audience[0] : audience)},`;
   return (
     `{${extraClaimsJson(grant.claims)}"iss":${JSON.stringify(issuer)},"sub":${client},"client_id":${client},${aud}` +
     `"iat":${iat},"nbf":${iat},"exp":${exp},"jti":"${jti}",` +
-    `"scope":${JSON.stringify(scopes.join(' '))},"scp":${JSON.stringify(scopes)}}`
+    `"scope":${JSON.stringify(grant.scope)},"scp":${JSON.stringify(grant.scopes)}}`
   );
 }
 

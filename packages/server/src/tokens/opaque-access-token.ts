@@ -37,7 +37,7 @@ export async function issueOpaque(
     hash: hasher.hash(accessToken),
     clientId: grant.clientId,
     jti,
-    scope: grant.scopes.join(' '),
+    scope: grant.scope,
     audience: grant.audience,
     iat,
     exp: iat + grant.ttl,
