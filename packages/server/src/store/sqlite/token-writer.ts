@@ -41,12 +41,12 @@ export class SqliteTokenWriter {
     this.#db = this.#ownConnection ? new Database(path, { timeout: 0 }) : store;
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
-    this.#tryAll = insertAll(this.#db);
-    this.#waitAll = insertAll(store);
-    const insertOne = store.prepare(INSERT_TOKEN);
+    const waiting = store.prepare(INSERT_TOKEN);
+    this.#waitAll = insertAll(store, waiting);
+    this.#tryAll = this.#ownConnection ? insertAll(this.#db, this.#db.prepare(INSERT_TOKEN)) : this.#waitAll;
     this.#batches = new BatchedInserts(
       // A batch that failed for one row's sake is retried row by row, waiting for the lock.
-      (t) => insertRow(insertOne, t),
+      (t) => insertRow(waiting, t),
       (rows) => this.#write(rows),
     );
   }
@@ -78,8 +78,7 @@ export class SqliteTokenWriter {
   }
 }
 
-function insertAll(db: Database.Database): InsertAll {
-  const insert = db.prepare(INSERT_TOKEN);
+function insertAll(db: Database.Database, insert: Database.Statement): InsertAll {
   return db.transaction((rows: readonly OpaqueTokenRecord[]) => {
     for (const t of rows) insertRow(insert, t);
   });
