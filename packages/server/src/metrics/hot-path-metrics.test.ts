@@ -7,11 +7,11 @@ describe('hot-path metrics', () => {
   it('a LabelledHistogram exposes cumulative buckets, +Inf, sum and count per label set', async () => {
     const registry = new Registry();
     const h = new LabelledHistogram('t_seconds', 'help text', [0.001, 0.01, 1], registry);
-    const a = h.series('a', () => ({ route: '/a' }));
+    const a = h.series('/a', 'POST', '2xx', () => ({ route: '/a' }));
     for (const v of [0.0005, 0.001, 0.005, 5]) a.observe(v);
-    h.series('b', () => ({ route: '/b' })).observe(0.5);
+    h.series('/b', 'POST', '2xx', () => ({ route: '/b' })).observe(0.5);
     assert.equal(
-      h.series('a', () => assert.fail('labels are resolved once')),
+      h.series('/a', 'POST', '2xx', () => assert.fail('labels are resolved once')),
       a,
     );
     const text = await registry.metrics();
@@ -36,10 +36,10 @@ describe('hot-path metrics', () => {
       registers: [registry],
       collect: () => counts.flushInto(counter),
     });
-    for (let i = 0; i < 3; i++) counts.add('x', () => ({ kind: 'x' }));
-    counts.add('y', () => ({ kind: 'y' }));
+    for (let i = 0; i < 3; i++) counts.add('x', '', '', () => ({ kind: 'x' }));
+    counts.add('y', '', '', () => ({ kind: 'y' }));
     assert.match(await registry.metrics(), /c_total\{kind="x"\} 3\n[\s\S]*c_total\{kind="y"\} 1/);
-    counts.add('x', () => ({ kind: 'x' }));
+    counts.add('x', '', '', () => ({ kind: 'x' }));
     const again = await registry.metrics();
     assert.match(again, /c_total\{kind="x"\} 4\n/, 'earlier increments are not counted twice');
     assert.match(again, /c_total\{kind="y"\} 1\n/);

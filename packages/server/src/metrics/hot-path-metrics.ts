@@ -1,13 +1,44 @@
 import type { Counter, Metric, Registry } from 'prom-client';
 
 /**
- * Metrics recorded on every token request, at the cost of one Map lookup.
+ * Metrics recorded on every token request, at the cost of a few Map lookups.
  * prom-client validates and hashes the label object on every observe() and
  * inc(), even through labels(): a few hundred nanoseconds per request on the
  * hot path. Here a label set is resolved once; scrapes see exactly what
  * prom-client's own metrics would show, so the exposition and the cluster
  * aggregation are unchanged.
  */
+
+/**
+ * A Map keyed by up to three strings, looked up one level at a time. The
+ * label values are long-lived strings (route, method, client id) whose hash
+ * V8 keeps; a key joined from them would be a new string to hash on every
+ * call: ~350 ns against ~35 ns for the three lookups (scratch
+ * micro-benchmark, 5e6 calls).
+ */
+class Lookup3<V> {
+  readonly #root = new Map<string, Map<string, Map<string, V>>>();
+
+  get(a: string, b: string, c: string): V | undefined {
+    return this.#root.get(a)?.get(b)?.get(c);
+  }
+
+  set(a: string, b: string, c: string, value: V): void {
+    let level1 = this.#root.get(a);
+    if (!level1) this.#root.set(a, (level1 = new Map()));
+    let level2 = level1.get(b);
+    if (!level2) level1.set(b, (level2 = new Map()));
+    level2.set(c, value);
+  }
+
+  *values(): IterableIterator<V> {
+    for (const level1 of this.#root.values()) for (const level2 of level1.values()) yield* level2.values();
+  }
+
+  clear(): void {
+    this.#root.clear();
+  }
+}
 
 /** One label set of a histogram: cumulative counts are computed at scrape time. */
 export class HistogramSeries {
@@ -39,7 +70,7 @@ export class HistogramSeries {
 export class LabelledHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  readonly #series = new Map<string, HistogramSeries>();
+  readonly #series = new Lookup3<HistogramSeries>();
 
   constructor(
     readonly name: string,
@@ -50,13 +81,10 @@ export class LabelledHistogram {
     registry.registerMetric(this as unknown as Metric);
   }
 
-  /** The series for `key`, made from `labels()` the first time: keys must name a small, fixed set. */
-  series(key: string, labels: () => Record<string, string>): HistogramSeries {
-    let s = this.#series.get(key);
-    if (!s) {
-      s = new HistogramSeries(labels(), this.bounds);
-      this.#series.set(key, s);
-    }
+  /** The series for the key (a, b, c), made from `labels()` the first time: keys must name a small, fixed set. */
+  series(a: string, b: string, c: string, labels: () => Record<string, string>): HistogramSeries {
+    let s = this.#series.get(a, b, c);
+    if (!s) this.#series.set(a, b, c, (s = new HistogramSeries(labels(), this.bounds)));
     return s;
   }
 
@@ -87,12 +115,13 @@ export class LabelledHistogram {
  * one lookup.
  */
 export class BufferedCounts<L extends string> {
-  readonly #pending = new Map<string, { labels: Record<L, string>; n: number }>();
+  readonly #pending = new Lookup3<{ labels: Record<L, string>; n: number }>();
 
-  add(key: string, labels: () => Record<L, string>): void {
-    const entry = this.#pending.get(key);
+  /** Counts one for the key (a, b, c), whose labels are made by `labels()` the first time. */
+  add(a: string, b: string, c: string, labels: () => Record<L, string>): void {
+    const entry = this.#pending.get(a, b, c);
     if (entry) entry.n++;
-    else this.#pending.set(key, { labels: labels(), n: 1 });
+    else this.#pending.set(a, b, c, { labels: labels(), n: 1 });
   }
 
   flushInto(counter: Counter<L>): void {

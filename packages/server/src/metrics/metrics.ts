@@ -76,9 +76,7 @@ export class Metrics {
     if (!this.enabled) return;
     const outcome = status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
     // Routes are the registered ones (or 'unmatched'): a small, fixed set of series.
-    this.requestDuration
-      .series(`${method} ${route} ${outcome}`, () => ({ route, method, outcome }))
-      .observe(elapsedMs / 1000);
+    this.requestDuration.series(route, method, outcome, () => ({ route, method, outcome })).observe(elapsedMs / 1000);
   }
 
   tokenIssued(clientId: string, alg: string, format: string): void {
@@ -88,7 +86,7 @@ export class Metrics {
       if (this.#clientLabels.size < MAX_CLIENT_LABELS) this.#clientLabels.add(clientId);
       else label = 'other';
     }
-    this.#issued.add(`${label} ${alg} ${format}`, () => ({ client_id: label, alg, format }));
+    this.#issued.add(label, alg, format, () => ({ client_id: label, alg, format }));
   }
 
   limited(limit: 'address_failures' | 'client_failures' | 'issuance'): void {
@@ -126,7 +124,7 @@ export function timedStore(store: Store, metrics: Metrics): Store {
 function timeOperation(metrics: Metrics, operation: string, call: (args: unknown[]) => Promise<unknown>) {
   const observe = (outcome: 'ok' | 'error', started: number) =>
     metrics.storeDuration
-      .series(`${operation} ${outcome}`, () => ({ operation, outcome }))
+      .series(operation, outcome, '', () => ({ operation, outcome }))
       .observe((performance.now() - started) / 1000);
   return async (...args: unknown[]) => {
     const started = performance.now();
