@@ -20,7 +20,7 @@ import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
 import { commandsRun } from './lib/children.js';
 import { latestProfile, type ProfileSummary, summariseProfile } from './lib/cpu-profile.js';
 import { fillDenylist, registerClients } from './lib/growth.js';
-import { type Credentials, paced, type SaturationResult, saturate, WRK } from './lib/load.js';
+import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
 import type { PacedResult } from './lib/paced-load.js';
 import { cpuMicros, machineBusyMicros, rssMb, watchPeakRss } from './lib/proc.js';
@@ -94,10 +94,16 @@ function tesseraOptions(alg: Alg, format: Format, over: Partial<TesseraOptions> 
   };
 }
 
-interface MeasureOptions {
+/** One system under test in a group measured together. */
+interface Contender {
+  group: string;
+  system: string;
+  label: string;
+  start: () => Promise<Target>;
+  /** Also paced runs at 60 % of the median capacity. */
   fixedRate: boolean;
+  /** taskset CPU list for the load generator (default: core 1). */
   loadCpus?: string;
-  creds?: Credentials;
 }
 
 /** A case with nothing measured yet. */
@@ -117,129 +123,132 @@ function emptyCase(group: string, system: string, label: string): CaseResult {
   };
 }
 
-/** Saturation runs (and, with fixedRate, paced runs at 60 % of the median capacity) against one started target. */
-async function measure(
-  group: string,
-  system: string,
-  label: string,
-  start: () => Promise<Target>,
-  o: MeasureOptions,
-): Promise<CaseResult> {
-  const result = emptyCase(group, system, label);
-  const name = `${system} ${label}`;
-  log(`${name}: starting`);
-  let target: Target;
-  try {
-    target = await start();
-  } catch (err) {
-    result.failed = `failed to start: ${(err as Error).message.split('\n')[0]}`;
-    failures.push(`${name}: ${result.failed}`);
-    log(result.failed);
-    return result;
-  }
-  const creds = o.creds ?? target.creds;
-  const loadCpus = o.loadCpus ?? LOAD_CPUS;
-  try {
-    result.rssIdleMb = rssMb(target.pid);
-    const peak = watchPeakRss(target.pid);
-    const check = (what: string, r: { bad: number; errors: number }) => {
-      if (r.bad > 0 || r.errors > 0) {
-        throw new Error(`${what}: ${r.bad} wrong responses, ${r.errors} socket errors or timeouts`);
+function checkRun(what: string, r: { bad: number; errors: number }): void {
+  if (r.bad > 0 || r.errors > 0)
+    throw new Error(`${what}: ${r.bad} wrong responses, ${r.errors} socket errors or timeouts`);
+}
+
+/**
+ * Saturation runs (and, with fixedRate, paced runs) against several systems
+ * started side by side. Run i of every system comes before run i + 1 of any,
+ * so drift on a shared machine over the minutes a group takes hits them all
+ * alike and their ratios stay fair. A system idle between its runs uses no CPU.
+ */
+async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
+  const live: { c: Contender; target: Target; result: CaseResult; peak: () => number }[] = [];
+  const results = contenders.map((c) => emptyCase(c.group, c.system, c.label));
+  const fail = (k: number, err: unknown) => {
+    const result = results[k] as CaseResult;
+    const c = contenders[k] as Contender;
+    result.failed = (err as Error).message.split('\n')[0];
+    failures.push(`${c.system} ${c.label}: ${result.failed}`);
+    log(`${c.system} ${c.label}: FAILED ${result.failed}`);
+  };
+  // Each run of one system; a failure ends that system's part and leaves the others running.
+  const eachLive = async (run: (e: (typeof live)[number]) => Promise<void>) => {
+    for (const e of [...live]) {
+      try {
+        await run(e);
+      } catch (err) {
+        fail(results.indexOf(e.result), err);
+        live.splice(live.indexOf(e), 1);
+        e.peak();
+        await e.target.stop();
       }
-    };
+    }
+  };
+  try {
+    for (const [k, c] of contenders.entries()) {
+      log(`${c.system} ${c.label}: starting`);
+      try {
+        const target = await c.start();
+        const result = results[k] as CaseResult;
+        result.rssIdleMb = rssMb(target.pid);
+        live.push({ c, target, result, peak: watchPeakRss(target.pid) });
+      } catch (err) {
+        fail(k, new Error(`failed to start: ${(err as Error).message}`));
+      }
+    }
+    const loadCpus = (c: Contender) => c.loadCpus ?? LOAD_CPUS;
     if (settings.warmupSeconds > 0) {
-      check('warm-up', await saturate(target.tokenUrl, creds, BODY, settings.warmupSeconds, 64, loadCpus));
+      await eachLive(async ({ c, target }) =>
+        checkRun(
+          'warm-up',
+          await saturate(target.tokenUrl, target.creds, BODY, settings.warmupSeconds, 64, loadCpus(c)),
+        ),
+      );
     }
     for (let i = 0; i < settings.runs; i++) {
-      const before = cpuMicros(target.pid);
-      const busyBefore = machineBusyMicros();
-      const r: SaturationResult = await saturate(
-        target.tokenUrl,
-        creds,
-        BODY,
-        settings.seconds,
-        settings.connections,
-        loadCpus,
-      );
-      const used = cpuMicros(target.pid) - before;
-      check(`saturation run ${i + 1}`, r);
-      result.saturation.push(r);
-      result.cpuUsPerRequest.push(used / Math.max(1, r.ok + r.bad));
-      result.busyCores.push((machineBusyMicros() - busyBefore) / (r.seconds * 1e6));
+      await eachLive(async ({ c, target, result }) => {
+        const before = cpuMicros(target.pid);
+        const busyBefore = machineBusyMicros();
+        const r = await saturate(
+          target.tokenUrl,
+          target.creds,
+          BODY,
+          settings.seconds,
+          settings.connections,
+          loadCpus(c),
+        );
+        const used = cpuMicros(target.pid) - before;
+        checkRun(`saturation run ${i + 1}`, r);
+        result.saturation.push(r);
+        result.cpuUsPerRequest.push(used / Math.max(1, r.ok + r.bad));
+        result.busyCores.push((machineBusyMicros() - busyBefore) / (r.seconds * 1e6));
+      });
     }
-    if (o.fixedRate) {
-      const capacity = median(result.saturation.map((r) => r.ok / r.seconds));
-      const rate = Math.max(1, Math.round(capacity * settings.fixedShare));
-      for (let i = 0; i < settings.runs; i++) {
+    for (let i = 0; i < settings.runs; i++) {
+      await eachLive(async ({ c, target, result }) => {
+        if (!c.fixedRate) return;
+        const capacity = median(result.saturation.map((r) => r.ok / r.seconds));
         const r: PacedResult = await paced(
           {
             url: target.tokenUrl,
-            rate,
+            rate: Math.max(1, Math.round(capacity * settings.fixedShare)),
             seconds: settings.pacedSeconds,
             warmupSeconds: settings.pacedWarmupSeconds,
             connections: settings.pacedConnections,
             body: BODY,
-            ...creds,
+            ...target.creds,
           },
-          loadCpus,
+          loadCpus(c),
         );
-        check(`fixed-rate run ${i + 1}`, r);
+        checkRun(`fixed-rate run ${i + 1}`, r);
         result.paced.push(r);
-      }
+      });
     }
-    result.rssPeakMb = peak();
-    result.rssAfterMb = rssMb(target.pid);
-    log(
-      `${name}: ${Math.round(median(result.saturation.map((r) => r.ok / r.seconds)))} tokens/s, ` +
-        `p99 ${median(result.saturation.map((r) => r.p99_ms)).toFixed(2)} ms, RSS ${result.rssPeakMb.toFixed(0)} MB`,
-    );
-  } catch (err) {
-    result.failed = (err as Error).message.split('\n')[0];
-    failures.push(`${name}: ${result.failed}`);
-    log(`${name}: FAILED ${result.failed}`);
+    for (const { c, target, result, peak } of live) {
+      result.rssPeakMb = peak();
+      result.rssAfterMb = rssMb(target.pid);
+      log(
+        `${c.system} ${c.label}: ${Math.round(median(result.saturation.map((r) => r.ok / r.seconds)))} tokens/s, ` +
+          `p99 ${median(result.saturation.map((r) => r.p99_ms)).toFixed(2)} ms, RSS ${result.rssPeakMb.toFixed(0)} MB`,
+      );
+    }
   } finally {
-    await target.stop();
+    for (const { target, peak } of live) {
+      peak();
+      await target.stop();
+    }
   }
-  return result;
+  return results;
 }
 
-/** Metrics + rate limiting on (as shipped, plus a server-wide issuance limit) and off, alternating runs. */
-async function onOff(alg: Alg): Promise<CaseResult[]> {
+/** Metrics + rate limiting on (as shipped, plus a server-wide issuance limit) and off, measured together. */
+function onOff(alg: Alg): Promise<CaseResult[]> {
   const variants = [
     { label: 'on', env: { TESSERA_METRICS: 'true', TESSERA_TOKEN_RATE_LIMIT: '10000000' } },
     { label: 'off', env: { TESSERA_METRICS: 'false', TESSERA_TOKEN_RATE_LIMIT: '0' } },
   ];
-  const results: CaseResult[] = [];
-  const targets: Target[] = [];
-  try {
-    for (const v of variants) {
-      log(`operations ${v.label}: starting`);
-      const t = await startTessera(tesseraOptions(alg, 'jwt', { env: v.env }));
-      targets.push(t);
-      const c = emptyCase('operations', `Tessera (SQLite), metrics + rate limiting ${v.label}`, v.label);
-      c.rssIdleMb = rssMb(t.pid);
-      results.push(c);
-    }
-    for (const t of targets) {
-      if (settings.warmupSeconds > 0) await saturate(t.tokenUrl, t.creds, BODY, settings.warmupSeconds, 64, LOAD_CPUS);
-    }
-    for (let i = 0; i < settings.runs; i++) {
-      for (const [k, t] of targets.entries()) {
-        const c = results[k] as CaseResult;
-        const before = cpuMicros(t.pid);
-        const r = await saturate(t.tokenUrl, t.creds, BODY, settings.seconds, settings.connections, LOAD_CPUS);
-        if (r.bad > 0 || r.errors > 0) throw new Error(`${c.system}: ${r.bad} wrong responses, ${r.errors} errors`);
-        c.saturation.push(r);
-        c.cpuUsPerRequest.push((cpuMicros(t.pid) - before) / Math.max(1, r.ok));
-        c.rssAfterMb = rssMb(t.pid);
-      }
-    }
-  } catch (err) {
-    failures.push(`operations: ${(err as Error).message.split('\n')[0]}`);
-  } finally {
-    for (const t of targets) await t.stop();
-  }
-  return results;
+  return measureTogether(
+    variants.map((v) => ({
+      group: 'operations',
+      system: `Tessera (SQLite), metrics + rate limiting ${v.label}`,
+      label: v.label,
+      start: () => startTessera(tesseraOptions(alg, 'jwt', { env: v.env })),
+      fixedRate: false,
+    })),
+  );
 }
 
 /** One saturation run with `node --cpu-prof`, summarised. */
@@ -293,70 +302,72 @@ async function main(): Promise<Report> {
   const want = (system: string, format: Format) => !smoke || inSmoke(system, format);
 
   try {
+    // Per token kind, every system side by side, their runs alternating: Tessera (embedded SQLite, then
+    // PostgreSQL + Redis), the lean reference, oidc-provider, and Tessera with two workers, where the server
+    // may use both cores and the load generator shares them. The last JWT kind also measures the logging
+    // cost: Tessera at info (one line per request, to /dev/null).
+    const [logAlg, logFormat] = formats.at(-2) as [Alg, Format];
     for (const [alg, format] of formats) {
       const l = label(alg, format);
-      cases.push(
-        await measure('token', 'Tessera (SQLite)', l, () => startTessera(tesseraOptions(alg, format)), {
-          fixedRate: true,
-        }),
-      );
+      const token = (system: string, start: () => Promise<Target>): Contender => ({
+        group: 'token',
+        system,
+        label: l,
+        start,
+        fixedRate: true,
+      });
+      const group: Contender[] = [token('Tessera (SQLite)', () => startTessera(tesseraOptions(alg, format)))];
       if (backing && want('pg', format)) {
         const pgOptions = { databaseUrl: backing.pgUrl, redisUrl: backing.redisUrl };
-        cases.push(
-          await measure(
-            'token',
-            'Tessera (PostgreSQL + Redis)',
-            l,
-            () => startTessera(tesseraOptions(alg, format, pgOptions)),
-            { fixedRate: true },
-          ),
+        group.push(token('Tessera (PostgreSQL + Redis)', () => startTessera(tesseraOptions(alg, format, pgOptions))));
+      }
+      if (want('reference', format)) {
+        const refOptions = { alg, format, cpus: SERVER_CPUS };
+        const leanDb = join(work, `lean-${l}-${randomBytes(3).toString('hex')}.db`);
+        group.push(
+          token('lean reference', () => startLean(refOptions, leanDb)),
+          token('oidc-provider', () => startOidcProvider(refOptions)),
+          {
+            group: 'workers',
+            system: 'Tessera (SQLite), TESSERA_WORKERS=2',
+            label: l,
+            start: () => startTessera(tesseraOptions(alg, format, { workers: 2, cpus: undefined })),
+            fixedRate: false,
+            loadCpus: '0,1',
+          },
         );
       }
-      if (!want('reference', format)) continue;
-      const refOptions = { alg, format, cpus: SERVER_CPUS };
-      const leanDb = join(work, `lean-${l}-${randomBytes(3).toString('hex')}.db`);
-      cases.push(await measure('token', 'lean reference', l, () => startLean(refOptions, leanDb), { fixedRate: true }));
-      cases.push(await measure('token', 'oidc-provider', l, () => startOidcProvider(refOptions), { fixedRate: true }));
+      if (alg === logAlg && format === logFormat) {
+        group.push({
+          group: 'logging',
+          system: 'Tessera (SQLite), TESSERA_LOG_LEVEL=info',
+          label: l,
+          start: () => startTessera(tesseraOptions(alg, format, { logLevel: 'info' })),
+          fixedRate: false,
+        });
+      }
+      cases.push(...(await measureTogether(group)));
     }
-
-    // Two workers: the server may use both cores, and the load generator shares them.
-    for (const [alg, format] of formats.filter(([, f]) => want('reference', f))) {
-      cases.push(
-        await measure(
-          'workers',
-          'Tessera (SQLite), TESSERA_WORKERS=2',
-          label(alg, format),
-          () => startTessera(tesseraOptions(alg, format, { workers: 2, cpus: undefined })),
-          { fixedRate: false, loadCpus: '0,1' },
-        ),
-      );
-    }
-
-    // The logging cost: the same as the first Tessera case, at info (one line per request, to /dev/null).
-    const [logAlg, logFormat] = formats.at(-2) as [Alg, Format];
-    cases.push(
-      await measure(
-        'logging',
-        'Tessera (SQLite), TESSERA_LOG_LEVEL=info',
-        label(logAlg, logFormat),
-        () => startTessera(tesseraOptions(logAlg, logFormat, { logLevel: 'info' })),
-        { fixedRate: false },
-      ),
-    );
 
     // Operations cost: metrics and a per-client issuance limit (checked on every request, never reached) on, as
-    // shipped, against both off. Runs alternate between the two servers so drift on the machine hits both alike.
+    // shipped, against both off.
     cases.push(...(await onOff(settings.growthAlg)));
 
-    // Growth: the same workload spread over N clients (a random one per request), then a long denylist.
-    for (const n of settings.growthClients) {
-      const file = join(work, `clients-${n}.txt`);
-      cases.push(
-        await measure(
-          'growth',
-          'Tessera (SQLite)',
-          `${n.toLocaleString('en-US')} client(s)`,
-          async () => {
+    // Growth: the same workload spread over N clients (a random one per request), then a long denylist,
+    // measured together so each ratio to the one-client case comes from alternating runs.
+    const growth = (label: string, start: () => Promise<Target>): Contender => ({
+      group: 'growth',
+      system: 'Tessera (SQLite)',
+      label,
+      start,
+      fixedRate: false,
+    });
+    const denyDb = join(shm, 'denylist.db');
+    cases.push(
+      ...(await measureTogether([
+        ...settings.growthClients.map((n) =>
+          growth(`${n.toLocaleString('en-US')} client(s)`, async () => {
+            const file = join(work, `clients-${n}.txt`);
             const t = await startTessera(
               tesseraOptions(settings.growthAlg, 'jwt', {
                 databaseUrl: sqliteUrl(`growth-${n}`, shm),
@@ -373,27 +384,17 @@ async function main(): Promise<Report> {
               throw err;
             }
             return { ...t, creds: { authFile: file } };
-          },
-          { fixedRate: false },
+          }),
         ),
-      );
-    }
-    const denyDb = join(shm, 'denylist.db');
-    cases.push(
-      await measure(
-        'growth',
-        'Tessera (SQLite)',
-        `1 client, ${settings.denylist.toLocaleString('en-US')} revoked JWTs`,
-        async () => {
+        growth(`1 client, ${settings.denylist.toLocaleString('en-US')} revoked JWTs`, async () => {
           // The store is created (and migrated) by the helper first, then the server opens it.
           const { seconds } = await fillDenylist(denyDb, settings.denylist);
           notes.push(
             `Put ${settings.denylist.toLocaleString('en-US')} jtis on the denylist with SqliteStore.revokeJti in ${seconds.toFixed(1)} s.`,
           );
           return startTessera(tesseraOptions(settings.growthAlg, 'jwt', { databaseUrl: `sqlite:${denyDb}` }));
-        },
-        { fixedRate: false },
-      ),
+        }),
+      ])),
     );
 
     // Profiles: Tessera wherever it falls short of the lean reference (always at least one, so this never rots),
