@@ -23,7 +23,7 @@ import { fillDenylist, registerClients } from './lib/growth.js';
 import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
 import type { PacedResult } from './lib/paced-load.js';
-import { cpuMicros, machineBusyMicros, rssMb, watchPeakRss } from './lib/proc.js';
+import { cpuMicros, exitedChildrenMicros, machineBusyMicros, rssMb, watchPeakRss } from './lib/proc.js';
 import { type CaseResult, type Report, renderReport } from './lib/report.js';
 import { median } from './lib/stats.js';
 import {
@@ -114,6 +114,7 @@ function emptyCase(group: string, system: string, label: string): CaseResult {
     label,
     saturation: [],
     cpuUsPerRequest: [],
+    loadUsPerRequest: [],
     busyCores: [],
     paced: [],
     rssIdleMb: Number.NaN,
@@ -182,6 +183,7 @@ async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
       await eachLive(async ({ c, target, result }) => {
         const before = cpuMicros(target.pid);
         const busyBefore = machineBusyMicros();
+        const loadBefore = exitedChildrenMicros();
         const r = await saturate(
           target.tokenUrl,
           target.creds,
@@ -191,9 +193,12 @@ async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
           loadCpus(c),
         );
         const used = cpuMicros(target.pid) - before;
+        // wrk, reaped by now, is the only child to have exited during the run; autocannon runs in this process.
+        const load = exitedChildrenMicros() - loadBefore;
         checkRun(`saturation run ${i + 1}`, r);
         result.saturation.push(r);
         result.cpuUsPerRequest.push(used / Math.max(1, r.ok + r.bad));
+        result.loadUsPerRequest.push(load > 0 ? load / Math.max(1, r.ok + r.bad) : Number.NaN);
         result.busyCores.push((machineBusyMicros() - busyBefore) / (r.seconds * 1e6));
       });
     }

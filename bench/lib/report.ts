@@ -13,6 +13,8 @@ export interface CaseResult {
   label: string;
   saturation: SaturationResult[];
   cpuUsPerRequest: number[];
+  /** The load generator's CPU per request in each saturation run (NaN with autocannon, which runs in the suite's process). */
+  loadUsPerRequest: number[];
   /** Cores the whole machine kept busy (of 2) during each saturation run: server, load generator and the rest. */
   busyCores: number[];
   paced: PacedResult[];
@@ -239,15 +241,32 @@ export function renderReport(r: Report): string {
   p(
     '## TESSERA_WORKERS=2 (server and wrk share both cores)',
     table(
-      ['token', '1 worker, pinned (tokens/s)', ...head, '÷ 1 worker', 'cores busy (of 2)'],
+      [
+        'token',
+        '1 worker, pinned (tokens/s)',
+        ...head,
+        '÷ 1 worker',
+        'cores busy (of 2)',
+        'wrk CPU µs/req',
+        'most 2 cores allow ÷ 1',
+      ],
       workers.map((c) => {
         const one = rate(find('token', TESSERA, c.label));
-        return [...saturationRow(c, [c.label, int(one)]), fixed(rate(c) / one), fixed(busy(c))];
+        const bound = 2e6 / (median(c.cpuUsPerRequest) + median(c.loadUsPerRequest)) / one;
+        return [
+          ...saturationRow(c, [c.label, int(one)]),
+          fixed(rate(c) / one),
+          fixed(busy(c)),
+          int(median(c.loadUsPerRequest)),
+          fixed(bound),
+        ];
       }),
     ),
     'Cores busy: the whole machine (/proc/stat, all but idle and iowait) during the runs, server, wrk and all. ' +
-      'Near 2, the two workers are held back by the cores they share with the load generator, not by one another; ' +
-      'the one-worker figure had a core to itself and wrk the other.',
+      'The one-worker figure had a core to itself and wrk the other; here the two workers share both cores with wrk. ' +
+      'Most 2 cores allow: two cores of CPU time divided by what one request cost in these runs, the workers (CPU µs/req) ' +
+      'plus wrk (its own CPU time, from cutime + cstime of the suite, per request), as a multiple of the one-worker ' +
+      'figure. Where ÷ 1 worker comes near it, the workers scale fully and the rest of the machine went to the load generator.',
   );
 
   const logging = r.cases.filter((c) => c.group === 'logging');
