@@ -25,9 +25,15 @@ class Lookup3<V> {
 
   set(a: string, b: string, c: string, value: V): void {
     let level1 = this.#root.get(a);
-    if (!level1) this.#root.set(a, (level1 = new Map()));
+    if (!level1) {
+      level1 = new Map();
+      this.#root.set(a, level1);
+    }
     let level2 = level1.get(b);
-    if (!level2) level1.set(b, (level2 = new Map()));
+    if (!level2) {
+      level2 = new Map();
+      level1.set(b, level2);
+    }
     level2.set(c, value);
   }
 
@@ -84,7 +90,10 @@ export class LabelledHistogram {
   /** The series for the key (a, b, c), made from `labels()` the first time: keys must name a small, fixed set. */
   series(a: string, b: string, c: string, labels: () => Record<string, string>): HistogramSeries {
     let s = this.#series.get(a, b, c);
-    if (!s) this.#series.set(a, b, c, (s = new HistogramSeries(labels(), this.bounds)));
+    if (!s) {
+      s = new HistogramSeries(labels(), this.bounds);
+      this.#series.set(a, b, c, s);
+    }
     return s;
   }
 
