@@ -138,9 +138,7 @@ function checkRun(what: string, r: { bad: number; errors: number }): void {
 async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
   const live: { c: Contender; target: Target; result: CaseResult; peak: () => number }[] = [];
   const results = contenders.map((c) => emptyCase(c.group, c.system, c.label));
-  const fail = (k: number, err: unknown) => {
-    const result = results[k] as CaseResult;
-    const c = contenders[k] as Contender;
+  const fail = (c: Contender, result: CaseResult, err: unknown) => {
     result.failed = (err as Error).message.split('\n')[0];
     failures.push(`${c.system} ${c.label}: ${result.failed}`);
     log(`${c.system} ${c.label}: FAILED ${result.failed}`);
@@ -151,7 +149,7 @@ async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
       try {
         await run(e);
       } catch (err) {
-        fail(results.indexOf(e.result), err);
+        fail(e.c, e.result, err);
         live.splice(live.indexOf(e), 1);
         e.peak();
         await e.target.stop();
@@ -161,13 +159,13 @@ async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
   try {
     for (const [k, c] of contenders.entries()) {
       log(`${c.system} ${c.label}: starting`);
+      const result = results[k] as CaseResult;
       try {
         const target = await c.start();
-        const result = results[k] as CaseResult;
         result.rssIdleMb = rssMb(target.pid);
         live.push({ c, target, result, peak: watchPeakRss(target.pid) });
       } catch (err) {
-        fail(k, new Error(`failed to start: ${(err as Error).message}`));
+        fail(c, result, new Error(`failed to start: ${(err as Error).message}`));
       }
     }
     const loadCpus = (c: Contender) => c.loadCpus ?? LOAD_CPUS;

@@ -119,9 +119,9 @@ export class LabelledHistogram {
 }
 
 /**
- * Increments of a prom-client Counter gathered in a Map and handed over at
- * scrape time (from the counter's collect()), so inc() on the hot path costs
- * one lookup.
+ * Increments of a prom-client Counter gathered by label set and handed over
+ * at scrape time (from the counter's collect()), so an increment on the hot
+ * path costs the lookups of a Lookup3.
  */
 export class BufferedCounts<L extends string> {
   readonly #pending = new Lookup3<{ labels: Record<L, string>; n: number }>();
