@@ -60,6 +60,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
   readonly #tokens: SqliteTokenWriter;
+  #closed: Promise<void> | undefined;
 
   constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS }: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -103,10 +104,11 @@ export class SqliteStore implements Store {
     this.#stmts.ping.get();
   }
 
-  async close(): Promise<void> {
-    if (!this.#db.open) return;
-    this.#tokens.close();
-    this.#db.close();
+  close(): Promise<void> {
+    this.#closed ??= this.#tokens.close().then(() => {
+      this.#db.close();
+    });
+    return this.#closed;
   }
 
   // --- clients -------------------------------------------------------------

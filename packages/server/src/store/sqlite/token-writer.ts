@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { BatchedInserts, WRITE_LATER } from '../batched-inserts.js';
 import type { OpaqueTokenRecord } from '../types.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 
 const INSERT_TOKEN =
   'INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
@@ -30,6 +31,8 @@ export class SqliteTokenWriter {
   readonly #waitAll: InsertAll;
   readonly #batches: BatchedInserts<OpaqueTokenRecord>;
   readonly #busyTimeoutMs: number;
+  /** WAL checkpoints in a worker thread, from the first batch on; none for `:memory:`. */
+  readonly #checkpointer: BackgroundCheckpointer | undefined;
   /** When batches began finding the write lock taken (performance.now()), or 0. */
   #busySince = 0;
   #closing = false;
@@ -44,6 +47,7 @@ export class SqliteTokenWriter {
     const waiting = store.prepare(INSERT_TOKEN);
     this.#waitAll = insertAll(store, waiting);
     this.#tryAll = this.#ownConnection ? insertAll(this.#db, this.#db.prepare(INSERT_TOKEN)) : this.#waitAll;
+    this.#checkpointer = this.#ownConnection ? new BackgroundCheckpointer(path, [store, this.#db]) : undefined;
     this.#batches = new BatchedInserts(
       // A batch that failed for one row's sake is retried row by row, waiting for the lock.
       (t) => insertRow(waiting, t),
@@ -56,10 +60,16 @@ export class SqliteTokenWriter {
   }
 
   /** Writes what is pending, waiting for the lock: nothing comes later. */
-  close(): void {
+  async close(): Promise<void> {
     this.#closing = true;
     this.#batches.flush();
+    await this.#checkpointer?.stop();
     if (this.#ownConnection) this.#db.close();
+  }
+
+  /** The background checkpointer, for tests. */
+  get checkpointer(): BackgroundCheckpointer | undefined {
+    return this.#checkpointer;
   }
 
   #write(rows: readonly OpaqueTokenRecord[]): undefined | typeof WRITE_LATER {
@@ -67,6 +77,7 @@ export class SqliteTokenWriter {
     try {
       this.#tryAll.immediate(rows);
       this.#busySince = 0;
+      this.#checkpointer?.start();
     } catch (err) {
       if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw err;
       const now = performance.now();

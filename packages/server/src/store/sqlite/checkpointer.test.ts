@@ -1,0 +1,73 @@
+import * as assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import type { OpaqueTokenRecord } from '../types.js';
+import { migrations } from './migrations.js';
+import { SqliteStore } from './sqlite-store.js';
+import { SqliteTokenWriter } from './token-writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-checkpoint-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const token = (i: number): OpaqueTokenRecord => ({
+  id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  hash: `hash-${i}`,
+  clientId: 'c',
+  jti: `jti-${i}`,
+  scope: 'a',
+  audience: ['x'],
+  iat: 1,
+  exp: 2_000_000_000,
+});
+
+/** A migrated database file and a token writer on it, as SqliteStore makes them. */
+async function open(name: string): Promise<{ path: string; db: Database.Database; writer: SqliteTokenWriter }> {
+  const path = join(dir, name);
+  await new SqliteStore(path).close();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  return { path, db, writer: new SqliteTokenWriter(db, path, 1000) };
+}
+
+describe('background WAL checkpoints (SqliteTokenWriter)', () => {
+  it('start with the first opaque token, in a thread, and the connections stop checkpointing themselves', {
+    timeout: 20_000,
+  }, async () => {
+    const { path, db, writer } = await open('tokens.db');
+    const checkpointer = writer.checkpointer;
+    assert.ok(checkpointer);
+    assert.equal(checkpointer.running, false, 'no thread before an opaque token is written');
+    assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+
+    await Promise.all(Array.from({ length: 200 }, (_, i) => writer.add(token(i))));
+    assert.equal(checkpointer.running, true);
+    assert.equal(
+      db.pragma('wal_autocheckpoint', { simple: true }),
+      10_000,
+      'only a backstop is left to the event loop',
+    );
+    await checkpointer.nextCheckpoint();
+
+    // The rows are in the database file itself now: a copy of it, without the WAL, has them.
+    copyFileSync(path, join(dir, 'file-only.db'));
+    const fileOnly = new Database(join(dir, 'file-only.db'));
+    assert.equal((fileOnly.prepare('SELECT count(*) AS n FROM opaque_tokens').get() as { n: number }).n, 200);
+    fileOnly.close();
+
+    await writer.close();
+    assert.equal(checkpointer.running, false);
+    assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'after the thread, SQLite checkpoints again');
+    db.close();
+    assert.equal(existsSync(`${path}-wal`), false, 'the last connection closed leaves no WAL behind');
+  });
+
+  it('is not used for :memory:, which has no WAL', () => {
+    const db = new Database(':memory:');
+    for (const m of migrations) db.exec(m);
+    assert.equal(new SqliteTokenWriter(db, ':memory:', 1000).checkpointer, undefined);
+    db.close();
+  });
+});
