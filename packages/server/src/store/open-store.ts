@@ -15,12 +15,18 @@ export interface StoreLocation {
  */
 const POSTGRES_KEY_FILE = './data/tessera.key';
 
-/** Opens the backend named by TESSERA_DATABASE_URL, migrating its schema. */
-export async function openStore(databaseUrl: string): Promise<StoreLocation> {
+/**
+ * Opens the backend named by TESSERA_DATABASE_URL, migrating its schema.
+ * `onBackgroundError` hears of failures no request sees (SQLite's checkpoint thread).
+ */
+export async function openStore(
+  databaseUrl: string,
+  onBackgroundError: (err: Error) => void = () => {},
+): Promise<StoreLocation> {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === ':memory:') return { store: new SqliteStore(':memory:'), keyFile: undefined };
-    return { store: new SqliteStore(path), keyFile: `${path}.key` };
+    return { store: new SqliteStore(path, { onCheckpointError: onBackgroundError }), keyFile: `${path}.key` };
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     // Loaded only here: the pg driver is RSS an embedded-store process need not carry.

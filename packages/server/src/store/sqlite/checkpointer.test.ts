@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { OpaqueTokenRecord } from '../types.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteTokenWriter } from './token-writer.js';
@@ -68,6 +69,24 @@ describe('background WAL checkpoints (SqliteTokenWriter)', () => {
     const db = new Database(':memory:');
     for (const m of migrations) db.exec(m);
     assert.equal(new SqliteTokenWriter(db, ':memory:', 1000).checkpointer, undefined);
+    db.close();
+  });
+});
+
+describe('BackgroundCheckpointer', () => {
+  it('that fails hands checkpoints back to the connections and says so', { timeout: 20_000 }, async () => {
+    const db = new Database(':memory:');
+    const failed = new Promise<Error>((resolve) => {
+      const checkpointer = new BackgroundCheckpointer(join(dir, 'no', 'such', 'dir', 'x.db'), [db], resolve);
+      checkpointer.start();
+      assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 10_000);
+    });
+    // The thread is unref'd: this keeps the process up until it has failed.
+    const keepAlive = setTimeout(() => {}, 20_000);
+    const err = await failed;
+    clearTimeout(keepAlive);
+    assert.match(err.message, /unable to open|directory does not exist/);
+    assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
     db.close();
   });
 });

@@ -59,14 +59,16 @@ const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 export class BackgroundCheckpointer {
   readonly #path: string;
   readonly #connections: readonly Database.Database[];
+  readonly #onError: (err: Error) => void;
   #worker: Worker | undefined;
   #exited: Promise<unknown> = Promise.resolve();
   #waiting: (() => void)[] = [];
 
-  /** `connections`: this process's connections that write to `path`. */
-  constructor(path: string, connections: readonly Database.Database[]) {
+  /** `connections`: this process's connections that write to `path`; `onError`: told if the thread fails. */
+  constructor(path: string, connections: readonly Database.Database[], onError: (err: Error) => void = () => {}) {
     this.#path = path;
     this.#connections = connections;
+    this.#onError = onError;
   }
 
   /** Starts the thread, once. */
@@ -84,7 +86,10 @@ export class BackgroundCheckpointer {
       for (const resolve of this.#waiting.splice(0)) resolve();
     });
     // Should the thread fail (it cannot open the file, say), the connections checkpoint themselves again.
-    worker.once('error', () => this.#autoCheckpoint(AUTO_CHECKPOINT_PAGES));
+    worker.once('error', (err) => {
+      this.#autoCheckpoint(AUTO_CHECKPOINT_PAGES);
+      this.#onError(err);
+    });
     this.#exited = new Promise((resolve) => worker.once('exit', resolve));
     this.#worker = worker;
     this.#autoCheckpoint(BACKSTOP_PAGES);

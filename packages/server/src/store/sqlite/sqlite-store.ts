@@ -33,6 +33,8 @@ const BUSY_TIMEOUT_MS = 5000;
 export interface SqliteStoreOptions {
   /** Default BUSY_TIMEOUT_MS; shorter in tests. */
   busyTimeoutMs?: number;
+  /** Told when the background WAL checkpoint thread fails (the store then checkpoints as SQLite does by default). */
+  onCheckpointError?: (err: Error) => void;
 }
 
 interface TokenRow {
@@ -62,7 +64,7 @@ export class SqliteStore implements Store {
   readonly #tokens: SqliteTokenWriter;
   #closed: Promise<void> | undefined;
 
-  constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS }: SqliteStoreOptions = {}) {
+  constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS, onCheckpointError }: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -72,7 +74,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#migrate();
     this.#stmts = prepare(this.#db);
-    this.#tokens = new SqliteTokenWriter(this.#db, path, busyTimeoutMs);
+    this.#tokens = new SqliteTokenWriter(this.#db, path, busyTimeoutMs, onCheckpointError);
   }
 
   #migrate(): void {
