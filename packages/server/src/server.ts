@@ -60,9 +60,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
   const issuer = options.issuer ?? issuerFor(config, config.port);
-  const { store: rawStore, keyFile } = await openStore(config.databaseUrl, (err) =>
-    logger.error({ err }, 'the WAL checkpoint thread failed: checkpoints run on the event loop again'),
-  );
+  const { store: rawStore, keyFile } = await openStore(config.databaseUrl, logger);
   let keys: SigningKeys | undefined;
   const metrics = new Metrics(() => keys?.list().length ?? 0, config.metrics);
   const store = timedStore(rawStore, metrics);

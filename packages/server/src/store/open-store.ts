@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { Logger } from 'pino';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
@@ -17,16 +18,13 @@ const POSTGRES_KEY_FILE = './data/tessera.key';
 
 /**
  * Opens the backend named by TESSERA_DATABASE_URL, migrating its schema.
- * `onBackgroundError` hears of failures no request sees (SQLite's checkpoint thread).
+ * `logger` hears of failures no request sees (SQLite's checkpoint thread).
  */
-export async function openStore(
-  databaseUrl: string,
-  onBackgroundError: (err: Error) => void = () => {},
-): Promise<StoreLocation> {
+export async function openStore(databaseUrl: string, logger?: Logger): Promise<StoreLocation> {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === ':memory:') return { store: new SqliteStore(':memory:'), keyFile: undefined };
-    return { store: new SqliteStore(path, { onCheckpointError: onBackgroundError }), keyFile: `${path}.key` };
+    return { store: new SqliteStore(path, { logger }), keyFile: `${path}.key` };
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     // Loaded only here: the pg driver is RSS an embedded-store process need not carry.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import type { OpaqueTokenRecord } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
@@ -76,14 +77,14 @@ describe('background WAL checkpoints (SqliteTokenWriter)', () => {
 describe('BackgroundCheckpointer', () => {
   it('that fails hands checkpoints back to the connections and says so', { timeout: 20_000 }, async () => {
     const db = new Database(':memory:');
-    const failed = new Promise<Error>((resolve) => {
-      const checkpointer = new BackgroundCheckpointer(join(dir, 'no', 'such', 'dir', 'x.db'), [db], resolve);
-      checkpointer.start();
+    const logged = new Promise<{ err: Error }>((resolve) => {
+      const logger = pino({}, { write: (line: string) => resolve(JSON.parse(line)) });
+      new BackgroundCheckpointer(join(dir, 'no', 'such', 'dir', 'x.db'), [db], logger).start();
       assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 10_000);
     });
     // The thread is unref'd: this keeps the process up until it has failed.
     const keepAlive = setTimeout(() => {}, 20_000);
-    const err = await failed;
+    const { err } = await logged;
     clearTimeout(keepAlive);
     assert.match(err.message, /unable to open|directory does not exist/);
     assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);

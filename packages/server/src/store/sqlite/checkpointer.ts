@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 
 /** SQLite's own default: a commit that brings the WAL past this many pages checkpoints it. */
 const AUTO_CHECKPOINT_PAGES = 1000;
@@ -59,16 +60,16 @@ const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 export class BackgroundCheckpointer {
   readonly #path: string;
   readonly #connections: readonly Database.Database[];
-  readonly #onError: (err: Error) => void;
+  readonly #logger: Logger | undefined;
   #worker: Worker | undefined;
   #exited: Promise<unknown> = Promise.resolve();
   #waiting: (() => void)[] = [];
 
-  /** `connections`: this process's connections that write to `path`; `onError`: told if the thread fails. */
-  constructor(path: string, connections: readonly Database.Database[], onError: (err: Error) => void = () => {}) {
+  /** `connections`: this process's connections that write to `path`. */
+  constructor(path: string, connections: readonly Database.Database[], logger?: Logger) {
     this.#path = path;
     this.#connections = connections;
-    this.#onError = onError;
+    this.#logger = logger;
   }
 
   /** Starts the thread, once. */
@@ -88,7 +89,7 @@ export class BackgroundCheckpointer {
     // Should the thread fail (it cannot open the file, say), the connections checkpoint themselves again.
     worker.once('error', (err) => {
       this.#autoCheckpoint(AUTO_CHECKPOINT_PAGES);
-      this.#onError(err);
+      this.#logger?.error({ err }, 'the WAL checkpoint thread failed: checkpoints run on the event loop again');
     });
     this.#exited = new Promise((resolve) => worker.once('exit', resolve));
     this.#worker = worker;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import { scopeUnion } from '../scope-union.js';
 import {
@@ -33,8 +34,8 @@ const BUSY_TIMEOUT_MS = 5000;
 export interface SqliteStoreOptions {
   /** Default BUSY_TIMEOUT_MS; shorter in tests. */
   busyTimeoutMs?: number;
-  /** Told when the background WAL checkpoint thread fails (the store then checkpoints as SQLite does by default). */
-  onCheckpointError?: (err: Error) => void;
+  /** For failures no request sees: the background WAL checkpoint thread's. */
+  logger?: Logger;
 }
 
 interface TokenRow {
@@ -64,7 +65,7 @@ export class SqliteStore implements Store {
   readonly #tokens: SqliteTokenWriter;
   #closed: Promise<void> | undefined;
 
-  constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS, onCheckpointError }: SqliteStoreOptions = {}) {
+  constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS, logger }: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -74,7 +75,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#migrate();
     this.#stmts = prepare(this.#db);
-    this.#tokens = new SqliteTokenWriter(this.#db, path, busyTimeoutMs, onCheckpointError);
+    this.#tokens = new SqliteTokenWriter(this.#db, path, busyTimeoutMs, logger);
   }
 
   #migrate(): void {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { BatchedInserts, WRITE_LATER } from '../batched-inserts.js';
 import type { OpaqueTokenRecord } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
@@ -38,7 +39,7 @@ export class SqliteTokenWriter {
   #closing = false;
 
   /** `store` is the store's connection, migrated, with its busy timeout set. */
-  constructor(store: Database.Database, path: string, busyTimeoutMs: number, onCheckpointError?: (err: Error) => void) {
+  constructor(store: Database.Database, path: string, busyTimeoutMs: number, logger?: Logger) {
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#ownConnection = path !== ':memory:';
     this.#db = this.#ownConnection ? new Database(path, { timeout: 0 }) : store;
@@ -47,9 +48,7 @@ export class SqliteTokenWriter {
     const waiting = store.prepare(INSERT_TOKEN);
     this.#waitAll = insertAll(store, waiting);
     this.#tryAll = this.#ownConnection ? insertAll(this.#db, this.#db.prepare(INSERT_TOKEN)) : this.#waitAll;
-    this.#checkpointer = this.#ownConnection
-      ? new BackgroundCheckpointer(path, [store, this.#db], onCheckpointError)
-      : undefined;
+    this.#checkpointer = this.#ownConnection ? new BackgroundCheckpointer(path, [store, this.#db], logger) : undefined;
     this.#batches = new BatchedInserts(
       // A batch that failed for one row's sake is retried row by row, waiting for the lock.
       (t) => insertRow(waiting, t),
