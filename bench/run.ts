@@ -52,6 +52,8 @@ const settings = {
   growthClients: smoke ? [1, 1000] : [1, 1000, 100_000],
   denylist: smoke ? 1000 : 100_000,
   growthAlg: 'EdDSA' as Alg,
+  /** The V8 setting docs/deployment.md suggests where memory is tight: 4 MiB semi-spaces instead of 16. */
+  youngGenerationCap: '--max-semi-space-size=4',
 };
 const SERVER_CPUS = '0';
 const LOAD_CPUS = '1';
@@ -307,8 +309,8 @@ async function main(): Promise<Report> {
   try {
     // Per token kind, every system side by side, their runs alternating: Tessera (embedded SQLite, then
     // PostgreSQL + Redis), the lean reference, oidc-provider, and Tessera with two workers, where the server
-    // may use both cores and the load generator shares them. The last JWT kind also measures the logging
-    // cost: Tessera at info (one line per request, to /dev/null).
+    // may use both cores and the load generator shares them, and Tessera with V8's young generation capped.
+    // The last JWT kind also measures the logging cost: Tessera at info (one line per request, to /dev/null).
     const [logAlg, logFormat] = formats.at(-2) as [Alg, Format];
     for (const [alg, format] of formats) {
       const l = label(alg, format);
@@ -339,6 +341,18 @@ async function main(): Promise<Report> {
             loadCpus: '0,1',
           },
         );
+      }
+      if (want('memory', format)) {
+        // The same server with V8's young generation capped (docs/deployment.md, Memory): what the cap saves in
+        // peak RSS and what it costs in throughput, side by side with the default.
+        group.push({
+          group: 'memory',
+          system: `Tessera (SQLite), NODE_OPTIONS=${settings.youngGenerationCap}`,
+          label: l,
+          start: () =>
+            startTessera(tesseraOptions(alg, format, { env: { NODE_OPTIONS: settings.youngGenerationCap } })),
+          fixedRate: false,
+        });
       }
       if (alg === logAlg && format === logFormat) {
         group.push({
@@ -457,6 +471,7 @@ async function main(): Promise<Report> {
       connections: settings.connections,
       fixedShare: settings.fixedShare,
       growthAlg: settings.growthAlg,
+      youngGenerationCap: settings.youngGenerationCap,
     },
     machine: machine(),
     versions: versions(),

@@ -7,7 +7,7 @@ import { fixed, int, median, spread } from './stats.js';
 /** The markdown report: every figure as median (min–max) of the runs, the goals, and how it was measured. */
 
 export interface CaseResult {
-  /** token | workers | logging | growth */
+  /** token | workers | memory | logging | operations | growth */
   group: string;
   system: string;
   label: string;
@@ -35,6 +35,8 @@ export interface Report {
     connections: number;
     fixedShare: number;
     growthAlg: string;
+    /** NODE_OPTIONS of the memory cases. */
+    youngGenerationCap: string;
   };
   machine: Record<string, string>;
   versions: Record<string, string>;
@@ -116,7 +118,7 @@ export function renderReport(r: Report): string {
       `- Request: \`POST /token\` with \`grant_type=client_credentials&scope=a+b\`, \`client_secret_basic\`; the client is allowed scopes \`a b\` and audience \`calendar\`. Only \`200\` answers with an \`access_token\` count (bench/lib/token.lua); any other answer or socket error fails the run.`,
       `- Each server runs alone on core 0 (\`taskset -c 0\`), the load generator on core 1 (\`taskset -c 1\`), except TESSERA_WORKERS=2 where both are unpinned and share the two cores.`,
       `- Tessera runs from \`packages/server/dist/main.js\` with \`TESSERA_LOG_LEVEL=warn\` (one case at \`info\` shows the cost of the per-request log line, written to /dev/null); SQLite on local disk, or PostgreSQL + Redis on 127.0.0.1. The reference servers are type-stripped to plain .mjs (bench/results/.build) so no loader sits in their memory.`,
-      `- Saturation: ${r.loadGenerator}, 1 thread, ${s.connections} connections, ${s.warmupSeconds} s warm-up, then ${s.runs} × ${s.seconds} s; each figure is the median (min–max) of the runs. The systems compared in one table (per token kind: Tessera on both stores, the lean reference, oidc-provider, two workers and, for EdDSA, the info log level; the growth cases; metrics on and off) run side by side and take turns: run i of each before run i + 1 of any, so drift on the shared machine hits them alike.`,
+      `- Saturation: ${r.loadGenerator}, 1 thread, ${s.connections} connections, ${s.warmupSeconds} s warm-up, then ${s.runs} × ${s.seconds} s; each figure is the median (min–max) of the runs. The systems compared in one table (per token kind: Tessera on both stores, the lean reference, oidc-provider, two workers, Tessera with its young generation capped and, for EdDSA, the info log level; the growth cases; metrics on and off) run side by side and take turns: run i of each before run i + 1 of any, so drift on the shared machine hits them alike.`,
       `- Fixed rate: ${Math.round(s.fixedShare * 100)} % of the median saturation throughput, offered by the paced open-loop generator in bench/lib/paced-load.ts (wrk2-style constant rate over ${s.connections} keep-alive connections; latency measured from when each request was due, so queueing is not hidden; raw sockets and a clock polled every loop turn keep the generator's own lateness, reported in the last column, well under the latencies it measures), ${s.runs} × ${s.pacedSeconds} s after ${s.pacedWarmupSeconds} s not counted. Autocannon's overallRate was not used: it is a closed loop per connection and misses queueing delay.`,
       '- CPU µs per request: utime + stime of the server process tree (/proc/<pid>/stat) over a run, divided by the requests answered. RSS (VmRSS, /proc/<pid>/status): idle after start → peak while under load (sampled every 250 ms) → after the last run.',
       `- Growth: ${s.growthAlg} JWTs, SQLite in /dev/shm, wrk picks a random client per request from a file of Authorization headers.`,
@@ -156,6 +158,37 @@ export function renderReport(r: Report): string {
         '2 workers ÷ 1 (≥ 1.80)',
       ],
       goalRows,
+    ),
+  );
+
+  // The same measures for the ceiling of the stack: a goal the lean reference misses too is a bound of the stack.
+  p(
+    '## The lean reference against the same goals',
+    'Where the lean reference (the least a Fastify token endpoint can do) misses a goal too, the bound is the stack: ' +
+      'signing, Node.js and V8, not what Tessera adds. The last column is Tessera with V8’s young generation capped ' +
+      '(section “Young generation capped” below).',
+    table(
+      [
+        'token',
+        'lean ÷ oidc-provider',
+        'lean peak RSS MB',
+        `lean p99 at ${Math.round(s.fixedShare * 100)} % ms`,
+        'Tessera peak RSS MB, young generation capped (its tokens/s ÷ default)',
+      ],
+      labels.map((l) => {
+        const lean = find('token', LEAN, l);
+        const capped = r.cases.find((c) => c.group === 'memory' && c.label === l);
+        const p99 = lean?.paced.length ? median(lean.paced.map((x) => x.p99_ms)) : Number.NaN;
+        return [
+          l,
+          fixed(rate(lean) / rate(find('token', OIDC, l))),
+          fixed(lean && !lean.failed ? lean.rssPeakMb : Number.NaN, 0),
+          ms(p99),
+          capped && !capped.failed
+            ? `${fixed(capped.rssPeakMb, 0)} (${fixed(rate(capped) / rate(find('token', TESSERA, l)))})`
+            : '–',
+        ];
+      }),
     ),
   );
 
@@ -279,6 +312,23 @@ export function renderReport(r: Report): string {
         return [
           ...(warn ? [saturationRow(warn, [c.label, 'warn']).concat('1.00')] : []),
           saturationRow(c, [c.label, 'info']).concat(fixed(rate(c) / rate(warn))),
+        ];
+      }),
+    ),
+  );
+
+  const memory = r.cases.filter((c) => c.group === 'memory');
+  p(
+    `## Young generation capped (NODE_OPTIONS=${s.youngGenerationCap})`,
+    'V8 grows its young generation to two 16 MiB semi-spaces under sustained load; capped at 4 MiB, it stays small. ' +
+      'Measured side by side with the default, in the same turns (docs/deployment.md, Memory).',
+    table(
+      ['token', 'young generation', ...head, 'capped ÷ default'],
+      memory.flatMap((c) => {
+        const byDefault = find('token', TESSERA, c.label);
+        return [
+          ...(byDefault ? [saturationRow(byDefault, [c.label, 'default']).concat('1.00')] : []),
+          saturationRow(c, [c.label, 'capped']).concat(fixed(rate(c) / rate(byDefault))),
         ];
       }),
     ),
