@@ -302,36 +302,25 @@ export function renderReport(r: Report): string {
       'figure. Where ÷ 1 worker comes near it, the workers scale fully and the rest of the machine went to the load generator.',
   );
 
+  // A variant of Tessera, each row after the default Tessera case of its token kind, with its ratio to it.
+  const againstDefault = (variants: CaseResult[], defaultName: string, variantName: string) =>
+    variants.flatMap((c) => {
+      const byDefault = find('token', TESSERA, c.label);
+      return [
+        ...(byDefault ? [saturationRow(byDefault, [c.label, defaultName]).concat('1.00')] : []),
+        saturationRow(c, [c.label, variantName]).concat(fixed(rate(c) / rate(byDefault))),
+      ];
+    });
+
   const logging = r.cases.filter((c) => c.group === 'logging');
-  p(
-    '## Logging cost',
-    table(
-      ['token', 'log level', ...head, 'info ÷ warn'],
-      logging.flatMap((c) => {
-        const warn = find('token', TESSERA, c.label);
-        return [
-          ...(warn ? [saturationRow(warn, [c.label, 'warn']).concat('1.00')] : []),
-          saturationRow(c, [c.label, 'info']).concat(fixed(rate(c) / rate(warn))),
-        ];
-      }),
-    ),
-  );
+  p('## Logging cost', table(['token', 'log level', ...head, 'info ÷ warn'], againstDefault(logging, 'warn', 'info')));
 
   const memory = r.cases.filter((c) => c.group === 'memory');
   p(
     `## Young generation capped (NODE_OPTIONS=${s.youngGenerationCap})`,
-    'V8 grows its young generation to two 16 MiB semi-spaces under sustained load; capped at 4 MiB, it stays small. ' +
+    'V8 grows its young generation to two 16 MiB semi-spaces under sustained load; capped, it stays small. ' +
       'Measured side by side with the default, in the same turns (docs/deployment.md, Memory).',
-    table(
-      ['token', 'young generation', ...head, 'capped ÷ default'],
-      memory.flatMap((c) => {
-        const byDefault = find('token', TESSERA, c.label);
-        return [
-          ...(byDefault ? [saturationRow(byDefault, [c.label, 'default']).concat('1.00')] : []),
-          saturationRow(c, [c.label, 'capped']).concat(fixed(rate(c) / rate(byDefault))),
-        ];
-      }),
-    ),
+    table(['token', 'young generation', ...head, 'capped ÷ default'], againstDefault(memory, 'default', 'capped')),
   );
 
   const operations = r.cases.filter((c) => c.group === 'operations');
