@@ -165,28 +165,17 @@ export function renderReport(r: Report): string {
   p(
     '## The lean reference against the same goals',
     'Where the lean reference (the least a Fastify token endpoint can do) misses a goal too, the bound is the stack: ' +
-      'signing, Node.js and V8, not what Tessera adds. The last column is Tessera with V8’s young generation capped ' +
-      '(section “Young generation capped” below).',
+      'signing, Node.js and V8, not what Tessera adds. For peak RSS, see also “Young generation capped” below.',
     table(
-      [
-        'token',
-        'lean ÷ oidc-provider',
-        'lean peak RSS MB',
-        `lean p99 at ${Math.round(s.fixedShare * 100)} % ms`,
-        'Tessera peak RSS MB, young generation capped (its tokens/s ÷ default)',
-      ],
+      ['token', 'lean ÷ oidc-provider', 'lean peak RSS MB', `lean p99 at ${Math.round(s.fixedShare * 100)} % ms`],
       labels.map((l) => {
         const lean = find('token', LEAN, l);
-        const capped = r.cases.find((c) => c.group === 'memory' && c.label === l);
         const p99 = lean?.paced.length ? median(lean.paced.map((x) => x.p99_ms)) : Number.NaN;
         return [
           l,
           fixed(rate(lean) / rate(find('token', OIDC, l))),
           fixed(lean && !lean.failed ? lean.rssPeakMb : Number.NaN, 0),
           ms(p99),
-          capped && !capped.failed
-            ? `${fixed(capped.rssPeakMb, 0)} (${fixed(rate(capped) / rate(find('token', TESSERA, l)))})`
-            : '–',
         ];
       }),
     ),
