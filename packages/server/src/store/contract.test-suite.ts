@@ -92,7 +92,8 @@ export const MIGRATED_V1_TOKEN: OpaqueTokenRecord = {
   exp: 20,
 };
 
-function token(clientId: string, over: Partial<OpaqueTokenRecord> = {}): OpaqueTokenRecord {
+/** An opaque token row with fresh ids; also the fixture of the SQLite-only token tests. */
+export function opaqueToken(clientId: string, over: Partial<OpaqueTokenRecord> = {}): OpaqueTokenRecord {
   return {
     id: id('tok'),
     hash: id('hash'),
@@ -244,8 +245,8 @@ function clients(store: Get): void {
     const other = client(id('c'));
     await store().insertClient(c, secret(T));
     await store().insertClient(other, null);
-    const own = [token(c.clientId), token(c.clientId)];
-    const kept = token(other.clientId);
+    const own = [opaqueToken(c.clientId), opaqueToken(c.clientId)];
+    const kept = opaqueToken(other.clientId);
     for (const t of [...own, kept]) await store().insertOpaqueToken(t);
 
     assert.equal(await store().deleteClient(c.clientId), true);
@@ -541,8 +542,8 @@ function opaqueTokens(store: Get): void {
   it('inserts, gets and deletes a token', async () => {
     const c = client(id('c'));
     await store().insertClient(c, null);
-    const t = token(c.clientId);
-    const noAudience = token(c.clientId, { audience: [], scope: '' });
+    const t = opaqueToken(c.clientId);
+    const noAudience = opaqueToken(c.clientId, { audience: [], scope: '' });
     await store().insertOpaqueToken(t);
     await store().insertOpaqueToken(noAudience);
     assert.deepEqual(await store().getOpaqueToken(t.id), t);
@@ -561,11 +562,11 @@ function opaqueTokens(store: Get): void {
   it('stores every token of a burst, and fails only the one whose id is taken', async () => {
     const c = client(id('c'));
     await store().insertClient(c, null);
-    const taken = token(c.clientId);
+    const taken = opaqueToken(c.clientId);
     await store().insertOpaqueToken(taken);
     // Inserted in one event-loop turn: the stores write these together.
-    const burst = Array.from({ length: 300 }, (_, i) => token(c.clientId, { scope: `s${i}` }));
-    const duplicate = { ...token(c.clientId), id: taken.id };
+    const burst = Array.from({ length: 300 }, (_, i) => opaqueToken(c.clientId, { scope: `s${i}` }));
+    const duplicate = { ...opaqueToken(c.clientId), id: taken.id };
     const results = await Promise.allSettled([...burst, duplicate].map((t) => store().insertOpaqueToken(t)));
     assert.deepEqual(
       results.map((r) => r.status),
@@ -638,8 +639,8 @@ function purging(store: Get, purgesAll: boolean): void {
     await store().purgeExpired(1_000_000);
     const c = client(id('c'));
     await store().insertClient(c, null);
-    const gone = [token(c.clientId, { iat: 50, exp: 100 }), token(c.clientId, { iat: 50, exp: 150 })];
-    const live = token(c.clientId, { iat: 50, exp: 151 });
+    const gone = [opaqueToken(c.clientId, { iat: 50, exp: 100 }), opaqueToken(c.clientId, { iat: 50, exp: 150 })];
+    const live = opaqueToken(c.clientId, { iat: 50, exp: 151 });
     for (const t of [...gone, live]) await store().insertOpaqueToken(t);
     const [r1, r2, r3] = [id('jti'), id('jti'), id('jti')];
     await store().revokeJti(r1, 100_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import type { OpaqueTokenRecord } from '../types.js';
+import { opaqueToken } from '../contract.test-suite.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -13,17 +13,6 @@ import { SqliteTokenWriter } from './token-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-checkpoint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const token = (i: number): OpaqueTokenRecord => ({
-  id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
-  hash: `hash-${i}`,
-  clientId: 'c',
-  jti: `jti-${i}`,
-  scope: 'a',
-  audience: ['x'],
-  iat: 1,
-  exp: 2_000_000_000,
-});
 
 /** A migrated database file and a token writer on it, as SqliteStore makes them. */
 async function open(name: string): Promise<{ path: string; db: Database.Database; writer: SqliteTokenWriter }> {
@@ -44,7 +33,7 @@ describe('background WAL checkpoints (SqliteTokenWriter)', () => {
     assert.equal(checkpointer.running, false, 'no thread before an opaque token is written');
     assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000);
 
-    await Promise.all(Array.from({ length: 200 }, (_, i) => writer.add(token(i))));
+    await Promise.all(Array.from({ length: 200 }, () => writer.add(opaqueToken('c'))));
     assert.equal(checkpointer.running, true);
     assert.equal(
       db.pragma('wal_autocheckpoint', { simple: true }),

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { MIGRATED_V1_TOKEN, runStoreContract } from '../contract.test-suite.js';
+import { MIGRATED_V1_TOKEN, opaqueToken, runStoreContract } from '../contract.test-suite.js';
 import { isStoreUnavailable } from '../store-errors.js';
-import type { OpaqueTokenRecord } from '../types.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -60,16 +59,7 @@ describe('SqliteStore', () => {
       other.exec('BEGIN IMMEDIATE');
       return { store, other };
     }
-    const row = (id: string): OpaqueTokenRecord => ({
-      id,
-      hash: `hash-${id}`,
-      clientId: 'c',
-      jti: `jti-${id}`,
-      scope: 'a',
-      audience: ['x'],
-      iat: 10,
-      exp: 20,
-    });
+    const row = (id: string) => opaqueToken('c', { id, jti: `jti-${id}` });
 
     it('stores an opaque token once the lock is free, without blocking the event loop meanwhile', async () => {
       const { store, other } = lockedStore('busy-wait');
