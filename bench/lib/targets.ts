@@ -33,6 +33,10 @@ export interface StartOptions {
   cpus: string | undefined;
   /** Writes a V8 CPU profile into this directory on exit. */
   cpuProfDir?: string;
+  /** Options for node itself, before the script. */
+  nodeArgs?: string[];
+  /** A command the server runs under, e.g. valgrind's (instructions.ts), where it starts and stops slower. */
+  wrap?: { command: string[]; timeoutMs: number };
 }
 
 export interface TesseraOptions extends StartOptions {
@@ -60,13 +64,13 @@ const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 function launch(
-  cpus: string | undefined,
+  o: StartOptions,
   nodeArgs: string[],
   env: Record<string, string>,
   shownEnv: Record<string, string>,
 ): { child: ChildProcess; output: () => string } {
-  const args = [...nodeArgs];
-  const [command, full] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+  const node = [...(o.wrap?.command ?? []), process.execPath, ...(o.nodeArgs ?? []), ...nodeArgs];
+  const [command, full] = o.cpus ? ['taskset', ['-c', o.cpus, ...node]] : [node[0] as string, node.slice(1)];
   const child = spawnTracked(
     command,
     full as string[],
@@ -88,8 +92,9 @@ async function waitFor(
   child: ChildProcess,
   output: () => string,
   ready: () => Promise<boolean>,
+  timeoutMs = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode}:\n${output().slice(-2000)}`);
@@ -97,7 +102,7 @@ async function waitFor(
     if (await ready().catch(() => false)) return;
     if (Date.now() > deadline) {
       await stopChild(child, 1000);
-      throw new Error(`${what} did not start in 20 s:\n${output().slice(-2000)}`);
+      throw new Error(`${what} did not start in ${timeoutMs / 1000} s:\n${output().slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -119,14 +124,14 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     ...o.env,
   };
   const { child, output } = launch(
-    o.cpus,
+    o,
     [...profArgs(o.cpuProfDir), SERVER_MAIN],
     { ...env, TESSERA_ADMIN_KEY: adminKey, TESSERA_ENCRYPTION_KEY: o.encryptionKey },
     env,
   );
   const baseUrl = `http://127.0.0.1:${port}`;
   const name = `tessera (${o.databaseUrl.split(':')[0]}, ${o.alg}, ${o.workers} worker(s))`;
-  await waitFor(name, child, output, async () => (await fetch(`${baseUrl}/healthz`)).ok);
+  await waitFor(name, child, output, async () => (await fetch(`${baseUrl}/healthz`)).ok, o.wrap?.timeoutMs);
   if (o.workers > 1) {
     // Ready when every worker is up, not just the first.
     await waitFor(name, child, output, async () => processTree(child.pid as number).length > o.workers);
@@ -139,7 +144,7 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     pid: child.pid as number,
     creds: {},
     output,
-    stop: () => stopChild(child, 10_000),
+    stop: () => stopChild(child, o.wrap?.timeoutMs ?? 10_000),
   };
   if (o.registerClient !== false) {
     try {
@@ -189,18 +194,18 @@ async function startReference(
   const secret = randomBytes(32).toString('base64url');
   const env = { PORT: String(port), BENCH_ALG: o.alg, BENCH_FORMAT: o.format, ...extraEnv };
   const { child, output } = launch(
-    o.cpus,
+    o,
     [...profArgs(o.cpuProfDir), built(source)],
     { ...env, BENCH_CLIENT_ID: clientId, BENCH_CLIENT_SECRET: secret },
     env,
   );
-  await waitFor(name, child, output, async () => output().includes('READY'));
+  await waitFor(name, child, output, async () => output().includes('READY'), o.wrap?.timeoutMs);
   return {
     tokenUrl: `http://127.0.0.1:${port}${path}`,
     pid: child.pid as number,
     creds: { auth: basic(clientId, secret) },
     output,
-    stop: () => stopChild(child),
+    stop: () => stopChild(child, o.wrap?.timeoutMs),
   };
 }
 

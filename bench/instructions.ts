@@ -1,0 +1,220 @@
+/**
+ * Instructions per token request: Tessera beside the lean reference, counted
+ * by valgrind's callgrind rather than timed. Tokens/s on these shared
+ * machines drift by 10 % or more between runs; an instruction count hardly
+ * moves (two runs agree to within about 0.5 %), whatever else the machine is
+ * doing. So a change to the hot path can be weighed to a fraction of a per
+ * cent, and figures from separate runs compared. Only user space is counted:
+ * the kernel's side of each request (the socket system calls) is left out,
+ * and both servers make the same calls for a JWT. Opaque tokens are not
+ * measured here: what batching saves there is mostly system calls.
+ *
+ *   npm run build && npm run bench:instructions   # bench/results/instructions.md (~7 min)
+ *   npm run bench:instructions -- --smoke         # EdDSA only, ~0.5 min (CI): bench/results/instructions-smoke.md
+ *
+ * Each server runs under callgrind with counting off, answers a warm-up
+ * (the JIT has compiled the hot path by its end), then is counted for a
+ * fixed number of requests. Node runs with V8's compiler and garbage
+ * collector on its main thread and the young generation at its 16 MiB
+ * maximum from the start (NODE_FLAGS below), so neither tier-up timing nor
+ * young-generation growth moves the count. Needs valgrind
+ * (`apt-get install valgrind`).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
+import { sendRequests } from './lib/fixed-count.js';
+import { fixed, int } from './lib/stats.js';
+import { type Alg, BODY, type StartOptions, startLean, startTessera, type Target } from './lib/targets.js';
+
+const smoke = process.argv.includes('--smoke');
+const settings = {
+  /** Requests before counting starts: enough for the JIT to settle (10,000 and 20,000 agreed to 0.4 %). */
+  warmup: smoke ? 500 : 10_000,
+  /** Requests counted: ~1 min under callgrind each (an RS256 signature is ten times an ES256 one). */
+  counted: (alg: Alg) => (smoke ? 200 : alg === 'RS256' ? 1000 : 3000),
+  /** Connections the requests are sent over, each waiting for its answer. */
+  concurrency: 8,
+  algs: (smoke ? ['EdDSA'] : ['RS256', 'ES256', 'EdDSA']) as Alg[],
+  /** Each system is counted this often, in a fresh process: the report shows how close the runs agree. */
+  runs: smoke ? 1 : 2,
+  /** Servers measured at once: valgrind runs each on one core. */
+  parallel: 2,
+};
+const resultsDir = join(import.meta.dirname, 'results');
+const reportFile = join(resultsDir, smoke ? 'instructions-smoke.md' : 'instructions.md');
+const work = mkdtempSync(join(tmpdir(), 'tessera-instructions-'));
+const encryptionKey = randomBytes(32).toString('base64url');
+
+interface Case {
+  token: string;
+  system: string;
+  start: (o: StartOptions) => Promise<Target>;
+}
+
+interface Counted extends Case {
+  requests: number;
+  /** One figure per run. */
+  perRequest: number[];
+}
+
+/** V8 on one thread (compiler and GC), young generation fixed at its maximum: see the top of this file. */
+const NODE_FLAGS = ['--single-threaded', '--min-semi-space-size=16', '--max-semi-space-size=16'];
+
+const valgrind = (() => {
+  try {
+    return execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    process.stderr.write('bench: valgrind is needed: apt-get install valgrind\n');
+    process.exit(1);
+  }
+})();
+
+function cases(): Case[] {
+  const tessera =
+    (env: Record<string, string> = {}) =>
+    (o: StartOptions) =>
+      startTessera({
+        ...o,
+        databaseUrl: `sqlite:${join(work, `${randomBytes(4).toString('hex')}.db`)}`,
+        encryptionKey,
+        logLevel: 'warn',
+        workers: 1,
+        // SIGTERM stops at once instead of draining for load balancers.
+        env: { TESSERA_SHUTDOWN_DRAIN_MS: '0', ...env },
+      });
+  const lean = () => (o: StartOptions) => startLean(o, join(work, `lean-${randomBytes(4).toString('hex')}.db`));
+  const list: Case[] = [];
+  for (const alg of settings.algs) {
+    list.push({ token: alg, system: 'Tessera (SQLite)', start: tessera() });
+    list.push({ token: alg, system: 'lean reference', start: lean() });
+  }
+  // The one per-request feature a setting turns off: what it costs, in the same unit.
+  const last = settings.algs.at(-1) as Alg;
+  list.push({
+    token: last,
+    system: 'Tessera (SQLite), TESSERA_METRICS=false',
+    start: tessera({ TESSERA_METRICS: 'false' }),
+  });
+  return list;
+}
+
+/** The instructions callgrind counted ("totals:" in its output file; "summary:" only when it has no per-function data). */
+function readTotal(file: string): number {
+  const match = /^totals: (\d+)/m.exec(readFileSync(file, 'utf8'));
+  if (!match) throw new Error(`no instruction total in ${file}`);
+  return Number(match[1]);
+}
+
+/** Tells the callgrind running as `pid` to do something (zero its counts, count or stop counting). */
+const callgrindControl = (pid: number, ...args: string[]) =>
+  execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
+
+/** Instructions per request of one fresh process of `c`. */
+async function countOnce(c: Case): Promise<number> {
+  const out = join(work, `${randomBytes(4).toString('hex')}.callgrind`);
+  const alg = c.token as Alg;
+  const requests = settings.counted(alg);
+  const target = await c.start({
+    alg,
+    format: 'jwt',
+    cpus: undefined,
+    nodeArgs: NODE_FLAGS,
+    wrap: {
+      // Self-modifying code: V8 writes and rewrites its compiled code on the heap.
+      command: [
+        'valgrind',
+        '--tool=callgrind',
+        '--smc-check=all-non-file',
+        '--instr-atstart=no',
+        `--callgrind-out-file=${out}`,
+      ],
+      timeoutMs: 180_000,
+    },
+  });
+  try {
+    await sendRequests(target.tokenUrl, target.creds, BODY, settings.warmup, settings.concurrency);
+    callgrindControl(target.pid, '--zero');
+    callgrindControl(target.pid, '--instr=on');
+    await sendRequests(target.tokenUrl, target.creds, BODY, requests, settings.concurrency);
+    callgrindControl(target.pid, '--instr=off');
+  } finally {
+    await target.stop();
+  }
+  const perRequest = readTotal(out) / requests;
+  rmSync(out, { force: true });
+  process.stderr.write(`bench: ${c.token}, ${c.system}: ${int(perRequest)} instructions per request\n`);
+  return perRequest;
+}
+
+/** Runs `fn` over `items`, `limit` at a time, keeping their order. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: limit }, lane));
+  return results;
+}
+
+function render(counted: Counted[], seconds: number): string {
+  const git = (args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  const lines = [
+    '# Tessera: instructions per token request',
+    `Generated ${new Date().toISOString()} by \`npm run bench:instructions${smoke ? ' -- --smoke' : ''}\` in ${(seconds / 60).toFixed(1)} min.`,
+    '',
+    '|  |  |',
+    '| --- | --- |',
+    `| cpu | ${cpus()[0]?.model ?? 'unknown'} |`,
+    `| node | ${process.version} |`,
+    `| valgrind | ${valgrind} |`,
+    `| tessera | ${git(['rev-parse', '--short', 'HEAD'])}; dist/main.js built ${statSync(SERVER_MAIN).mtime.toISOString()} |`,
+    '',
+    '## Method',
+    `- Each server runs as \`valgrind --tool=callgrind --smc-check=all-non-file --instr-atstart=no node ${NODE_FLAGS.join(' ')} …\`. It answers ${int(settings.warmup)} token requests uncounted, then callgrind counts its instructions over the next ones (\`callgrind_control --zero\`, \`--instr=on\`, \`--instr=off\`).`,
+    `- Requests: \`client_secret_basic\`, \`${BODY}\`, over ${settings.concurrency} keep-alive connections, each waiting for its answer; any answer but a token fails the run.`,
+    '- Node’s flags put V8’s compiler and garbage collector on the main thread and fix the young generation at its 16 MiB maximum, which a server under sustained load reaches anyway: then neither when the JIT finishes compiling nor how far the young generation has grown moves the count.',
+    '- User space only: the kernel’s side of the socket system calls is not counted, and both servers make the same calls. Instructions are not time (a cache miss costs more than an add), but for the same kind of work they track it, and they do not drift with the shared machine.',
+    '',
+    '## Per request',
+    '| token | system | requests counted | instructions per request (mean) | each run | ÷ the lean reference’s (lower is less work) |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const c of counted) {
+    const lean = counted.find((l) => l.token === c.token && l.system === 'lean reference');
+    const ratio = lean && lean !== c ? fixed(mean(c.perRequest) / mean(lean.perRequest), 3) : '–';
+    const each = c.perRequest.map((x) => int(x)).join(' · ');
+    lines.push(`| ${c.token} | ${c.system} | ${int(c.requests)} | ${int(mean(c.perRequest))} | ${each} | ${ratio} |`);
+  }
+  if (smoke)
+    lines.push(
+      '',
+      'Smoke run: far too short for the JIT to settle; it shows that the benchmark runs, not what it measures.',
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+const started = Date.now();
+try {
+  const runs = cases().flatMap((c) => Array.from({ length: settings.runs }, () => c));
+  const figures = await pool(runs, settings.parallel, countOnce);
+  const counted = cases().map(
+    (c, i): Counted => ({
+      ...c,
+      requests: settings.counted(c.token as Alg),
+      perRequest: figures.slice(i * settings.runs, (i + 1) * settings.runs),
+    }),
+  );
+  const markdown = render(counted, (Date.now() - started) / 1000);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(reportFile, markdown);
+  process.stdout.write(markdown);
+  process.stderr.write(`bench: report written to ${reportFile}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
