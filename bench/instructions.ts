@@ -102,14 +102,14 @@ function cases(): Case[] {
   return list;
 }
 
-/** The instructions callgrind counted ("totals:" in its output file; "summary:" only when it has no per-function data). */
+/** The instructions callgrind counted: the "totals:" line of its output file. */
 function readTotal(file: string): number {
   const match = /^totals: (\d+)/m.exec(readFileSync(file, 'utf8'));
   if (!match) throw new Error(`no instruction total in ${file}`);
   return Number(match[1]);
 }
 
-/** Tells the callgrind running as `pid` to do something (zero its counts, count or stop counting). */
+/** Tells the callgrind running as `pid` to start or stop counting. */
 const callgrindControl = (pid: number, ...args: string[]) =>
   execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
 
@@ -137,7 +137,6 @@ async function countOnce(c: Case): Promise<number> {
   });
   try {
     await sendRequests(target.tokenUrl, target.creds, BODY, settings.warmup, settings.concurrency);
-    callgrindControl(target.pid, '--zero');
     callgrindControl(target.pid, '--instr=on');
     await sendRequests(target.tokenUrl, target.creds, BODY, requests, settings.concurrency);
     callgrindControl(target.pid, '--instr=off');
@@ -175,7 +174,7 @@ function render(counted: Counted[], seconds: number): string {
     `| tessera | ${git(['rev-parse', '--short', 'HEAD'])}; dist/main.js built ${statSync(SERVER_MAIN).mtime.toISOString()} |`,
     '',
     '## Method',
-    `- Each server runs as \`valgrind --tool=callgrind --smc-check=all-non-file --instr-atstart=no node ${NODE_FLAGS.join(' ')} …\`. It answers ${int(settings.warmup)} token requests uncounted, then callgrind counts its instructions over the next ones (\`callgrind_control --zero\`, \`--instr=on\`, \`--instr=off\`).`,
+    `- Each server runs as \`valgrind --tool=callgrind --smc-check=all-non-file --instr-atstart=no node ${NODE_FLAGS.join(' ')} …\`. It answers ${int(settings.warmup)} token requests uncounted, then callgrind counts its instructions over the next ones (\`callgrind_control --instr=on\`, then \`--instr=off\`).`,
     `- Requests: \`client_secret_basic\`, \`${BODY}\`, over ${settings.concurrency} keep-alive connections, each waiting for its answer; any answer but a token fails the run.`,
     '- Node’s flags put V8’s compiler and garbage collector on the main thread and fix the young generation at its 16 MiB maximum, which a server under sustained load reaches anyway: then neither when the JIT finishes compiling nor how far the young generation has grown moves the count.',
     '- User space only: the kernel’s side of the socket system calls is not counted, and both servers make the same calls. Instructions are not time (a cache miss costs more than an add), but for the same kind of work they track it, and they do not drift with the shared machine.',
