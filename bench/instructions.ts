@@ -22,11 +22,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
-import { sendRequests } from './lib/fixed-count.js';
+import { machine, tesseraBuild } from './lib/environment.js';
+import { sendRequests } from './lib/load.js';
 import { fixed, int } from './lib/stats.js';
 import { type Alg, BODY, type StartOptions, startLean, startTessera, type Target } from './lib/targets.js';
 
@@ -50,13 +50,12 @@ const work = mkdtempSync(join(tmpdir(), 'tessera-instructions-'));
 const encryptionKey = randomBytes(32).toString('base64url');
 
 interface Case {
-  token: string;
+  alg: Alg;
   system: string;
   start: (o: StartOptions) => Promise<Target>;
 }
 
 interface Counted extends Case {
-  requests: number;
   /** One figure per run. */
   perRequest: number[];
 }
@@ -74,28 +73,27 @@ const valgrind = (() => {
 })();
 
 function cases(): Case[] {
+  const db = () => join(work, `${randomBytes(4).toString('hex')}.db`);
   const tessera =
     (env: Record<string, string> = {}) =>
     (o: StartOptions) =>
       startTessera({
         ...o,
-        databaseUrl: `sqlite:${join(work, `${randomBytes(4).toString('hex')}.db`)}`,
+        databaseUrl: `sqlite:${db()}`,
         encryptionKey,
         logLevel: 'warn',
         workers: 1,
         // SIGTERM stops at once instead of draining for load balancers.
         env: { TESSERA_SHUTDOWN_DRAIN_MS: '0', ...env },
       });
-  const lean = () => (o: StartOptions) => startLean(o, join(work, `lean-${randomBytes(4).toString('hex')}.db`));
-  const list: Case[] = [];
-  for (const alg of settings.algs) {
-    list.push({ token: alg, system: 'Tessera (SQLite)', start: tessera() });
-    list.push({ token: alg, system: 'lean reference', start: lean() });
-  }
+  const lean = (o: StartOptions) => startLean(o, db());
+  const list = settings.algs.flatMap((alg): Case[] => [
+    { alg, system: 'Tessera (SQLite)', start: tessera() },
+    { alg, system: 'lean reference', start: lean },
+  ]);
   // The one per-request feature a setting turns off: what it costs, in the same unit.
-  const last = settings.algs.at(-1) as Alg;
   list.push({
-    token: last,
+    alg: settings.algs.at(-1) as Alg,
     system: 'Tessera (SQLite), TESSERA_METRICS=false',
     start: tessera({ TESSERA_METRICS: 'false' }),
   });
@@ -116,10 +114,9 @@ const callgrindControl = (pid: number, ...args: string[]) =>
 /** Instructions per request of one fresh process of `c`. */
 async function countOnce(c: Case): Promise<number> {
   const out = join(work, `${randomBytes(4).toString('hex')}.callgrind`);
-  const alg = c.token as Alg;
-  const requests = settings.counted(alg);
+  const requests = settings.counted(c.alg);
   const target = await c.start({
-    alg,
+    alg: c.alg,
     format: 'jwt',
     cpus: undefined,
     nodeArgs: NODE_FLAGS,
@@ -145,7 +142,7 @@ async function countOnce(c: Case): Promise<number> {
   }
   const perRequest = readTotal(out) / requests;
   rmSync(out, { force: true });
-  process.stderr.write(`bench: ${c.token}, ${c.system}: ${int(perRequest)} instructions per request\n`);
+  process.stderr.write(`bench: ${c.alg}, ${c.system}: ${int(perRequest)} instructions per request\n`);
   return perRequest;
 }
 
@@ -161,17 +158,14 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 }
 
 function render(counted: Counted[], seconds: number): string {
-  const git = (args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  const about = { ...machine(), node: process.version, valgrind, tessera: tesseraBuild() };
   const lines = [
     '# Tessera: instructions per token request',
     `Generated ${new Date().toISOString()} by \`npm run bench:instructions${smoke ? ' -- --smoke' : ''}\` in ${(seconds / 60).toFixed(1)} min.`,
     '',
     '|  |  |',
     '| --- | --- |',
-    `| cpu | ${cpus()[0]?.model ?? 'unknown'} |`,
-    `| node | ${process.version} |`,
-    `| valgrind | ${valgrind} |`,
-    `| tessera | ${git(['rev-parse', '--short', 'HEAD'])}; dist/main.js built ${statSync(SERVER_MAIN).mtime.toISOString()} |`,
+    ...Object.entries(about).map(([k, v]) => `| ${k} | ${v} |`),
     '',
     '## Method',
     `- Each server runs as \`valgrind --tool=callgrind --smc-check=all-non-file --instr-atstart=no node ${NODE_FLAGS.join(' ')} …\`. It answers ${int(settings.warmup)} token requests uncounted, then callgrind counts its instructions over the next ones (\`callgrind_control --instr=on\`, then \`--instr=off\`).`,
@@ -185,10 +179,11 @@ function render(counted: Counted[], seconds: number): string {
   ];
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const c of counted) {
-    const lean = counted.find((l) => l.token === c.token && l.system === 'lean reference');
+    const lean = counted.find((l) => l.alg === c.alg && l.system === 'lean reference');
     const ratio = lean && lean !== c ? fixed(mean(c.perRequest) / mean(lean.perRequest), 3) : '–';
     const each = c.perRequest.map((x) => int(x)).join(' · ');
-    lines.push(`| ${c.token} | ${c.system} | ${int(c.requests)} | ${int(mean(c.perRequest))} | ${each} | ${ratio} |`);
+    const requests = int(settings.counted(c.alg));
+    lines.push(`| ${c.alg} | ${c.system} | ${requests} | ${int(mean(c.perRequest))} | ${each} | ${ratio} |`);
   }
   if (smoke)
     lines.push(
@@ -200,14 +195,14 @@ function render(counted: Counted[], seconds: number): string {
 
 const started = Date.now();
 try {
-  const runs = cases().flatMap((c) => Array.from({ length: settings.runs }, () => c));
-  const figures = await pool(runs, settings.parallel, countOnce);
-  const counted = cases().map(
-    (c, i): Counted => ({
-      ...c,
-      requests: settings.counted(c.token as Alg),
-      perRequest: figures.slice(i * settings.runs, (i + 1) * settings.runs),
-    }),
+  const all = cases();
+  const figures = await pool(
+    all.flatMap((c) => Array.from({ length: settings.runs }, () => c)),
+    settings.parallel,
+    countOnce,
+  );
+  const counted = all.map(
+    (c, i): Counted => ({ ...c, perRequest: figures.slice(i * settings.runs, (i + 1) * settings.runs) }),
   );
   const markdown = render(counted, (Date.now() - started) / 1000);
   mkdirSync(resultsDir, { recursive: true });

@@ -12,13 +12,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshPostgres, requireRedis } from '../e2e/support/backing-services.js';
 import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
 import { commandsRun } from './lib/children.js';
 import { latestProfile, type ProfileSummary, summariseProfile } from './lib/cpu-profile.js';
+import { machine, tesseraBuild } from './lib/environment.js';
 import { fillDenylist, registerClients } from './lib/growth.js';
 import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
@@ -486,24 +487,7 @@ async function main(): Promise<Report> {
   };
 }
 
-function machine(): Record<string, string> {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  return {
-    cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
-    cores: String(cpus().length),
-    ram: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-  };
-}
-
 function versions(): Record<string, string> {
-  const git = (args: string[]) => {
-    try {
-      return execFileSync('git', args, { encoding: 'utf8', cwd: import.meta.dirname }).trim();
-    } catch {
-      return 'unknown';
-    }
-  };
   const pkg = (name: string) => {
     try {
       const file = join(import.meta.dirname, '..', 'node_modules', name, 'package.json');
@@ -512,9 +496,6 @@ function versions(): Record<string, string> {
       return 'unknown';
     }
   };
-  const dirty = git(['status', '--porcelain', '--', '../packages/server'])
-    ? ' (packages/server has local changes)'
-    : '';
   let wrk = 'not installed';
   try {
     wrk = execFileSync(WRK ?? 'wrk', ['-v'], { encoding: 'utf8' }).split('\n')[0] ?? '';
@@ -524,7 +505,7 @@ function versions(): Record<string, string> {
   }
   return {
     node: process.version,
-    tessera: `${git(['rev-parse', '--short', 'HEAD'])}${dirty}; dist/main.js built ${statSync(SERVER_MAIN).mtime.toISOString()}`,
+    tessera: tesseraBuild(),
     'oidc-provider': pkg('oidc-provider'),
     fastify: pkg('fastify'),
     wrk,

@@ -74,7 +74,8 @@ export async function saturate(
   connections: number,
   cpus: string,
 ): Promise<SaturationResult> {
-  if (!WRK) return autocannonSaturate(url, creds, body, seconds, connections);
+  // The fallback when wrk is missing (`apt-get install wrk` for the real thing).
+  if (!WRK) return autocannonRun(url, creds, body, connections, { duration: seconds });
   const env: Record<string, string> = { BENCH_BODY: body };
   if (creds.authFile) env.BENCH_AUTH_FILE = creds.authFile;
   else env.BENCH_AUTH = creds.auth ?? '';
@@ -93,13 +94,31 @@ export async function saturate(
   return JSON.parse(line.slice(6)) as SaturationResult;
 }
 
-/** The fallback when wrk is missing (`apt-get install wrk` for the real thing): autocannon in this process. */
-async function autocannonSaturate(
+/**
+ * Sends exactly `count` token requests over `connections` keep-alive
+ * connections, each waiting for its answer (autocannon, in this process).
+ * Rejects unless every answer is a token: for measures of a fixed amount of
+ * work rather than a fixed time (instructions.ts).
+ */
+export async function sendRequests(
   url: string,
   creds: Credentials,
   body: string,
-  seconds: number,
+  count: number,
   connections: number,
+): Promise<void> {
+  const r = await autocannonRun(url, creds, body, connections, { amount: count });
+  if (r.ok !== count)
+    throw new Error(`${count} token requests: ${r.ok} answered with a token, ${r.bad} otherwise, ${r.errors} failed`);
+}
+
+/** autocannon in this process, for a time or a number of requests, counting only correct token responses as token.lua does. */
+async function autocannonRun(
+  url: string,
+  creds: Credentials,
+  body: string,
+  connections: number,
+  length: { duration: number } | { amount: number },
 ): Promise<SaturationResult> {
   const { default: autocannon } = await import('autocannon');
   const auths = creds.authFile ? readFileSync(creds.authFile, 'utf8').split('\n').filter(Boolean) : [creds.auth ?? ''];
@@ -108,7 +127,7 @@ async function autocannonSaturate(
   const result = await autocannon({
     url,
     connections,
-    duration: seconds,
+    ...length,
     requests: [
       {
         method: 'POST',
