@@ -26,7 +26,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machine, tesseraBuild } from './lib/environment.js';
-import { sendRequests } from './lib/load.js';
+import { sendRequests } from './lib/fixed-count.js';
 import { fixed, int } from './lib/stats.js';
 import { type Alg, BODY, type StartOptions, startLean, startTessera, type Target } from './lib/targets.js';
 

@@ -1,4 +1,4 @@
-// autocannon ships no type declarations; this is the slice load.ts uses.
+// autocannon ships no type declarations; this is the slice the wrk fallback uses.
 declare module 'autocannon' {
   interface Request {
     method?: string;
@@ -10,8 +10,6 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
-    /** Stop after this many requests instead of after `duration`. */
-    amount?: number;
     overallRate?: number;
     requests?: (Request & {
       setupRequest?: (req: Request) => Request;

@@ -74,8 +74,7 @@ export async function saturate(
   connections: number,
   cpus: string,
 ): Promise<SaturationResult> {
-  // The fallback when wrk is missing (`apt-get install wrk` for the real thing).
-  if (!WRK) return autocannonRun(url, creds, body, connections, { duration: seconds });
+  if (!WRK) return autocannonSaturate(url, creds, body, seconds, connections);
   const env: Record<string, string> = { BENCH_BODY: body };
   if (creds.authFile) env.BENCH_AUTH_FILE = creds.authFile;
   else env.BENCH_AUTH = creds.auth ?? '';
@@ -94,31 +93,13 @@ export async function saturate(
   return JSON.parse(line.slice(6)) as SaturationResult;
 }
 
-/**
- * Sends exactly `count` token requests over `connections` keep-alive
- * connections, each waiting for its answer (autocannon, in this process).
- * Rejects unless every answer is a token: for measures of a fixed amount of
- * work rather than a fixed time (instructions.ts).
- */
-export async function sendRequests(
+/** The fallback when wrk is missing (`apt-get install wrk` for the real thing): autocannon in this process. */
+async function autocannonSaturate(
   url: string,
   creds: Credentials,
   body: string,
-  count: number,
+  seconds: number,
   connections: number,
-): Promise<void> {
-  const r = await autocannonRun(url, creds, body, connections, { amount: count });
-  if (r.ok !== count)
-    throw new Error(`${count} token requests: ${r.ok} answered with a token, ${r.bad} otherwise, ${r.errors} failed`);
-}
-
-/** autocannon in this process, for a time or a number of requests, counting only correct token responses as token.lua does. */
-async function autocannonRun(
-  url: string,
-  creds: Credentials,
-  body: string,
-  connections: number,
-  length: { duration: number } | { amount: number },
 ): Promise<SaturationResult> {
   const { default: autocannon } = await import('autocannon');
   const auths = creds.authFile ? readFileSync(creds.authFile, 'utf8').split('\n').filter(Boolean) : [creds.auth ?? ''];
@@ -127,7 +108,7 @@ async function autocannonRun(
   const result = await autocannon({
     url,
     connections,
-    ...length,
+    duration: seconds,
     requests: [
       {
         method: 'POST',
