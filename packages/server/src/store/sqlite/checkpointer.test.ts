@@ -55,6 +55,25 @@ describe('background WAL checkpoints (SqliteTokenWriter)', () => {
     assert.equal(existsSync(`${path}-wal`), false, 'the last connection closed leaves no WAL behind');
   });
 
+  it('reports a checkpoint only when it copied frames written since the last', { timeout: 20_000 }, async () => {
+    const { db, writer } = await open('idle.db');
+    const checkpointer = writer.checkpointer;
+    assert.ok(checkpointer);
+    await writer.add(opaqueToken('c'));
+    await checkpointer.nextCheckpoint();
+
+    // Nothing written: the turns that follow (10, then every 100 ms) copy nothing and say nothing.
+    const next = checkpointer.nextCheckpoint();
+    const quiet = await Promise.race([next.then(() => false), new Promise((r) => setTimeout(r, 400, true))]);
+    assert.equal(quiet, true, 'an idle WAL is not reported as checkpointed');
+
+    // A write after a full checkpoint restarts the WAL; the next turn copies it.
+    await writer.add(opaqueToken('c'));
+    await next;
+    await writer.close();
+    db.close();
+  });
+
   it('is not used for :memory:, which has no WAL', () => {
     const db = new Database(':memory:');
     for (const m of migrations) db.exec(m);
