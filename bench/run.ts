@@ -25,6 +25,7 @@ import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
 import type { PacedResult } from './lib/paced-load.js';
 import { cpuMicros, exitedChildrenMicros, machineBusyMicros, rssMb, watchPeakRss } from './lib/proc.js';
+import { type QuietDisk, quietDisk } from './lib/quiet-disk.js';
 import { type CaseResult, type Report, renderReport } from './lib/report.js';
 import { median } from './lib/stats.js';
 import {
@@ -78,6 +79,8 @@ const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/tessera-bench-') : mk
 const encryptionKey = randomBytes(32).toString('base64url');
 const failures: string[] = [];
 const notes: string[] = [];
+/** Flushes writes other systems deferred, before every measured run (bench/lib/quiet-disk.ts); set in main(). */
+let quiet: QuietDisk | undefined;
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 function sqliteUrl(name: string, dir = work): string {
@@ -182,6 +185,7 @@ async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
     }
     for (let i = 0; i < settings.runs; i++) {
       await eachLive(async ({ c, target, result }) => {
+        await quiet?.();
         const before = cpuMicros(target.pid);
         const busyBefore = machineBusyMicros();
         const loadBefore = exitedChildrenMicros();
@@ -206,6 +210,7 @@ async function measureTogether(contenders: Contender[]): Promise<CaseResult[]> {
     for (let i = 0; i < settings.runs; i++) {
       await eachLive(async ({ c, target, result }) => {
         if (!c.fixedRate) return;
+        await quiet?.();
         const capacity = median(result.saturation.map((r) => r.ok / r.seconds));
         const r: PacedResult = await paced(
           {
@@ -299,6 +304,7 @@ async function main(): Promise<Report> {
   const cases: CaseResult[] = [];
   const profiles: { name: string; summary: ProfileSummary }[] = [];
   const backing = await backingServices();
+  quiet = await quietDisk(backing?.pgUrl, (line) => notes.push(line));
   const formats: [Alg, Format][] = [...settings.algs.map((a): [Alg, Format] => [a, 'jwt']), ['EdDSA', 'opaque']];
   const label = (alg: Alg, format: Format) => (format === 'opaque' ? 'opaque' : alg);
 
@@ -455,6 +461,7 @@ async function main(): Promise<Report> {
         summary: g,
       });
   } finally {
+    await quiet?.close().catch(() => {});
     await backing?.drop().catch(() => {});
   }
 
