@@ -4,10 +4,10 @@ import pg from 'pg';
 /**
  * Before each measured run, the writes other systems left for later are
  * made now: PostgreSQL's dirty buffers (CHECKPOINT) and the kernel's dirty
- * pages (sync). Otherwise a system on disk pays in latency for the one
- * measured before it: PostgreSQL spreads a checkpoint's writes and fsyncs
- * over minutes (checkpoint_completion_target), and those landed in the
- * SQLite systems' runs. Every system, whatever its store, gets the same.
+ * pages (sync), so they are not flushed during another system's run. Every
+ * system, whatever its store, gets the same. This takes one source of
+ * interference out; it did not take the disk out of the opaque p99, which
+ * follows the virtual disk's own write latency (docs/deployment.md).
  */
 export interface QuietDisk {
   (): Promise<void>;
