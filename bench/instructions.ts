@@ -9,7 +9,12 @@
  * and both servers make the same calls for a JWT. Opaque tokens are not
  * measured here: what batching saves there is mostly system calls.
  *
- *   npm run build && npm run bench:instructions   # bench/results/instructions.md (~7 min)
+ * Equal instructions can still take unequal time: callgrind also simulates
+ * the caches (CACHE_SIM below), and the report gives the misses per request
+ * of a 32 KiB L1 and a 512 KiB L2, the part of the time instructions do not
+ * show.
+ *
+ *   npm run build && npm run bench:instructions   # bench/results/instructions.md (~10 min)
  *   npm run bench:instructions -- --smoke         # EdDSA only, ~0.5 min (CI): bench/results/instructions-smoke.md
  *
  * Each server runs under callgrind with counting off, answers a warm-up
@@ -55,13 +60,31 @@ interface Case {
   start: (o: StartOptions) => Promise<Target>;
 }
 
+/** Per request, from one run: instructions, and misses of the simulated caches. */
+interface Figures {
+  instructions: number;
+  /** Instruction and data misses of the first-level caches. */
+  l1Misses: number;
+  /** Of those, the ones the simulated L2 missed too. */
+  l2Misses: number;
+}
+
 interface Counted extends Case {
   /** One figure per run. */
-  perRequest: number[];
+  perRequest: Figures[];
 }
 
 /** V8 on one thread (compiler and GC), young generation fixed at its maximum: see the top of this file. */
 const NODE_FLAGS = ['--single-threaded', '--min-semi-space-size=16', '--max-semi-space-size=16'];
+
+/**
+ * The caches callgrind simulates, given rather than detected: a virtual
+ * machine's CPUID can report anything (this project's machine: a 256 MiB
+ * direct-mapped last level), and fixed sizes keep runs on different hosts
+ * comparable. 32 KiB 8-way L1s and a 512 KiB 8-way L2, as on AMD EPYC
+ * (Zen 2 and 3); callgrind simulates two levels, so the shared L3 is not.
+ */
+const CACHE_SIM = ['--cache-sim=yes', '--I1=32768,8,64', '--D1=32768,8,64', '--LL=524288,8,64'];
 
 const valgrind = (() => {
   try {
@@ -100,19 +123,32 @@ function cases(): Case[] {
   return list;
 }
 
-/** The instructions callgrind counted: the "totals:" line of its output file. */
-function readTotal(file: string): number {
-  const match = /^totals: (\d+)/m.exec(readFileSync(file, 'utf8'));
-  if (!match) throw new Error(`no instruction total in ${file}`);
-  return Number(match[1]);
+/** What callgrind counted, per request: its output file's "events:" names and "totals:" figures. */
+function readFigures(file: string, requests: number): Figures {
+  const text = readFileSync(file, 'utf8');
+  const names = /^events: (.+)$/m.exec(text)?.[1]?.split(' ');
+  const totals = /^totals: (.+)$/m.exec(text)?.[1]?.split(' ').map(Number);
+  if (!names || !totals) throw new Error(`no totals in ${file}`);
+  const sum = (...events: string[]) =>
+    events.reduce((n, e) => {
+      const i = names.indexOf(e);
+      if (i < 0) throw new Error(`no ${e} in ${file}`);
+      return n + (totals[i] ?? 0);
+    }, 0) / requests;
+  return {
+    instructions: sum('Ir'),
+    // Instruction read, data read and data write misses.
+    l1Misses: sum('I1mr', 'D1mr', 'D1mw'),
+    l2Misses: sum('ILmr', 'DLmr', 'DLmw'),
+  };
 }
 
 /** Tells the callgrind running as `pid` to start or stop counting. */
 const callgrindControl = (pid: number, ...args: string[]) =>
   execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
 
-/** Instructions per request of one fresh process of `c`. */
-async function countOnce(c: Case): Promise<number> {
+/** Instructions and cache misses per request of one fresh process of `c`. */
+async function countOnce(c: Case): Promise<Figures> {
   const out = join(work, `${randomBytes(4).toString('hex')}.callgrind`);
   const requests = settings.counted(c.alg);
   const target = await c.start({
@@ -125,6 +161,7 @@ async function countOnce(c: Case): Promise<number> {
       command: [
         'valgrind',
         '--tool=callgrind',
+        ...CACHE_SIM,
         '--smc-check=all-non-file',
         '--instr-atstart=no',
         `--callgrind-out-file=${out}`,
@@ -140,10 +177,12 @@ async function countOnce(c: Case): Promise<number> {
   } finally {
     await target.stop();
   }
-  const perRequest = readTotal(out) / requests;
+  const figures = readFigures(out, requests);
   rmSync(out, { force: true });
-  process.stderr.write(`bench: ${c.alg}, ${c.system}: ${int(perRequest)} instructions per request\n`);
-  return perRequest;
+  process.stderr.write(
+    `bench: ${c.alg}, ${c.system}: ${int(figures.instructions)} instructions, ${int(figures.l1Misses)} L1 misses per request\n`,
+  );
+  return figures;
 }
 
 /** Runs `fn` over `items`, `limit` at a time, keeping their order. */
@@ -168,22 +207,41 @@ function render(counted: Counted[], seconds: number): string {
     ...Object.entries(about).map(([k, v]) => `| ${k} | ${v} |`),
     '',
     '## Method',
-    `- Each server runs as \`valgrind --tool=callgrind --smc-check=all-non-file --instr-atstart=no node ${NODE_FLAGS.join(' ')} …\`. It answers ${int(settings.warmup)} token requests uncounted, then callgrind counts its instructions over the next ones (\`callgrind_control --instr=on\`, then \`--instr=off\`).`,
+    `- Each server runs as \`valgrind --tool=callgrind ${CACHE_SIM.join(' ')} --smc-check=all-non-file --instr-atstart=no node ${NODE_FLAGS.join(' ')} …\`. It answers ${int(settings.warmup)} token requests uncounted, then callgrind counts its instructions over the next ones (\`callgrind_control --instr=on\`, then \`--instr=off\`).`,
     `- Requests: \`client_secret_basic\`, \`${BODY}\`, over ${settings.concurrency} keep-alive connections, each waiting for its answer; any answer but a token fails the run.`,
     '- Node’s flags put V8’s compiler and garbage collector on the main thread and fix the young generation at its 16 MiB maximum, which a server under sustained load reaches anyway: then neither when the JIT finishes compiling nor how far the young generation has grown moves the count.',
     '- User space only: the kernel’s side of the socket system calls is not counted, and both servers make the same calls. Instructions are not time (a cache miss costs more than an add), but for the same kind of work they track it, and they do not drift with the shared machine.',
+    '- Cache misses: callgrind’s simulation of 32 KiB 8-way instruction and data L1 caches and a 512 KiB 8-way L2 (AMD EPYC Zen 2 and 3; the shared L3 is not simulated), sizes given rather than read from the virtual machine’s CPUID. An L1 miss that the L2 serves costs about a dozen cycles, one that goes further tens to hundreds: where instructions are equal and time is not, the misses show what the instructions do not.',
     '',
     '## Per request',
     '| token | system | requests counted | instructions per request (mean) | each run | ÷ the lean reference’s (lower is less work) |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mean = (c: Counted, figure: keyof Figures) =>
+    c.perRequest.reduce((sum, f) => sum + f[figure], 0) / c.perRequest.length;
+  const leanOf = (c: Counted) => counted.find((l) => l.alg === c.alg && l.system === 'lean reference');
+  const ratio = (c: Counted, figure: keyof Figures) => {
+    const lean = leanOf(c);
+    return lean && lean !== c ? fixed(mean(c, figure) / mean(lean, figure), 3) : '–';
+  };
   for (const c of counted) {
-    const lean = counted.find((l) => l.alg === c.alg && l.system === 'lean reference');
-    const ratio = lean && lean !== c ? fixed(mean(c.perRequest) / mean(lean.perRequest), 3) : '–';
-    const each = c.perRequest.map((x) => int(x)).join(' · ');
+    const each = c.perRequest.map((f) => int(f.instructions)).join(' · ');
     const requests = int(settings.counted(c.alg));
-    lines.push(`| ${c.alg} | ${c.system} | ${requests} | ${int(mean(c.perRequest))} | ${each} | ${ratio} |`);
+    lines.push(
+      `| ${c.alg} | ${c.system} | ${requests} | ${int(mean(c, 'instructions'))} | ${each} | ${ratio(c, 'instructions')} |`,
+    );
+  }
+  lines.push(
+    '',
+    '## Simulated cache misses per request',
+    '| token | system | L1 misses (instruction + data, mean) | each run | ÷ the lean reference’s | L2 misses (mean) | ÷ the lean reference’s |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const c of counted) {
+    const each = c.perRequest.map((f) => int(f.l1Misses)).join(' · ');
+    lines.push(
+      `| ${c.alg} | ${c.system} | ${int(mean(c, 'l1Misses'))} | ${each} | ${ratio(c, 'l1Misses')} | ${int(mean(c, 'l2Misses'))} | ${ratio(c, 'l2Misses')} |`,
+    );
   }
   if (smoke)
     lines.push(
