@@ -15,7 +15,7 @@ const INSERT_TOKEN =
  * only fills with pages it never reads again, ~14 MB of RSS once a process
  * has issued a few hundred thousand opaque tokens, at no gain in throughput.
  */
-const WRITER_CACHE_KIB = -2000;
+const WRITER_CACHE_SIZE = -2000;
 
 type InsertAll = Database.Transaction<(rows: readonly OpaqueTokenRecord[]) => void>;
 
@@ -55,7 +55,7 @@ export class SqliteTokenWriter {
     this.#db = this.#ownConnection ? new Database(path, { timeout: 0 }) : store;
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
-    if (this.#ownConnection) this.#db.pragma(`cache_size = ${WRITER_CACHE_KIB}`);
+    if (this.#ownConnection) this.#db.pragma(`cache_size = ${WRITER_CACHE_SIZE}`);
     const waiting = store.prepare(INSERT_TOKEN);
     this.#waitAll = insertAll(store, waiting);
     this.#tryAll = this.#ownConnection ? insertAll(this.#db, this.#db.prepare(INSERT_TOKEN)) : this.#waitAll;
