@@ -219,9 +219,8 @@ function render(counted: Counted[], seconds: number): string {
   ];
   const mean = (c: Counted, figure: keyof Figures) =>
     c.perRequest.reduce((sum, f) => sum + f[figure], 0) / c.perRequest.length;
-  const leanOf = (c: Counted) => counted.find((l) => l.alg === c.alg && l.system === 'lean reference');
   const ratio = (c: Counted, figure: keyof Figures) => {
-    const lean = leanOf(c);
+    const lean = counted.find((l) => l.alg === c.alg && l.system === 'lean reference');
     return lean && lean !== c ? fixed(mean(c, figure) / mean(lean, figure), 3) : '–';
   };
   for (const c of counted) {
