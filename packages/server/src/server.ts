@@ -26,7 +26,7 @@ import { SigningKeys } from './tokens/signing-keys.js';
 
 export { type Config, ConfigError, loadConfig } from './config/load-config.js';
 
-import { issuerFor } from './config/load-config.js';
+import { defaultAudienceFor, issuerFor } from './config/load-config.js';
 
 export interface TesseraOptions {
   logger?: Logger;
@@ -117,6 +117,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       metrics,
       throttle,
       now,
+      grants: { defaultAudience: Object.freeze([defaultAudienceFor(config, issuer)]) },
       auth: {
         clients,
         hasher,

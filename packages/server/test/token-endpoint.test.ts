@@ -208,14 +208,39 @@ describe('token endpoint: client_credentials', () => {
     assert.ok(h.logs.some((l) => l.includes('unknown client nobody')));
   });
 
-  it('refuses a client that uses a method other than its registered one', async () => {
-    const r = await h.token({
+  it('accepts the same secret in the body or in Basic from a client registered for either secret method', async () => {
+    const post = await h.createClient({ ...TASK, token_endpoint_auth_method: 'client_secret_post' });
+    const inBody = await h.token({
       grant_type: 'client_credentials',
       client_id: task.client_id,
       client_secret: task.client_secret,
     });
-    assert.equal(r.statusCode, 401);
-    assert.deepEqual(r.json(), INVALID_CLIENT);
+    const inBasic = await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(post.client_id, post.client_secret) },
+    );
+    for (const r of [inBody, inBasic]) {
+      assert.equal(r.statusCode, 200, r.body);
+      assert.equal(r.json().token_type, 'Bearer');
+    }
+  });
+
+  it('keeps a client_secret_jwt client to its registered method: its secret alone does not authenticate it', async () => {
+    const jwtClient = await h.createClient({ ...TASK, token_endpoint_auth_method: 'client_secret_jwt' });
+    const inBody = await h.token({
+      grant_type: 'client_credentials',
+      client_id: jwtClient.client_id,
+      client_secret: jwtClient.client_secret,
+    });
+    const inBasic = await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(jwtClient.client_id, jwtClient.client_secret) },
+    );
+    for (const r of [inBody, inBasic]) {
+      assert.equal(r.statusCode, 401);
+      assert.deepEqual(r.json(), INVALID_CLIENT);
+    }
+    assert.ok(h.logs.some((l) => l.includes('is registered for client_secret_jwt, not client_secret_post')));
   });
 
   it('refuses two authentication methods at once', async () => {
@@ -359,5 +384,51 @@ describe('token endpoint: client_credentials', () => {
     assert.equal((await introspect()).json().active, true);
     h.clock.advance(1);
     assert.deepEqual((await introspect()).json(), { active: false });
+  });
+});
+
+describe('token endpoint: the audience of a client registered without one', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('is `<issuer>/resources` in the JWT (RFC 9068 §2.2 requires aud) and at introspection, JWT and opaque alike', async () => {
+    for (const format of ['jwt', 'opaque'] as const) {
+      const c = await h.createClient({ scope: 'a', access_token_format: format });
+      const r = await h.token(
+        { grant_type: 'client_credentials' },
+        { authorization: basic(c.client_id, c.client_secret) },
+      );
+      assert.equal(r.statusCode, 200, r.body);
+      const token = r.json().access_token as string;
+      if (format === 'jwt') assert.equal(decodeJwt(token).payload.aud, `${ISSUER}/resources`);
+      const i = await h.inject({
+        method: 'POST',
+        url: '/oauth2/introspect',
+        headers: {
+          authorization: basic(c.client_id, c.client_secret),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        payload: `token=${token}`,
+      });
+      assert.equal(i.json().active, true);
+      assert.equal(i.json().aud, `${ISSUER}/resources`);
+    }
+  });
+
+  it('is TESSERA_DEFAULT_AUDIENCE when that is set', async () => {
+    const other = await startHarness({}, { TESSERA_DEFAULT_AUDIENCE: 'https://api.example.com' });
+    try {
+      const c = await other.createClient({ scope: 'a' });
+      const r = await other.token(
+        { grant_type: 'client_credentials' },
+        { authorization: basic(c.client_id, c.client_secret) },
+      );
+      assert.equal(decodeJwt(r.json().access_token).payload.aud, 'https://api.example.com');
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -1,5 +1,7 @@
-import { AUTH_METHODS, GRANT_TYPES } from '../clients/client.js';
-import { MAX_ACCESS_TOKEN_TTL, REGISTERED_CLAIMS } from '../clients/client-metadata.js';
+import { AUTH_METHOD_NAMES as AUTH_METHODS } from '../client-auth/registry.js';
+import { MAX_ACCESS_TOKEN_TTL } from '../clients/client-metadata.js';
+import { GRANT_TYPES } from '../grants/registry.js';
+import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.js';
 
 /**

@@ -1,14 +1,11 @@
-import type { AuthMethod, StoredClient } from '../clients/client.js';
-import type { Params } from '../core/params.js';
+import type { StoredClient } from '../clients/client.js';
+import type { TokenRequest } from '../core/token-request.js';
 
 /** What every client authentication method sees of a request. */
-export interface AuthRequest {
-  params: Params;
-  /** The raw Authorization header, if any. */
-  authorization: string | undefined;
-}
+export type AuthRequest = Pick<TokenRequest, 'params' | 'authorization' | 'clientCertificate'>;
 
 export interface AuthenticatedClient {
   client: StoredClient;
-  method: AuthMethod;
+  /** The method the request used (its registered one, or one that method also accepts). */
+  method: string;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { StoredClient } from '../clients/client.js';
-import { secretContext } from '../clients/client-registry.js';
+import { secretContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { InvalidClient, InvalidRequest } from '../errors/index.js';
 import type { ReplayStore } from '../store/types.js';

@@ -1,4 +1,6 @@
 import { InvalidClient } from '../errors/index.js';
+import { verifySecrets } from './client-secret.js';
+import type { AuthMethod } from './method.js';
 
 export interface BasicCredentials {
   clientId: string;
@@ -37,3 +39,20 @@ function formDecode(s: string): string {
     return s;
   }
 }
+
+/** RFC 6749 §2.3.1: the secret in `Authorization: Basic`. */
+export const clientSecretBasic = {
+  name: 'client_secret_basic',
+  secret: 'hashed',
+  keys: false,
+  // The same secret sent in the body (Keycloak, Duende and Curity accept either).
+  alsoAccepts: ['client_secret_post'],
+  read(req) {
+    const basic = req.authorization ? parseBasic(req.authorization) : undefined;
+    if (!basic) return undefined;
+    // The secret as sent too, for clients that did not form-encode it.
+    const secrets = basic.rawSecret === basic.secret ? [basic.secret] : [basic.secret, basic.rawSecret];
+    return { clientId: basic.clientId, proof: secrets };
+  },
+  verify: verifySecrets,
+} as const satisfies AuthMethod<readonly string[]>;

@@ -1,5 +1,7 @@
 import type { SecretRecord, StoredClient } from '../clients/client.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
+import { InvalidClient } from '../errors/index.js';
+import type { ClientAuthDeps } from './deps.js';
 
 /**
  * The client's unexpired secret that `secret` matches, if any. Every stored
@@ -18,4 +20,17 @@ export function matchingSecret(
     if (hasher.verify(secret, s.hash) && live) matched = s;
   }
   return matched;
+}
+
+/** Secret methods: one of the presented spellings must match a live secret. Synchronous: no store access. */
+export function verifySecrets(deps: ClientAuthDeps, client: StoredClient, secrets: readonly string[]): void {
+  const now = deps.now();
+  for (const secret of secrets) {
+    const matched = matchingSecret(deps.hasher, client, secret, now);
+    if (matched) {
+      deps.rehash?.afterMatch(client.clientId, matched, secret);
+      return;
+    }
+  }
+  throw new InvalidClient(`wrong secret for client ${client.clientId}`, 'wrong_secret', client.clientId);
 }

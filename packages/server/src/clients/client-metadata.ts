@@ -1,22 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
 import { z } from 'zod';
+import { AUTH_METHOD_NAMES, authMethod } from '../client-auth/registry.js';
 import { InvalidClientMetadata } from '../errors/index.js';
-import { AUTH_METHODS, type ClientMetadata, GRANT_TYPES } from './client.js';
-
-/** Claims Tessera sets itself; a client's `claims` may not override them. */
-export const REGISTERED_CLAIMS = new Set([
-  'iss',
-  'sub',
-  'aud',
-  'exp',
-  'nbf',
-  'iat',
-  'jti',
-  'client_id',
-  'scope',
-  'scp',
-]);
+import { GRANT_TYPES } from '../grants/registry.js';
+import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
+import type { ClientMetadata } from './client.js';
 
 /** Longest access token lifetime a client may have: 30 days. */
 export const MAX_ACCESS_TOKEN_TTL = 30 * 24 * 3600;
@@ -104,11 +93,13 @@ const fields = {
   scope: scope.optional(),
   audience: audience.optional(),
   grant_types: z
-    .array(z.enum(GRANT_TYPES, { message: 'grant_types: only client_credentials is supported' }))
+    .array(z.enum(GRANT_TYPES, { message: `grant_types: each must be one of ${GRANT_TYPES.join(', ')}` }))
     .transform((g) => [...new Set(g)])
     .optional(),
   token_endpoint_auth_method: z
-    .enum(AUTH_METHODS, { message: `token_endpoint_auth_method: must be one of ${AUTH_METHODS.join(', ')}` })
+    .enum(AUTH_METHOD_NAMES, {
+      message: `token_endpoint_auth_method: must be one of ${AUTH_METHOD_NAMES.join(', ')}`,
+    })
     .optional(),
   jwks: z.object({ keys: z.array(jwk).min(1).max(20) }).optional(),
   jwks_uri: jwksUri.optional(),
@@ -167,7 +158,7 @@ export function applyPatch(current: ClientMetadata, body: unknown): ClientMetada
   // Leaving private_key_jwt drops its keys; a fresh jwks replaces a jwks_uri and vice versa.
   if (patch.jwks) delete next.jwks_uri;
   if (patch.jwks_uri) delete next.jwks;
-  if (next.token_endpoint_auth_method !== 'private_key_jwt' && !patch.jwks && !patch.jwks_uri) {
+  if (!usesKeys(next) && !patch.jwks && !patch.jwks_uri) {
     delete next.jwks;
     delete next.jwks_uri;
   }
@@ -175,16 +166,21 @@ export function applyPatch(current: ClientMetadata, body: unknown): ClientMetada
 }
 
 export function usesSecret(m: ClientMetadata): boolean {
-  return m.token_endpoint_auth_method !== 'private_key_jwt';
+  return authMethod(m.token_endpoint_auth_method)?.secret !== 'none';
+}
+
+/** Whether the client's method verifies its proofs with keys from `jwks` or `jwks_uri`. */
+function usesKeys(m: ClientMetadata): boolean {
+  return authMethod(m.token_endpoint_auth_method)?.keys === true;
 }
 
 function checkConsistency(m: ClientMetadata): ClientMetadata {
   if (m.jwks && m.jwks_uri) throw new InvalidClientMetadata('jwks and jwks_uri are mutually exclusive');
   const hasKeys = Boolean(m.jwks || m.jwks_uri);
-  if (m.token_endpoint_auth_method === 'private_key_jwt' && !hasKeys) {
-    throw new InvalidClientMetadata('private_key_jwt requires jwks or jwks_uri');
+  if (usesKeys(m) && !hasKeys) {
+    throw new InvalidClientMetadata(`${m.token_endpoint_auth_method} requires jwks or jwks_uri`);
   }
-  if (m.token_endpoint_auth_method !== 'private_key_jwt' && hasKeys) {
+  if (!usesKeys(m) && hasKeys) {
     throw new InvalidClientMetadata('jwks and jwks_uri are only used with private_key_jwt');
   }
   return m;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { authMethod } from '../client-auth/registry.js';
 import { randomToken } from '../crypto/random.js';
+import { secretContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
@@ -159,7 +161,7 @@ export class ClientRegistry {
     // leaving private_key_jwt has no secret at all: either way it needs a new
     // one, which is issued and shown once, as at registration.
     const needsSecret =
-      (metadata.token_endpoint_auth_method === 'client_secret_jwt' && !current.secrets.some((s) => s.sealed)) ||
+      (keepsSealedSecret(metadata) && !current.secrets.some((s) => s.sealed)) ||
       (usesSecret(metadata) && current.secrets.length === 0);
     const now = this.now();
     if (!(await this.store.updateClient(clientId, metadata, now))) throw notFound(clientId);
@@ -180,7 +182,9 @@ export class ClientRegistry {
   async rotateSecret(clientId: string, previousSecretTtl: number): Promise<CreatedClient> {
     const current = await this.#require(clientId);
     if (!usesSecret(current.metadata)) {
-      throw new InvalidClientMetadata('this client authenticates with private_key_jwt and has no secret');
+      throw new InvalidClientMetadata(
+        `this client authenticates with ${current.metadata.token_endpoint_auth_method} and has no secret`,
+      );
     }
     const now = this.now();
     const secret = newSecret();
@@ -246,19 +250,16 @@ export class ClientRegistry {
     return {
       id,
       hash: this.hasher.hash(secret),
-      sealed:
-        metadata.token_endpoint_auth_method === 'client_secret_jwt'
-          ? this.sealer.seal(secret, secretContext(clientId, id))
-          : null,
+      sealed: keepsSealedSecret(metadata) ? this.sealer.seal(secret, secretContext(clientId, id)) : null,
       createdAt: now,
       expiresAt: null,
     };
   }
 }
 
-/** AAD of a sealed client secret: it opens only for this client and row. */
-export function secretContext(clientId: string, secretId: string): string {
-  return `client-secret:${clientId}:${secretId}`;
+/** Methods that need the secret itself back (an HMAC key) keep it sealed beside its hash. */
+function keepsSealedSecret(metadata: ClientMetadata): boolean {
+  return authMethod(metadata.token_endpoint_auth_method)?.secret === 'sealed';
 }
 
 function newSecret(): string {

@@ -1,17 +1,9 @@
 import type { JWK } from 'jose';
+import type { AuthMethodName } from '../client-auth/registry.js';
+import type { GrantType } from '../grants/registry.js';
+import type { TokenFormat } from '../tokens/granted-token.js';
 
-export const AUTH_METHODS = [
-  'client_secret_basic',
-  'client_secret_post',
-  'private_key_jwt',
-  'client_secret_jwt',
-] as const;
-export type AuthMethod = (typeof AUTH_METHODS)[number];
-
-export const GRANT_TYPES = ['client_credentials'] as const;
-export type GrantType = (typeof GRANT_TYPES)[number];
-
-export type TokenFormat = 'jwt' | 'opaque';
+export type { TokenFormat } from '../tokens/granted-token.js';
 
 /** Client metadata, with the names of RFC 7591 (what the admin API speaks). */
 export interface ClientMetadata {
@@ -21,7 +13,7 @@ export interface ClientMetadata {
   /** Allowed audiences. */
   audience: string[];
   grant_types: GrantType[];
-  token_endpoint_auth_method: AuthMethod;
+  token_endpoint_auth_method: AuthMethodName;
   jwks?: { keys: JWK[] } | undefined;
   jwks_uri?: string | undefined;
   /** Seconds. */

@@ -7,6 +7,8 @@ export interface Config {
   readonly host: string;
   /** Explicit issuer; when absent it is derived from the port actually bound. */
   readonly issuer: string | undefined;
+  /** The audience of tokens for clients registered without one; absent: `<issuer>/resources`. */
+  readonly defaultAudience: string | undefined;
   readonly adminKey: string | undefined;
   readonly adminKeyPrevious: string | undefined;
   readonly databaseUrl: string;
@@ -58,7 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       out[name] = undefined;
       continue;
     }
-    if (name === 'issuer' && value === opt.default) {
+    // A default that names another setting is resolved once that one is known.
+    if (value === opt.default && value.includes('$')) {
       out[name] = undefined;
       continue;
     }
@@ -86,6 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError('TESSERA_HEADERS_TIMEOUT_MS must not exceed TESSERA_REQUEST_TIMEOUT_MS');
   }
   return Object.freeze(config);
+}
+
+/** The `aud` of tokens for clients registered without audiences (RFC 9068 §2.2 requires one). */
+export function defaultAudienceFor(config: Config, issuer: string): string {
+  return config.defaultAudience ?? `${issuer}/resources`;
 }
 
 /** The issuer for a server bound to `port`, when none is configured. */

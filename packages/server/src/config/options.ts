@@ -62,6 +62,12 @@ export const options = {
     default: 'http://localhost:$TESSERA_PORT',
     schema: httpUrl.optional(),
   },
+  defaultAudience: {
+    env: 'TESSERA_DEFAULT_AUDIENCE',
+    doc: "The `aud` of tokens for a client registered without audiences: RFC 9068 access tokens always carry one (as Duende's `issuer/resources`).",
+    default: '$TESSERA_ISSUER/resources',
+    schema: z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters').optional(),
+  },
   adminKey: {
     env: 'TESSERA_ADMIN_KEY',
     doc: 'Admin API key (at least 16 characters). Unset: one is generated on first start, printed once, and only its hash kept.',

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { ClientAuthDeps } from '../client-auth/authenticate.js';
+import type { ClientAuthDeps } from '../client-auth/deps.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Config } from '../config/load-config.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
+import type { GrantDeps } from '../grants/grant.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Throttle } from '../rate-limit/throttle.js';
 import type { RevocationStore, Store } from '../store/types.js';
@@ -43,6 +44,8 @@ export interface ServerContext {
   /** Keyed hash for opaque access tokens (its own key, apart from client secrets). */
   readonly tokenHasher: SecretHasher;
   readonly auth: ClientAuthDeps;
+  /** What grants may use (each takes its slice). */
+  readonly grants: GrantDeps;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly throttle: Throttle;

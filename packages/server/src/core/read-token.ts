@@ -1,10 +1,16 @@
 import { uuidV7Millis } from '../crypto/random.js';
-import type { TokenClaims } from '../tokens/access-token.js';
+import type { TokenClaims } from '../tokens/granted-token.js';
 import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
 import { looksOpaque, readOpaque } from '../tokens/opaque-access-token.js';
 import type { ServerContext } from './context.js';
 
 export type ActiveToken = TokenClaims & { format: 'jwt' | 'opaque'; opaqueId?: string | undefined };
+
+/** What reading a token needs: the stores it may live in, our keys, and the clients it must still belong to. */
+export type ActiveTokenDeps = Pick<
+  ServerContext,
+  'store' | 'tokenHasher' | 'issuer' | 'keys' | 'revocations' | 'clients' | 'now'
+>;
 
 /**
  * Reads any access token we issued and returns its claims if it is active
@@ -12,7 +18,7 @@ export type ActiveToken = TokenClaims & { format: 'jwt' | 'opaque'; opaqueId?: s
  * is the same client: one deleted and recreated under the same id does not
  * revive old tokens). The shape decides the reader; a type hint never does.
  */
-export async function readActiveToken(ctx: ServerContext, token: string): Promise<ActiveToken | undefined> {
+export async function readActiveToken(ctx: ActiveTokenDeps, token: string): Promise<ActiveToken | undefined> {
   const now = ctx.now();
   let claims: ActiveToken | undefined;
   if (looksOpaque(token)) {

@@ -1,86 +1,126 @@
 import { authenticateClient } from '../client-auth/authenticate.js';
 import type { StoredClient } from '../clients/client.js';
-import { InvalidRequest, UnsupportedGrantType } from '../errors/index.js';
-import { clientCredentialsGrant } from '../grants/client-credentials.js';
-import type { Grant, IssuedToken } from '../tokens/access-token.js';
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors/index.js';
+import type { Grant } from '../grants/grant.js';
+import { grantFor } from '../grants/registry.js';
+import type { GrantedToken, IssuedToken } from '../tokens/granted-token.js';
 import { issueJwt } from '../tokens/jwt-access-token.js';
 import { issueOpaque } from '../tokens/opaque-access-token.js';
+import { tokenResponseJson } from '../tokens/token-response.js';
 import type { ServerContext } from './context.js';
-import { type Params, rejectRepeated, single } from './params.js';
+import { type MaybePromise, runSteps, type Step } from './maybe-async.js';
+import { rejectRepeated, single } from './params.js';
+import type { TokenRequest } from './token-request.js';
 
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  scope: string;
-}
-
-/** One entry per grant this server knows; each grant in its own file. */
-const GRANTS = { client_credentials: clientCredentialsGrant } as const;
+/** What the token endpoint uses of the server. */
+export type TokenEndpointDeps = Pick<
+  ServerContext,
+  'auth' | 'grants' | 'throttle' | 'keys' | 'issuer' | 'store' | 'tokenHasher' | 'now'
+>;
 
 export interface TokenResult {
-  response: TokenResponse;
+  /** The response body (RFC 6749 §5.1), as JSON. */
+  json: string;
   clientId: string;
   format: 'jwt' | 'opaque';
   alg: string;
 }
 
+/** One token request on its way through the steps; each step fills in what the next ones read. */
+class TokenFlow {
+  grant!: Grant;
+  client!: StoredClient;
+  token!: GrantedToken;
+  issued!: IssuedToken;
+  constructor(
+    readonly deps: TokenEndpointDeps,
+    readonly request: TokenRequest,
+  ) {}
+}
+
 /**
- * The token endpoint as named steps: parameters → grant type → client
- * authentication → grant → issue. A JWT for a cached client with no rate
- * limit is answered synchronously, without a promise: the hot path. A store
- * read, a rate-limit counter or an opaque token's row make it a promise.
+ * The token endpoint as named steps (after oidc-provider's
+ * `lib/actions/token.js`). A step returns a promise only when it must wait
+ * (a store read, a rate-limit counter, an opaque token's row, an
+ * assertion), so a JWT for a cached client is answered synchronously: the
+ * hot path. A new capability (a binding, an audit) is a step in this list.
  */
-export function handleTokenRequest(
-  ctx: ServerContext,
-  params: Params,
-  authorization: string | undefined,
-): TokenResult | Promise<TokenResult> {
-  rejectRepeated(params);
-  const grantType = single(params, 'grant_type');
-  if (!grantType) throw new InvalidRequest('grant_type is required');
-  if (!Object.hasOwn(GRANTS, grantType)) {
-    throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported`);
-  }
-  const grant = GRANTS[grantType as keyof typeof GRANTS];
-  const authenticated = authenticateClient(ctx.auth, { params, authorization });
-  return authenticated instanceof Promise
-    ? authenticated.then(({ client }) => issue(ctx, client, grant(client, params)))
-    : issue(ctx, authenticated.client, grant(authenticated.client, params));
+const STEPS: readonly Step<TokenFlow>[] = [
+  rejectRepeatedParams,
+  selectGrant,
+  authenticate,
+  checkGrantAllowed,
+  applyGrant,
+  limitIssuance,
+  issue,
+];
+
+export function handleTokenRequest(deps: TokenEndpointDeps, request: TokenRequest): MaybePromise<TokenResult> {
+  const flow = new TokenFlow(deps, request);
+  const done = runSteps(STEPS, flow);
+  return done instanceof Promise ? done.then(() => result(flow)) : result(flow);
 }
 
-function issue(ctx: ServerContext, client: StoredClient, grant: Grant): TokenResult | Promise<TokenResult> {
-  const now = ctx.now();
-  const limit = ctx.throttle.issuanceLimit(client.metadata.token_rate_limit);
-  // Unlimited clients (the default) skip the counter and its promise.
-  if (limit > 0) {
-    return ctx.throttle.checkIssuance(client.clientId, limit, now).then(() => issueToken(ctx, client, grant, now));
-  }
-  return issueToken(ctx, client, grant, now);
+function rejectRepeatedParams(f: TokenFlow): void {
+  rejectRepeated(f.request.params);
 }
 
-function issueToken(
-  ctx: ServerContext,
-  client: StoredClient,
-  grant: Grant,
-  now: number,
-): TokenResult | Promise<TokenResult> {
-  if (client.metadata.access_token_format === 'opaque') {
-    return issueOpaque(ctx.store, ctx.tokenHasher, grant, now).then((issued) => tokenResult(client, grant, issued));
-  }
-  return tokenResult(client, grant, issueJwt(ctx.keys, ctx.issuer, grant, now));
+function selectGrant(f: TokenFlow): void {
+  const type = single(f.request.params, 'grant_type');
+  if (!type) throw new InvalidRequest('grant_type is required');
+  const grant = grantFor(type);
+  if (!grant) throw new UnsupportedGrantType(`grant_type ${type.slice(0, 64)} is not supported`);
+  f.grant = grant;
 }
 
-function tokenResult(client: StoredClient, grant: Grant, issued: IssuedToken): TokenResult {
+function authenticate(f: TokenFlow): void | Promise<void> {
+  const authenticated = authenticateClient(f.deps.auth, f.request);
+  if (authenticated instanceof Promise) {
+    return authenticated.then((a) => {
+      f.client = a.client;
+    });
+  }
+  f.client = authenticated.client;
+}
+
+/** The one place that decides whether a client may use a grant: its registered `grant_types`. */
+function checkGrantAllowed(f: TokenFlow): void {
+  if (!(f.client.metadata.grant_types as readonly string[]).includes(f.grant.type)) {
+    throw new UnauthorizedClient(`the client is not allowed the ${f.grant.type} grant`);
+  }
+}
+
+function applyGrant(f: TokenFlow): void | Promise<void> {
+  const token = f.grant.handle(f.request, f.client, f.deps.grants);
+  if (token instanceof Promise) {
+    return token.then((t) => {
+      f.token = t;
+    });
+  }
+  f.token = token;
+}
+
+/** Per-client issuance limit; unlimited clients (the default) skip the counter and its promise. */
+function limitIssuance(f: TokenFlow): void | Promise<void> {
+  const limit = f.deps.throttle.issuanceLimit(f.client.metadata.token_rate_limit);
+  if (limit > 0) return f.deps.throttle.checkIssuance(f.client.clientId, limit, f.deps.now());
+}
+
+function issue(f: TokenFlow): void | Promise<void> {
+  const { deps, token } = f;
+  if (token.format === 'opaque') {
+    return issueOpaque(deps.store, deps.tokenHasher, token, deps.now()).then((issued) => {
+      f.issued = issued;
+    });
+  }
+  f.issued = issueJwt(deps.keys, deps.issuer, token, deps.now());
+}
+
+function result(f: TokenFlow): TokenResult {
   return {
-    clientId: client.clientId,
-    format: client.metadata.access_token_format,
-    alg: issued.alg,
-    response: {
-      access_token: issued.accessToken,
-      token_type: 'Bearer',
-      expires_in: issued.expiresIn,
-      scope: grant.scope,
-    },
+    json: tokenResponseJson(f.token, f.issued),
+    clientId: f.client.clientId,
+    format: f.token.format,
+    alg: f.issued.alg,
   };
 }

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { secretContext } from '../clients/client-registry.js';
 import type { ClientStore, EncryptionKeyStore, SealedRef } from '../store/types.js';
-import { keyContext } from '../tokens/signing-keys.js';
+import { keyContext, secretContext } from './sealed-contexts.js';
 import type { Sealer } from './sealer.js';
 import type { SecretHasher } from './secret-hasher.js';
 

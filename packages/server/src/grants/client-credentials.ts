@@ -1,30 +1,33 @@
-import type { StoredClient } from '../clients/client.js';
 import { all, type Params, single } from '../core/params.js';
-import { InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors/index.js';
-import type { Grant } from '../tokens/access-token.js';
+import { InvalidScope, InvalidTarget } from '../errors/index.js';
+import type { Grant, GrantDeps } from './grant.js';
 
 /**
  * RFC 6749 §4.4: the client asks for a token for itself. Decides the scopes
  * and audiences it gets; issuing is the token format's job.
  */
-export function clientCredentialsGrant(client: StoredClient, params: Params): Grant {
-  const m = client.metadata;
-  if (!m.grant_types.includes('client_credentials')) {
-    throw new UnauthorizedClient('the client is not allowed the client_credentials grant');
-  }
-  const scope = grantedScope(m.scope, single(params, 'scope'));
-  return {
-    clientId: client.clientId,
-    scope,
-    scopes: scope === '' ? [] : scope.split(' '),
-    audience: grantedAudience(m.audience, requestedAudience(params)),
-    ttl: m.access_token_ttl,
-    claims: m.claims,
-  };
-}
+export const clientCredentials = {
+  type: 'client_credentials',
+  params: ['scope', 'audience', 'resource'],
+  handle(request, client, deps) {
+    const m = client.metadata;
+    const scope = grantedScope(m.scope, single(request.params, 'scope'));
+    const audience = grantedAudience(m.audience, requestedAudience(request.params));
+    return {
+      clientId: client.clientId,
+      subject: client.clientId,
+      scope,
+      scopes: scope === '' ? [] : scope.split(' '),
+      audience: audience.length === 0 ? deps.defaultAudience : audience,
+      ttl: m.access_token_ttl,
+      claims: m.claims,
+      format: m.access_token_format,
+    };
+  },
+} as const satisfies Grant<Pick<GrantDeps, 'defaultAudience'>>;
 
 /** Omitted: every allowed scope. Requested: each must be allowed. Space-delimited, without repeats. */
-function grantedScope(allowed: string, requested: string | undefined): string {
+export function grantedScope(allowed: string, requested: string | undefined): string {
   // Allowed scopes are stored normalised (no repeats, single spaces): asking for exactly them needs no check.
   if (requested === undefined || requested === allowed) return allowed;
   const allowedList = allowed === '' ? [] : allowed.split(' ');
@@ -37,14 +40,14 @@ function grantedScope(allowed: string, requested: string | undefined): string {
 }
 
 /** The audience and RFC 8707 resource parameters together (no copy when there is only one kind). */
-function requestedAudience(params: Params): readonly string[] {
+export function requestedAudience(params: Params): readonly string[] {
   const audience = all(params, 'audience');
   const resource = all(params, 'resource');
   return resource.length === 0 ? audience : audience.length === 0 ? resource : [...audience, ...resource];
 }
 
 /** Omitted: every allowed audience. Requested (audience or RFC 8707 resource): each must be allowed. */
-function grantedAudience(allowed: string[], requested: readonly string[]): string[] {
+export function grantedAudience(allowed: readonly string[], requested: readonly string[]): readonly string[] {
   if (requested.length === 0) return allowed;
   const wanted = [...new Set(requested)];
   const refused = wanted.filter((a) => !allowed.includes(a));

@@ -79,10 +79,15 @@ export interface OpaqueTokenRecord {
   clientId: string;
   jti: string;
   scope: string;
-  audience: string[];
+  audience: readonly string[];
   /** Seconds since the epoch, as in the token's claims. */
   iat: number;
   exp: number;
+  /**
+   * Claims beyond the row's columns (`sub` when it is not the client, `act`,
+   * `cnf`), as one JSON object; absent for most tokens.
+   */
+  extension?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface TokenStore {

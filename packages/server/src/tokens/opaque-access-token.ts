@@ -1,7 +1,8 @@
 import { formatUuid, pooledRandomBytes, stampUuidV7 } from '../crypto/random.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import type { OpaqueTokenRecord, TokenStore } from '../store/types.js';
-import type { Grant, IssuedToken, TokenClaims } from './access-token.js';
+import type { GrantedToken, IssuedToken, TokenClaims } from './granted-token.js';
+import { extensionClaims, opaqueTokenRow } from './opaque-token-row.js';
 
 /** Recognisable prefix, so secret scanners can find leaked tokens. */
 export const OPAQUE_TOKEN_PREFIX = 'tessera_at_';
@@ -24,7 +25,7 @@ const LEGACY_LENGTH = OPAQUE_TOKEN_PREFIX.length + 43;
 export async function issueOpaque(
   store: TokenStore,
   hasher: SecretHasher,
-  grant: Grant,
+  token: GrantedToken,
   nowMs: number,
 ): Promise<IssuedToken> {
   const bytes = pooledRandomBytes(48);
@@ -32,17 +33,8 @@ export async function issueOpaque(
   const accessToken = OPAQUE_TOKEN_PREFIX + bytes.toString('base64url', 0, 16) + bytes.toString('base64url', 16);
   const jti = formatUuid(bytes);
   const iat = Math.floor(nowMs / 1000);
-  await store.insertOpaqueToken({
-    id: jti,
-    hash: hasher.hash(accessToken),
-    clientId: grant.clientId,
-    jti,
-    scope: grant.scope,
-    audience: grant.audience,
-    iat,
-    exp: iat + grant.ttl,
-  });
-  return { accessToken, expiresIn: grant.ttl, alg: 'none' };
+  await store.insertOpaqueToken(opaqueTokenRow(token, jti, hasher.hash(accessToken), iat));
+  return { accessToken, expiresIn: token.ttl, alg: 'none' };
 }
 
 export function looksOpaque(token: string): boolean {
@@ -63,11 +55,12 @@ export async function readOpaque(
     iss: issuer,
     sub: t.clientId,
     client_id: t.clientId,
-    aud: t.audience.length === 0 ? undefined : t.audience.length === 1 ? t.audience[0] : t.audience,
+    aud: t.audience.length === 0 ? undefined : t.audience.length === 1 ? t.audience[0] : [...t.audience],
     scope: t.scope,
     iat: t.iat,
     exp: t.exp,
     jti: t.jti,
+    ...extensionClaims(t),
   };
 }
 

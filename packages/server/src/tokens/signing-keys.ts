@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningAlg } from '../config/load-config.js';
+import { keyContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { ClientStore, SigningKeyRecord, SigningKeyStore } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
@@ -197,9 +198,4 @@ export class SigningKeys {
   list(): PublicKey[] {
     return [...this.#public.values()];
   }
-}
-
-/** AAD of a sealed private key: it opens only as the key it claims to be. */
-export function keyContext(kid: string): string {
-  return `signing-key:${kid}`;
 }

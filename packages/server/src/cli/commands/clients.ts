@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
+import { AUTH_METHOD_NAMES } from '../../client-auth/registry.js';
 import { UsageError } from '../admin-api.js';
 import { date, json, keyValues, show, table } from '../format.js';
 import { adminApi, type ConnectionOptions, collect, integer, note, withAdmin, write } from '../options.js';
@@ -41,7 +42,7 @@ interface MetadataOptions extends ConnectionOptions {
   jsonBody?: string;
 }
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
+const AUTH_METHODS = [...AUTH_METHOD_NAMES];
 const MAX_TTL = 30 * 24 * 3600;
 const MAX_PAGE = 200;
 

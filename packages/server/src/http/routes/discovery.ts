@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { PRIVATE_KEY_ALGS, SECRET_ALGS } from '../../client-auth/client-assertion.js';
+import { AUTH_SIGNING_ALGS as AUTH_ALGS, AUTH_METHOD_NAMES as AUTH_METHODS } from '../../client-auth/registry.js';
 import { PATHS, type ServerContext } from '../../core/context.js';
-
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
-const AUTH_ALGS = [...PRIVATE_KEY_ALGS, ...SECRET_ALGS];
+import { GRANT_TYPES } from '../../grants/registry.js';
 
 /**
  * RFC 8414 metadata, served at both well-known names, plus the JWKS. Every
@@ -16,7 +14,7 @@ export async function discoveryRoutes(app: FastifyInstance, { ctx }: { ctx: Serv
     jwks_uri: ctx.endpoints.jwks,
     introspection_endpoint: ctx.endpoints.introspection,
     revocation_endpoint: ctx.endpoints.revocation,
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: GRANT_TYPES,
     response_types_supported: [],
     token_endpoint_auth_methods_supported: AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: AUTH_ALGS,

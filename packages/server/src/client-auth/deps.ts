@@ -1,0 +1,14 @@
+import type { ClientRegistry } from '../clients/client-registry.js';
+import type { SecretHasher } from '../crypto/secret-hasher.js';
+import type { AssertionContext } from './client-assertion.js';
+import type { SecretRehasher } from './rehash-secret.js';
+
+/** What client authentication needs: each method uses its slice of it. */
+export interface ClientAuthDeps {
+  clients: Pick<ClientRegistry, 'find'>;
+  hasher: SecretHasher;
+  assertion: Omit<AssertionContext, 'nowMs'>;
+  now: () => number;
+  /** Only while the encryption key is being rotated: re-hashes secrets hashed under a previous key. */
+  rehash?: SecretRehasher | undefined;
+}
