@@ -14,6 +14,7 @@ describe('loadConfig', () => {
         adminKey: undefined,
         adminKeyPrevious: undefined,
         databaseUrl: 'sqlite:./data/tessera.db',
+        defaultAudience: undefined,
         redisUrl: undefined,
         signingAlg: 'RS256',
         encryptionKey: undefined,
