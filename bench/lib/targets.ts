@@ -49,6 +49,8 @@ export interface TesseraOptions extends StartOptions {
   registerClient?: boolean;
   /** Further TESSERA_* settings. */
   env?: Record<string, string>;
+  /** The server's main.js; default this checkout's build (bench/ab.ts passes another build's). */
+  main?: string;
 }
 
 export interface TesseraTarget extends Target {
@@ -125,7 +127,7 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
   };
   const { child, output } = launch(
     o,
-    [...profArgs(o.cpuProfDir), SERVER_MAIN],
+    [...profArgs(o.cpuProfDir), o.main ?? SERVER_MAIN],
     { ...env, TESSERA_ADMIN_KEY: adminKey, TESSERA_ENCRYPTION_KEY: o.encryptionKey },
     env,
   );
