@@ -79,7 +79,8 @@ function secret(createdAt: number, over: Partial<SecretRecord> = {}): SecretReco
 /**
  * The token row each backend's v1-schema test writes (hash 'digest', client
  * 'c', jti 'j', scope 'a', audience ['x'], iat 10, exp 20), as read after
- * migration 2 moved it under its h:<hash> id.
+ * migration 2 moved it under its h:<hash> id: without `extension`, which
+ * migration 3 leaves NULL.
  */
 export const MIGRATED_V1_TOKEN: OpaqueTokenRecord = {
   id: 'h:digest',
@@ -90,6 +91,26 @@ export const MIGRATED_V1_TOKEN: OpaqueTokenRecord = {
   audience: ['x'],
   iat: 10,
   exp: 20,
+};
+
+/**
+ * Extension claims as token exchange and sender-constrained tokens will
+ * store them: nested `act`, a `cnf`, and values a JSON column could mangle
+ * (a NUL, which JSONB refuses; non-ASCII and a lone surrogate; keys in an
+ * order JSONB would sort;
+ * numbers, booleans, null, arrays).
+ */
+export const EXTENSION: Readonly<Record<string, unknown>> = {
+  sub: 'alice',
+  act: { sub: 'svc-b', act: { sub: 'svc-c' } },
+  cnf: { jkt: 'abc' },
+  zz_first: 'z',
+  a: 'a',
+  odd: 'nul\u0000 tab\t quote" snowman\u2603 pile\u{1f4a9} lone\ud800',
+  numbers: [0, -1, 1.5, 1e21, Number.MAX_SAFE_INTEGER],
+  flags: { yes: true, no: false, none: null },
+  empty: {},
+  list: [],
 };
 
 /** An opaque token row with fresh ids; also the fixture of the SQLite-only token tests. */
@@ -559,20 +580,55 @@ function opaqueTokens(store: Get): void {
     assert.equal(await store().getOpaqueToken(id('tok')), undefined);
   });
 
+  it('round-trips extension claims exactly; a token without reads back without the property', async () => {
+    const c = client(id('c'));
+    await store().insertClient(c, null);
+    const withExt = opaqueToken(c.clientId, { extension: EXTENSION });
+    const without = opaqueToken(c.clientId);
+    const emptyExt = opaqueToken(c.clientId, { extension: {} });
+    await Promise.all([withExt, without, emptyExt].map((t) => store().insertOpaqueToken(t)));
+
+    assert.deepEqual(await store().getOpaqueToken(withExt.id), withExt);
+    const read = await store().getOpaqueToken(without.id);
+    assert.deepEqual(read, without);
+    assert.equal(Object.hasOwn(read ?? {}, 'extension'), false);
+    // Given, even empty, is kept: only absence means none.
+    assert.deepEqual(await store().getOpaqueToken(emptyExt.id), emptyExt);
+  });
+
+  it('fails only the insert whose extension JSON cannot hold (a bigint)', async () => {
+    const c = client(id('c'));
+    await store().insertClient(c, null);
+    const good = [opaqueToken(c.clientId, { extension: EXTENSION }), opaqueToken(c.clientId)];
+    const bad = opaqueToken(c.clientId, { extension: { n: 1n } });
+    const results = await Promise.allSettled(
+      [good[0], bad, good[1]].map((t) => store().insertOpaqueToken(t as OpaqueTokenRecord)),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(await store().getOpaqueToken(bad.id), undefined);
+    for (const t of good) assert.deepEqual(await store().getOpaqueToken(t.id), t);
+  });
+
   it('stores every token of a burst, and fails only the one whose id is taken', async () => {
     const c = client(id('c'));
     await store().insertClient(c, null);
     const taken = opaqueToken(c.clientId);
     await store().insertOpaqueToken(taken);
     // Inserted in one event-loop turn: the stores write these together.
-    const burst = Array.from({ length: 300 }, (_, i) => opaqueToken(c.clientId, { scope: `s${i}` }));
+    // Every third with extension claims: a batch binds both kinds of row.
+    const burst = Array.from({ length: 300 }, (_, i) =>
+      opaqueToken(c.clientId, i % 3 === 0 ? { scope: `s${i}`, extension: { sub: `u${i}` } } : { scope: `s${i}` }),
+    );
     const duplicate = { ...opaqueToken(c.clientId), id: taken.id };
     const results = await Promise.allSettled([...burst, duplicate].map((t) => store().insertOpaqueToken(t)));
     assert.deepEqual(
       results.map((r) => r.status),
       [...burst.map(() => 'fulfilled'), 'rejected'],
     );
-    for (const t of [burst[0], burst[150], burst[299]]) {
+    for (const t of [burst[0], burst[1], burst[150], burst[299]]) {
       assert.deepEqual(await store().getOpaqueToken((t as OpaqueTokenRecord).id), t);
     }
     assert.deepEqual(await store().getOpaqueToken(taken.id), taken);

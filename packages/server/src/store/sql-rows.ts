@@ -1,5 +1,5 @@
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../clients/client.js';
-import type { SealedValue, SigningKeyRecord } from './types.js';
+import type { OpaqueTokenRecord, SealedValue, SigningKeyRecord } from './types.js';
 
 /** Rows of the tables both SQL backends share, and their mapping to records. */
 
@@ -110,4 +110,22 @@ export function fromSealedRow(r: SealedRow): SealedValue {
   return r.kind === 'signing-key'
     ? { ref: { kind: 'signing-key', kid: r.id }, sealed: r.sealed }
     : { ref: { kind: 'client-secret', clientId: r.client_id ?? '', secretId: r.id }, sealed: r.sealed };
+}
+
+/**
+ * opaque_tokens.ext as bound on insert: NULL for the common token without
+ * extension claims, so it pays for no JSON.stringify.
+ */
+export function toExtColumn(extension: OpaqueTokenRecord['extension']): string | null {
+  return extension === undefined ? null : JSON.stringify(extension);
+}
+
+/**
+ * Sets `extension` from opaque_tokens.ext only when the row has one, so a
+ * token without (or stored before the column existed) reads back without
+ * the property, deepEqual to the record that was inserted.
+ */
+export function withExtension(token: OpaqueTokenRecord, ext: string | null): OpaqueTokenRecord {
+  if (ext !== null) token.extension = JSON.parse(ext) as Record<string, unknown>;
+  return token;
 }

@@ -84,8 +84,12 @@ export interface OpaqueTokenRecord {
   iat: number;
   exp: number;
   /**
-   * Claims beyond the row's columns (`sub` when it is not the client, `act`,
-   * `cnf`), as one JSON object; absent for most tokens.
+   * Claims beyond the columns above, as one JSON object: `sub` when the
+   * subject is not the client, `act` (token exchange), `cnf` (DPoP, mTLS).
+   * Absent when there are none, the common case: a row stored without one,
+   * or before the column existed, reads back without the property. Stored
+   * as JSON text, so only what JSON.stringify keeps comes back (no
+   * undefined values, functions or bigints; a bigint fails the insert).
    */
   extension?: Readonly<Record<string, unknown>> | undefined;
 }

@@ -94,6 +94,15 @@ export const migrations: readonly string[] = [
   ALTER INDEX opaque_tokens_v2_pkey RENAME TO opaque_tokens_pkey;
   CREATE INDEX opaque_tokens_exp ON opaque_tokens(exp);
   `,
+  // 3: extension claims of an opaque token (sub, act, cnf) as JSON, so new
+  // claims need no new migration. TEXT, not JSONB, as for client metadata:
+  // it round-trips exactly, where JSONB refuses "\u0000" (which a claim
+  // taken from a subject token may hold) and reorders keys, and nothing
+  // queries inside it. Nullable without a default, so adding it rewrites no
+  // rows; NULL when a token has none.
+  `
+  ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
+  `,
 ];
 
 /** First key of the two-key advisory lock; the second is the schema's hash. */

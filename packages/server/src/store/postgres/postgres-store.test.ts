@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { MIGRATED_V1_TOKEN, runStoreContract } from '../contract.test-suite.js';
+import { EXTENSION, MIGRATED_V1_TOKEN, opaqueToken, runStoreContract } from '../contract.test-suite.js';
 import { migrations } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 import { TEST_POSTGRES_URL, useTestSchemas } from './test-database.test-suite.js';
@@ -61,6 +61,39 @@ describe('PostgresStore', () => {
     const store = await PostgresStore.open(url, { schema });
     assert.deepEqual(await store.getOpaqueToken('h:digest'), MIGRATED_V1_TOKEN);
     await store.close();
+  });
+
+  it('migration 3 reads the opaque tokens stored before it without extension, and stores new ones with', async () => {
+    const schema = await freshSchema();
+    const old = opaqueToken('c');
+    await query(`SET search_path TO ${schema}`);
+    try {
+      await query(migrations[0] as string);
+      await query(migrations[1] as string);
+      await query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      await query('INSERT INTO schema_migrations VALUES (1, 0), (2, 0)');
+      await query('INSERT INTO opaque_tokens VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        old.id,
+        old.hash,
+        old.clientId,
+        old.jti,
+        old.scope,
+        old.audience,
+        old.iat,
+        old.exp,
+      ]);
+    } finally {
+      await query('SET search_path TO DEFAULT');
+    }
+    const store = await PostgresStore.open(url, { schema });
+    try {
+      assert.deepEqual(await store.getOpaqueToken(old.id), old);
+      const fresh = opaqueToken('c', { extension: EXTENSION });
+      await store.insertOpaqueToken(fresh);
+      assert.deepEqual(await store.getOpaqueToken(fresh.id), fresh);
+    } finally {
+      await store.close();
+    }
   });
 
   it('leaves migrations newer than this build alone', async () => {

@@ -14,6 +14,8 @@ import {
   fromSealedRow,
   type KeyRow,
   type SealedRow,
+  toExtColumn,
+  withExtension,
 } from '../sql-rows.js';
 import {
   DuplicateClientError,
@@ -37,19 +39,20 @@ interface TokenRow {
   audience: string[];
   iat: number;
   exp: number;
+  ext: string | null;
 }
 
 const UNIQUE_VIOLATION = '23505';
 
-/** 8 parameters a row: PostgreSQL takes at most 65,535 in one statement. */
-const MAX_TOKENS_PER_INSERT = 8000;
-/** `INSERT INTO opaque_tokens … VALUES ($1, …, $8), ($9, …), …` for `n` rows. */
+/** 9 parameters a row: PostgreSQL takes at most 65,535 in one statement. */
+const MAX_TOKENS_PER_INSERT = 7000;
+/** `INSERT INTO opaque_tokens … VALUES ($1, …, $9), ($10, …), …` for `n` rows. */
 function insertTokensSql(n: number): string {
   const rows = Array.from({ length: n }, (_, i) => {
-    const p = i * 8;
-    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}, $${p + 8})`;
+    const p = i * 9;
+    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7}, $${p + 8}, $${p + 9})`;
   });
-  return `INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES ${rows.join(', ')}`;
+  return `INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp, ext) VALUES ${rows.join(', ')}`;
 }
 
 /**
@@ -291,7 +294,9 @@ export class PostgresStore implements Store {
 
   async #insertTokens(rows: readonly OpaqueTokenRecord[]): Promise<void> {
     const values: unknown[] = [];
-    for (const t of rows) values.push(t.id, t.hash, t.clientId, t.jti, t.scope, t.audience, t.iat, t.exp);
+    for (const t of rows) {
+      values.push(t.id, t.hash, t.clientId, t.jti, t.scope, t.audience, t.iat, t.exp, toExtColumn(t.extension));
+    }
     await this.#pool.query(insertTokensSql(rows.length), values);
   }
 
@@ -299,16 +304,19 @@ export class PostgresStore implements Store {
     const { rows } = await this.#pool.query<TokenRow>('SELECT * FROM opaque_tokens WHERE id = $1', [id]);
     const r = rows[0];
     if (!r) return undefined;
-    return {
-      id: r.id,
-      hash: r.hash,
-      clientId: r.client_id,
-      jti: r.jti,
-      scope: r.scope,
-      audience: r.audience,
-      iat: r.iat,
-      exp: r.exp,
-    };
+    return withExtension(
+      {
+        id: r.id,
+        hash: r.hash,
+        clientId: r.client_id,
+        jti: r.jti,
+        scope: r.scope,
+        audience: r.audience,
+        iat: r.iat,
+        exp: r.exp,
+      },
+      r.ext,
+    );
   }
 
   async deleteOpaqueToken(id: string): Promise<boolean> {

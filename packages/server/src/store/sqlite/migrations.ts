@@ -82,4 +82,10 @@ export const migrations: readonly string[] = [
   DROP TABLE opaque_tokens_v1;
   CREATE INDEX opaque_tokens_exp ON opaque_tokens(exp);
   `,
+  // 3: extension claims of an opaque token (sub, act, cnf) as JSON text, so
+  // new claims need no new migration. NULL when a token has none: adding a
+  // nullable column only rewrites the schema, not the rows.
+  `
+  ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
+  `,
 ];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { MIGRATED_V1_TOKEN, opaqueToken, runStoreContract } from '../contract.test-suite.js';
+import { EXTENSION, MIGRATED_V1_TOKEN, opaqueToken, runStoreContract } from '../contract.test-suite.js';
 import { isStoreUnavailable } from '../store-errors.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -33,6 +33,33 @@ describe('SqliteStore', () => {
 
     const store = new SqliteStore(path);
     assert.deepEqual(await store.getOpaqueToken('h:digest'), MIGRATED_V1_TOKEN);
+    await store.close();
+  });
+
+  it('migration 3 reads the opaque tokens stored before it without extension, and stores new ones with', async () => {
+    const path = join(dir, 'v2.db');
+    const db = new Database(path);
+    db.exec(migrations[0] as string);
+    db.exec(migrations[1] as string);
+    db.pragma('user_version = 2');
+    const old = opaqueToken('c');
+    db.prepare('INSERT INTO opaque_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      old.id,
+      old.hash,
+      old.clientId,
+      old.jti,
+      old.scope,
+      JSON.stringify(old.audience),
+      old.iat,
+      old.exp,
+    );
+    db.close();
+
+    const store = new SqliteStore(path);
+    assert.deepEqual(await store.getOpaqueToken(old.id), old);
+    const fresh = opaqueToken('c', { extension: EXTENSION });
+    await store.insertOpaqueToken(fresh);
+    assert.deepEqual(await store.getOpaqueToken(fresh.id), fresh);
     await store.close();
   });
 

@@ -16,6 +16,7 @@ import {
   fromSealedRow,
   type KeyRow,
   type SealedRow,
+  withExtension,
 } from '../sql-rows.js';
 import {
   DuplicateClientError,
@@ -47,6 +48,7 @@ interface TokenRow {
   audience: string;
   iat: number;
   exp: number;
+  ext: string | null;
 }
 
 /**
@@ -261,16 +263,19 @@ export class SqliteStore implements Store {
   async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
     const r = this.#stmts.getToken.get(id) as TokenRow | undefined;
     if (!r) return undefined;
-    return {
-      id: r.id,
-      hash: r.hash,
-      clientId: r.client_id,
-      jti: r.jti,
-      scope: r.scope,
-      audience: JSON.parse(r.audience) as string[],
-      iat: r.iat,
-      exp: r.exp,
-    };
+    return withExtension(
+      {
+        id: r.id,
+        hash: r.hash,
+        clientId: r.client_id,
+        jti: r.jti,
+        scope: r.scope,
+        audience: JSON.parse(r.audience) as string[],
+        iat: r.iat,
+        exp: r.exp,
+      },
+      r.ext,
+    );
   }
 
   async deleteOpaqueToken(id: string): Promise<boolean> {

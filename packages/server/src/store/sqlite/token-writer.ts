@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { BatchedInserts, WRITE_LATER } from '../batched-inserts.js';
+import { toExtColumn } from '../sql-rows.js';
 import type { OpaqueTokenRecord } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 
 const INSERT_TOKEN =
-  'INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+  'INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp, ext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /**
  * This connection's page cache: 2,000 KiB, SQLite's own default (a negative
@@ -109,5 +110,15 @@ function insertAll(db: Database.Database, insert: Database.Statement): InsertAll
 
 function insertRow(insert: Database.Statement, t: OpaqueTokenRecord): void {
   // Positional binding: no object built per token on the opaque hot path.
-  insert.run(t.id, t.hash, t.clientId, t.jti, t.scope, JSON.stringify(t.audience), t.iat, t.exp);
+  insert.run(
+    t.id,
+    t.hash,
+    t.clientId,
+    t.jti,
+    t.scope,
+    JSON.stringify(t.audience),
+    t.iat,
+    t.exp,
+    toExtColumn(t.extension),
+  );
 }
