@@ -5,7 +5,7 @@ import { handleRevocation } from '../../core/revocation-endpoint.js';
 import { handleTokenRequest, type TokenResponse, type TokenResult } from '../../core/token-endpoint.js';
 import { InvalidClient, MethodNotAllowed } from '../../errors/index.js';
 import { installErrorHandler } from '../error-handler.js';
-import { oauthParams, registerOAuthBodyParsers } from '../oauth-body.js';
+import { authorizationHeader, oauthParams, registerOAuthBodyParsers } from '../oauth-body.js';
 
 /** RFC 6749 §5.1: token responses (and errors) must never be cached. */
 function noStore(reply: FastifyReply): FastifyReply {
@@ -46,17 +46,17 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
       ctx.metrics.tokenIssued(clientId, alg, format);
       noStore(reply).type(JSON_TYPE).send(tokenResponseJson(response));
     };
-    const result = handleTokenRequest(ctx, oauthParams(req), req.headers.authorization);
+    const result = handleTokenRequest(ctx, oauthParams(req), authorizationHeader(req));
     if (result instanceof Promise) return result.then(sendToken);
     sendToken(result);
   });
 
   app.post(PATHS.introspection, async (req, reply) => {
-    return noStore(reply).send(await handleIntrospection(ctx, oauthParams(req), req.headers.authorization));
+    return noStore(reply).send(await handleIntrospection(ctx, oauthParams(req), authorizationHeader(req)));
   });
 
   app.post(PATHS.revocation, async (req, reply) => {
-    await handleRevocation(ctx, oauthParams(req), req.headers.authorization);
+    await handleRevocation(ctx, oauthParams(req), authorizationHeader(req));
     return noStore(reply).send({});
   });
 
