@@ -4,6 +4,7 @@ import type { ClientRegistry } from '../clients/client-registry.js';
 import { single } from '../core/params.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { InvalidClient } from '../errors/index.js';
+import { unknownClientIdForLog } from '../logging/redact-secrets.js';
 import type { AuthenticatedClient, AuthRequest } from './authenticated-client.js';
 import {
   type AssertionContext,
@@ -91,7 +92,7 @@ function checkCredentials(
   client: StoredClient | undefined,
 ): AuthenticatedClient | Promise<AuthenticatedClient> {
   const { clientId, method } = presented;
-  if (!client) throw new InvalidClient(`unknown client ${clientId}`, 'unknown_client');
+  if (!client) throw new InvalidClient(`unknown client ${unknownClientIdForLog(clientId)}`, 'unknown_client');
   if (client.metadata.token_endpoint_auth_method !== method) {
     throw new InvalidClient(
       `client ${clientId} is registered for ${client.metadata.token_endpoint_auth_method}, not ${method}`,
