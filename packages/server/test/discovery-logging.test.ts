@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ADMIN_KEY, basic, type Harness, ISSUER, startHarness } from './harness.js';
@@ -137,5 +138,63 @@ describe('logging', () => {
     const requestLines = h.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
     assert.ok(requestLines.length >= 7);
     for (const l of requestLines) assert.equal(typeof l.reqId, 'string');
+  });
+
+  it('never logs a secret sent in the wrong place, and logs an unknown client id only shortened', async () => {
+    const c = await h.createClient({ scope: 'a' });
+    const post = await h.createClient({ scope: 'a', token_endpoint_auth_method: 'client_secret_post' });
+    const custom = await h.createClient({ scope: 'a', client_secret: 'custom-secret-without-a-prefix-0123456789' });
+    const opaque = await h.createClient({ scope: 'a', access_token_format: 'opaque' });
+    const auth = { authorization: basic(c.client_id, c.client_secret) };
+    const opaqueToken = (
+      await h.token(
+        { grant_type: 'client_credentials' },
+        { authorization: basic(opaque.client_id, opaque.client_secret) },
+      )
+    ).json().access_token as string;
+    assert.match(opaqueToken, /^tessera_at_/);
+    const before = h.logs.length;
+
+    const unknownId = 'an-unknown-client-id-0123456789';
+    const answers = [
+      await h.token({ grant_type: 'client_credentials' }, { authorization: basic(unknownId, 'x'.repeat(40)) }),
+      // id and secret swapped, in the Authorization header and in the body
+      await h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_secret, c.client_id) }),
+      await h.token({ grant_type: 'client_credentials', client_id: post.client_secret, client_secret: post.client_id }),
+      await h.token(
+        { grant_type: 'client_credentials' },
+        { authorization: basic(custom.client_secret, custom.client_id) },
+      ),
+      // a secret or a token where a scope or a grant type belongs
+      await h.token({ grant_type: 'client_credentials', scope: `a ${c.client_secret}` }, auth),
+      await h.token({ grant_type: 'client_credentials', scope: opaqueToken }, auth),
+      await h.token({ grant_type: c.client_secret }, auth),
+    ];
+    assert.deepEqual(
+      answers.map((r) => r.statusCode),
+      [401, 401, 401, 401, 400, 400, 400],
+    );
+
+    const lines = h.logs.slice(before);
+    const log = lines.join('');
+    for (const secret of [c.client_secret, post.client_secret, custom.client_secret, opaqueToken, unknownId]) {
+      assert.ok(!log.includes(secret), `log contains ${secret.slice(0, 16)}…`);
+      // Not even most of it.
+      assert.ok(!log.includes(secret.slice(0, 20)), `log contains ${secret.slice(0, 16)}…`);
+    }
+    const reasons = lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'request refused')
+      .map((l) => l.reason);
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
+    assert.deepEqual(reasons, [
+      `unknown client an-unkno… sha256:${sha(unknownId)}`,
+      `unknown client tessera_… sha256:${sha(c.client_secret)}`,
+      `unknown client tessera_… sha256:${sha(post.client_secret)}`,
+      `unknown client custom-s… sha256:${sha(custom.client_secret)}`,
+      'scope not allowed for this client: tessera_cs_[redacted]',
+      'scope not allowed for this client: tessera_at_[redacted]',
+      'grant_type tessera_cs_[redacted] is not supported',
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
 import { type Config, loadConfig } from '../src/config/load-config.js';
+import { createLogger } from '../src/logging/logger.js';
 import { createTessera, type Tessera } from '../src/server.js';
 
 export const ISSUER = 'http://tessera.test';
@@ -47,13 +47,8 @@ export function form(params: Record<string, string | string[]>): string {
 export async function startHarness(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): Promise<Harness> {
   const clock = new TestClock();
   const logs: string[] = [];
-  const logger = pino(
-    {
-      level: 'debug',
-      redact: { paths: (await import('../src/logging/logger.js')).REDACT_PATHS, censor: '[redacted]' },
-    },
-    { write: (line: string) => logs.push(line) },
-  );
+  // The server's own logger options (censored paths, secret redaction), writing into `logs`.
+  const logger = createLogger('debug', { write: (line: string) => logs.push(line) });
   const config = loadConfig(
     {
       TESSERA_DATABASE_URL: 'sqlite::memory:',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { basic, decodeJwt, type Harness, ISSUER, startHarness } from './harness.js';
@@ -288,7 +289,7 @@ describe('token endpoint: client_credentials', () => {
       { authorization: basic(task.client_id, task.client_secret) },
     );
     assert.equal(r.statusCode, 400);
-    assert.deepEqual(r.json(), { error: 'invalid_request', error_description: 'parameter "scope" is repeated' });
+    assert.deepEqual(r.json(), { error: 'invalid_request', error_description: 'repeated parameter: scope' });
     const grant = await h.inject({
       method: 'POST',
       url: '/oauth2/token',
@@ -299,7 +300,7 @@ describe('token endpoint: client_credentials', () => {
       payload: 'grant_type=client_credentials&grant_type=client_credentials',
     });
     assert.equal(grant.statusCode, 400);
-    assert.equal(grant.json().error, 'invalid_request');
+    assert.deepEqual(grant.json(), { error: 'invalid_request', error_description: 'repeated parameter: grant_type' });
   });
 
   it('refuses parameters and credentials in the query string', async () => {
@@ -385,6 +386,136 @@ describe('token endpoint: client_credentials', () => {
     h.clock.advance(1);
     assert.deepEqual((await introspect()).json(), { active: false });
   });
+
+  const json = (payload: string, authorization = basic(task.client_id, task.client_secret)) =>
+    h.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      headers: { authorization, 'content-type': 'application/json' },
+      payload,
+    });
+
+  it('takes scope, audience and resource as arrays in a JSON body, and no other parameter', async () => {
+    const r = await json(
+      JSON.stringify({
+        grant_type: 'client_credentials',
+        scope: ['event.view', 'file.view'],
+        resource: ['event', 'file'],
+      }),
+    );
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().scope, 'event.view file.view');
+    const { payload } = decodeJwt(r.json().access_token);
+    assert.deepEqual(payload.aud, ['event', 'file']);
+    assert.deepEqual(payload.scp, ['event.view', 'file.view']);
+    const audience = await json('{"grant_type":"client_credentials","audience":["event"],"scope":["event.view"]}');
+    assert.equal(audience.statusCode, 200, audience.body);
+    assert.equal(decodeJwt(audience.json().access_token).payload.aud, 'event');
+    for (const [body, description] of [
+      ['{"grant_type":["client_credentials"]}', 'parameter must be a string: grant_type'],
+      ['{"grant_type":"client_credentials","client_id":["a","b"]}', 'parameter must be a string: client_id'],
+      [
+        '{"grant_type":"client_credentials","scope":["a",1]}',
+        'parameter must be a string or an array of strings: scope',
+      ],
+      [
+        '{"grant_type":"client_credentials","audience":[["event"]]}',
+        'parameter must be a string or an array of strings: audience',
+      ],
+      [
+        '{"grant_type":"client_credentials","resource":{"a":"b"}}',
+        'parameter must be a string or an array of strings: resource',
+      ],
+    ]) {
+      const bad = await json(body as string);
+      assert.equal(bad.statusCode, 400, body);
+      assert.deepEqual(bad.json(), { error: 'invalid_request', error_description: description }, body);
+    }
+  });
+
+  it('refuses a key written twice in a JSON body, whatever its spelling', async () => {
+    for (const [body, name] of [
+      ['{"grant_type":"password","grant_type":"client_credentials"}', 'grant_type'],
+      ['{"grant_type":"client_credentials","grant\\u005ftype":"client_credentials"}', 'grant_type'],
+      ['{"scope":"event.view","grant_type":"client_credentials","scope":"file.view"}', 'scope'],
+      ['{"audience":"event","audience":["file"],"grant_type":"client_credentials"}', 'audience'],
+      ['{"grant_type":"client_credentials", "x":"}{,\\"x\\":","x" : null}', 'x'],
+    ]) {
+      const r = await json(body as string);
+      assert.equal(r.statusCode, 400, body);
+      assert.deepEqual(r.json(), { error: 'invalid_request', error_description: `repeated parameter: ${name}` }, body);
+    }
+    // Keys inside strings and nested arrays are not top-level keys.
+    const tricky = await json(
+      '{ "grant_type" : "client_credentials", "x": "\\"grant_type\\": {[,", "audience": ["event", "grant_type"] }',
+    );
+    assert.equal(tricky.statusCode, 400);
+    assert.deepEqual(tricky.json(), {
+      error: 'invalid_target',
+      error_description: 'audience not allowed for this client: grant_type',
+    });
+  });
+
+  it('keeps error_description to the characters of RFC 6749 §5.2, whatever was echoed', async () => {
+    const auth = { authorization: basic(task.client_id, task.client_secret) };
+    const grant = await h.token({ grant_type: 'a"b\\c\nd\u0000e\u00e9\u{1F600}f' }, auth);
+    assert.equal(grant.statusCode, 400);
+    assert.deepEqual(grant.json(), {
+      error: 'unsupported_grant_type',
+      error_description: "grant_type a'b?c?d?e??f is not supported",
+    });
+    const scope = await h.token({ grant_type: 'client_credentials', scope: 'event.view x"y\\z\t\u{1F600}' }, auth);
+    assert.equal(scope.statusCode, 400);
+    assert.deepEqual(scope.json(), {
+      error: 'invalid_scope',
+      error_description: "scope not allowed for this client: x'y?z??",
+    });
+    const name = await h.token({ grant_type: 'client_credentials', 'a"\\\u{1F600}': ['1', '2'] }, auth);
+    assert.deepEqual(name.json(), { error: 'invalid_request', error_description: "repeated parameter: a'??" });
+    const allowed = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+    for (const r of [grant, scope, name]) assert.match(r.json().error_description, allowed);
+  });
+
+  it('keeps admin API error descriptions to the same characters', async () => {
+    const id = 'quote"back\\slash';
+    assert.equal((await h.admin('POST', '/admin/clients', { client_id: id })).statusCode, 201);
+    const again = await h.admin('POST', '/admin/clients', { client_id: id });
+    assert.equal(again.statusCode, 409);
+    assert.deepEqual(again.json(), {
+      error: 'conflict',
+      error_description: "client_id already exists: quote'back?slash",
+    });
+    const missing = await h.admin('PATCH', `/admin/clients/${encodeURIComponent('new\nline"\u{1F600}')}`, {
+      scope: 'a',
+    });
+    assert.equal(missing.statusCode, 404);
+    assert.deepEqual(missing.json(), { error: 'not_found', error_description: "no client: new?line'?" });
+    const format = await h.admin('POST', '/admin/clients', { access_token_format: 'x' });
+    assert.equal(format.statusCode, 400);
+    assert.match(format.json().error_description, /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/);
+  });
+
+  it('refuses two Authorization headers on the token, introspection and revocation endpoints', async () => {
+    const port = Number(new URL(await h.tessera.app.listen({ port: 0, host: '127.0.0.1' })).port);
+    const good = basic(task.client_id, task.client_secret);
+    const token = (await h.token({ grant_type: 'client_credentials' }, { authorization: good })).json().access_token;
+    for (const [path, body] of [
+      ['/oauth2/token', 'grant_type=client_credentials'],
+      ['/oauth2/introspect', `token=${token}`],
+      ['/oauth2/revoke', `token=${token}`],
+    ] as const) {
+      for (const second of [basic('someone-else', 'x'.repeat(32)), good]) {
+        const r = await rawPost(port, path, [`Authorization: ${good}`, `authorization: ${second}`], body);
+        assert.equal(r.status, 400, `${path}: ${r.body}`);
+        assert.deepEqual(JSON.parse(r.body), {
+          error: 'invalid_request',
+          error_description: 'more than one Authorization header',
+        });
+      }
+      const one = await rawPost(port, path, [`Authorization: ${good}`], body);
+      assert.equal(one.status, 200, `${path}: ${one.body}`);
+    }
+  });
 });
 
 describe('token endpoint: the audience of a client registered without one', () => {
@@ -432,3 +563,36 @@ describe('token endpoint: the audience of a client registered without one', () =
     }
   });
 });
+/** A request written byte for byte: fetch and node:http would merge or refuse a repeated header. */
+function rawPost(
+  port: number,
+  path: string,
+  headers: string[],
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      answer += d;
+    });
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const [head = '', rest = ''] = answer.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body: rest });
+    });
+    socket.end(
+      [
+        `POST ${path} HTTP/1.1`,
+        'Host: tessera.test',
+        'Connection: close',
+        'Content-Type: application/x-www-form-urlencoded',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        ...headers,
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  });
+}

@@ -3,6 +3,7 @@ import { isClientId } from '../clients/client-metadata.js';
 import { type MaybePromise, then } from '../core/maybe-async.js';
 import { single } from '../core/params.js';
 import { InvalidClient } from '../errors/index.js';
+import { unknownClientIdForLog } from '../logging/redact-secrets.js';
 import type { AuthenticatedClient, AuthRequest } from './authenticated-client.js';
 import type { ClientAuthDeps } from './deps.js';
 import type { AuthMethod, Presentation } from './method.js';
@@ -69,7 +70,7 @@ function checkCredentials(
   client: StoredClient | undefined,
 ): MaybePromise<AuthenticatedClient> {
   const { clientId } = presented;
-  if (!client) throw new InvalidClient(`unknown client ${clientId}`, 'unknown_client');
+  if (!client) throw new InvalidClient(`unknown client ${unknownClientIdForLog(clientId)}`, 'unknown_client');
   const registered = client.metadata.token_endpoint_auth_method;
   if (method.name !== registered && !authMethod(registered)?.alsoAccepts?.includes(method.name)) {
     throw new InvalidClient(

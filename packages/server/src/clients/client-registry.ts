@@ -141,7 +141,7 @@ export class ClientRegistry {
     try {
       await this.store.insertClient(record, secretRecord);
     } catch (err) {
-      if (err instanceof DuplicateClientError) throw new Conflict(`client_id "${clientId}" already exists`);
+      if (err instanceof DuplicateClientError) throw new Conflict(`client_id already exists: ${clientId}`);
       throw err;
     }
     this.invalidate(clientId);
@@ -267,5 +267,5 @@ function newSecret(): string {
 }
 
 function notFound(clientId: string): NotFound {
-  return new NotFound(`no client ${JSON.stringify(clientId.slice(0, 128))}`);
+  return new NotFound(`no client: ${clientId.slice(0, 128)}`);
 }

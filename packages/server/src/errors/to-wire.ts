@@ -1,5 +1,6 @@
 import { isStoreUnavailable } from '../store/store-errors.js';
 import { OAuthError, TemporarilyUnavailable } from './oauth-errors.js';
+import { wireText } from './wire-text.js';
 
 export interface WireError {
   status: number;
@@ -14,7 +15,8 @@ interface FrameworkError {
 }
 
 /**
- * The one place that decides what an error looks like on the wire. A store
+ * The one place that decides what an error looks like on the wire: every
+ * description is cut down to RFC 6749 §5.2's characters here. A store
  * that cannot answer is a 503 the client may retry; anything that is not an
  * OAuthError or a 4xx from the framework is a bug: it becomes a bare
  * `server_error` and the details stay in the log.
@@ -25,7 +27,7 @@ export function toWire(err: unknown, clientErrorCode = 'invalid_request'): WireE
     return {
       status: err.status,
       headers: { ...err.headers },
-      body: { error: err.code, error_description: err.description },
+      body: { error: err.code, error_description: wireText(err.description) },
     };
   }
   const fe = err as FrameworkError;

@@ -6,7 +6,7 @@ import type { AdminKey } from '../admin/admin-key.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { ConfigError } from '../config/load-config.js';
 import type { ServerContext } from '../core/context.js';
-import { InvalidClient } from '../errors/index.js';
+import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
 import { installErrorHandler } from './error-handler.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -67,12 +67,11 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
   app.server.headersTimeout = ctx.config.headersTimeoutMs;
 
   installErrorHandler(app);
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({
-      error: 'not_found',
-      error_description: `no such resource: ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`,
-    }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    // Through toWire like every error: the path echoed may hold any character.
+    const wire = toWire(new NotFound(`no such resource: ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`));
+    return reply.code(wire.status).send(wire.body);
+  });
   // Every answer is JSON for machines: nothing may be sniffed, framed, embedded or referred.
   const securityHeaders: Record<string, string> = {
     'x-content-type-options': 'nosniff',

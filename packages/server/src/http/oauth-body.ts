@@ -21,7 +21,7 @@ export function registerOAuthBodyParsers(app: FastifyInstance): void {
     json(req, body as string, (err, value) => {
       if (err) return done(err);
       try {
-        done(null, fromJson(value));
+        done(null, fromJson(value, body as string));
       } catch (e) {
         done(e as Error);
       }
@@ -45,4 +45,25 @@ export function oauthParams(req: FastifyRequest): Params {
     throw new InvalidRequest('content type must be application/x-www-form-urlencoded or application/json');
   }
   return body ?? new Map();
+}
+
+/**
+ * The request's one Authorization header, if any. Node keeps only the first
+ * of several in `req.headers` and drops the rest unseen; two headers are
+ * two credentials, so they are counted in the raw list and refused (RFC 6749
+ * §2.3: one authentication method per request). Without a header in
+ * `req.headers` there is none in the raw list either: nothing to count.
+ */
+export function authorizationHeader(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const raw = req.raw.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) {
+      throw new InvalidRequest('more than one Authorization header');
+    }
+  }
+  return header;
 }

@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { TokenRequest } from '../core/token-request.js';
-import { oauthParams } from './oauth-body.js';
+import { authorizationHeader, oauthParams } from './oauth-body.js';
 
 /**
  * Reads an OAuth endpoint's request once into the transport-free shape
@@ -12,7 +12,7 @@ export function readTokenRequest(req: FastifyRequest, url: string): TokenRequest
   const dpop = req.headers.dpop;
   return {
     params: oauthParams(req),
-    authorization: req.headers.authorization,
+    authorization: authorizationHeader(req),
     method: req.method,
     url,
     dpop: typeof dpop === 'string' ? dpop : undefined,

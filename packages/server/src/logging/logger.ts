@@ -1,4 +1,5 @@
-import { type DestinationStream, type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { redactSecrets } from './redact-secrets.js';
 
 /**
  * Paths pino censors wherever they appear in a log line. Request bodies are
@@ -21,13 +22,19 @@ export const REDACT_PATHS = [
   '*.authorization',
 ];
 
+/**
+ * The options every Tessera logger is made with: censored paths, and a hook
+ * that removes prefixed secrets from the finished line, wherever they were.
+ */
+function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    base: { pid: process.pid },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    hooks: { streamWrite: redactSecrets },
+  };
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: { pid: process.pid },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    },
-    destination,
-  );
+  return pino(loggerOptions(level), destination);
 }
