@@ -301,6 +301,18 @@ describe('token endpoint: client_credentials', () => {
     });
     assert.equal(grant.statusCode, 400);
     assert.deepEqual(grant.json(), { error: 'invalid_request', error_description: 'repeated parameter: grant_type' });
+    // Checked before the grant is looked up: a repeated unknown grant type is a malformed request too.
+    const unknown = await h.token(
+      { grant_type: ['password', 'password'] },
+      { authorization: basic(task.client_id, task.client_secret) },
+    );
+    assert.deepEqual(unknown.json(), { error: 'invalid_request', error_description: 'repeated parameter: grant_type' });
+    const secret = await h.token({
+      grant_type: 'client_credentials',
+      client_id: [task.client_id, task.client_id],
+      client_secret: task.client_secret,
+    });
+    assert.deepEqual(secret.json(), { error: 'invalid_request', error_description: 'repeated parameter: client_id' });
   });
 
   it('refuses parameters and credentials in the query string', async () => {

@@ -71,10 +71,13 @@ function stringArray(name: string, value: unknown[]): string[] {
   return values;
 }
 
-/** Refuses any repeated parameter that may not repeat (RFC 6749 §3.1). */
-export function rejectRepeated(params: Params): void {
+/**
+ * Refuses any repeated parameter that may not repeat (RFC 6749 §3.1):
+ * `repeatable` names those that may (a grant's own; by default those above).
+ */
+export function rejectRepeated(params: Params, repeatable: ReadonlySet<string> = REPEATABLE): void {
   for (const [name, values] of params) {
-    if (values.length > 1 && !REPEATABLE.has(name)) {
+    if (values.length > 1 && !repeatable.has(name)) {
       throw new InvalidRequest(`repeated parameter: ${named(name)}`);
     }
   }

@@ -1,15 +1,14 @@
 import { authenticateClient } from '../client-auth/authenticate.js';
 import type { StoredClient } from '../clients/client.js';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors/index.js';
-import type { Grant } from '../grants/grant.js';
-import { grantFor } from '../grants/registry.js';
+import { grantFor, type RegisteredGrant } from '../grants/registry.js';
 import type { GrantedToken, IssuedToken } from '../tokens/granted-token.js';
 import { issueJwt } from '../tokens/jwt-access-token.js';
 import { issueOpaque } from '../tokens/opaque-access-token.js';
 import { tokenResponseJson } from '../tokens/token-response.js';
 import type { ServerContext } from './context.js';
 import { type MaybePromise, runSteps, type Step } from './maybe-async.js';
-import { rejectRepeated, single } from './params.js';
+import { rejectRepeated } from './params.js';
 import type { TokenRequest } from './token-request.js';
 
 /** What the token endpoint uses of the server. */
@@ -28,7 +27,7 @@ export interface TokenResult {
 
 /** One token request on its way through the steps; each step fills in what the next ones read. */
 class TokenFlow {
-  grant!: Grant;
+  grant!: RegisteredGrant;
   client!: StoredClient;
   token!: GrantedToken;
   issued!: IssuedToken;
@@ -46,8 +45,8 @@ class TokenFlow {
  * hot path. A new capability (a binding, an audit) is a step in this list.
  */
 const STEPS: readonly Step<TokenFlow>[] = [
-  rejectRepeatedParams,
   selectGrant,
+  rejectRepeatedParams,
   authenticate,
   checkGrantAllowed,
   applyGrant,
@@ -61,16 +60,19 @@ export function handleTokenRequest(deps: TokenEndpointDeps, request: TokenReques
   return done instanceof Promise ? done.then(() => result(flow)) : result(flow);
 }
 
-function rejectRepeatedParams(f: TokenFlow): void {
-  rejectRepeated(f.request.params);
-}
-
 function selectGrant(f: TokenFlow): void {
-  const type = single(f.request.params, 'grant_type');
+  const types = f.request.params.get('grant_type');
+  const type = types?.[0];
   if (!type) throw new InvalidRequest('grant_type is required');
+  if ((types?.length ?? 0) > 1) throw new InvalidRequest('repeated parameter: grant_type');
   const grant = grantFor(type);
   if (!grant) throw new UnsupportedGrantType(`grant_type ${type.slice(0, 64)} is not supported`);
   f.grant = grant;
+}
+
+/** RFC 6749 §3.1, with the grant's own list of parameters that may repeat. */
+function rejectRepeatedParams(f: TokenFlow): void {
+  rejectRepeated(f.request.params, f.grant.repeatable);
 }
 
 function authenticate(f: TokenFlow): void | Promise<void> {
@@ -85,13 +87,14 @@ function authenticate(f: TokenFlow): void | Promise<void> {
 
 /** The one place that decides whether a client may use a grant: its registered `grant_types`. */
 function checkGrantAllowed(f: TokenFlow): void {
-  if (!(f.client.metadata.grant_types as readonly string[]).includes(f.grant.type)) {
-    throw new UnauthorizedClient(`the client is not allowed the ${f.grant.type} grant`);
+  const { type } = f.grant.grant;
+  if (!(f.client.metadata.grant_types as readonly string[]).includes(type)) {
+    throw new UnauthorizedClient(`the client is not allowed the ${type} grant`);
   }
 }
 
 function applyGrant(f: TokenFlow): void | Promise<void> {
-  const token = f.grant.handle(f.request, f.client, f.deps.grants);
+  const token = f.grant.grant.handle(f.request, f.client, f.deps.grants);
   if (token instanceof Promise) {
     return token.then((t) => {
       f.token = t;

@@ -8,7 +8,7 @@ import type { Grant, GrantDeps } from './grant.js';
  */
 export const clientCredentials = {
   type: 'client_credentials',
-  params: ['scope', 'audience', 'resource'],
+  params: { scope: 'once', audience: 'repeatable', resource: 'repeatable' },
   handle(request, client, deps) {
     const m = client.metadata;
     const scope = grantedScope(m.scope, single(request.params, 'scope'));

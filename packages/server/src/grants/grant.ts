@@ -9,14 +9,18 @@ export interface GrantDeps {
   readonly defaultAudience: readonly string[];
 }
 
+/** How often a grant's parameter may appear: once, or repeated (RFC 8707 `resource`). */
+export type ParamUse = 'once' | 'repeatable';
+
 /**
- * One OAuth grant: its `grant_type`, the parameters it reads (documented in
- * OpenAPI and discovery), and what it grants to an authenticated client that
- * is allowed it (the pipeline checks both before calling). Each grant is one
- * file; `registry.ts` lists them.
+ * One OAuth grant: its `grant_type`, the parameters it reads and which may
+ * repeat, and what it grants to an authenticated client that is allowed it
+ * (the pipeline checks both before calling). Each grant is one file;
+ * `registry.ts` lists them.
  */
 export interface Grant<Deps = GrantDeps, Type extends string = string> {
   readonly type: Type;
-  readonly params: readonly string[];
+  /** Besides grant_type and client authentication's; any other repeated parameter is invalid_request. */
+  readonly params: Readonly<Record<string, ParamUse>>;
   handle(request: TokenRequest, client: StoredClient, deps: Deps): MaybePromise<GrantedToken>;
 }

@@ -12,9 +12,23 @@ export type GrantType = (typeof GRANTS)[number]['type'];
 
 export const GRANT_TYPES: readonly GrantType[] = GRANTS.map((g) => g.type);
 
-const BY_TYPE = new Map<string, Grant>(GRANTS.map((g) => [g.type, g as Grant]));
+/** A grant as the token endpoint uses it: with the set of its parameters that may repeat, made once. */
+export interface RegisteredGrant {
+  readonly grant: Grant;
+  readonly repeatable: ReadonlySet<string>;
+}
+
+const BY_TYPE = new Map<string, RegisteredGrant>(
+  GRANTS.map((g) => [
+    g.type,
+    {
+      grant: g as Grant,
+      repeatable: new Set(Object.keys(g.params).filter((p) => (g.params as Grant['params'])[p] === 'repeatable')),
+    },
+  ]),
+);
 
 /** The grant for `type`, if this server has it. */
-export function grantFor(type: string): Grant | undefined {
+export function grantFor(type: string): RegisteredGrant | undefined {
   return BY_TYPE.get(type);
 }
