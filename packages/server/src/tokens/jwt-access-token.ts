@@ -2,6 +2,7 @@ import { REGISTERED_CLAIMS } from '../clients/client-metadata.js';
 import type { SigningAlg } from '../config/load-config.js';
 import { uuidV7 } from '../crypto/random.js';
 import type { Grant, IssuedToken, TokenClaims } from './access-token.js';
+import { isCanonicalCompactJws } from './base64url.js';
 import { verifyJws } from './jws-algorithms.js';
 import type { SigningKeys } from './signing-keys.js';
 
@@ -53,13 +54,14 @@ function extraClaimsJson(claims: Record<string, unknown>): string {
 }
 
 /**
- * Checks a JWT that claims to be ours: structure, `typ`, a known key, its
- * signature, issuer and time window. Returns its claims, or undefined for
+ * Checks a JWT that claims to be ours: structure (written exactly as we
+ * write it: canonical base64url), `typ`, a known key, its signature, issuer
+ * and time window. Returns its claims, or undefined for
  * anything else (introspection answers those with `active: false`).
  */
 export function readOwnJwt(keys: SigningKeys, issuer: string, token: string, nowMs: number): TokenClaims | undefined {
+  if (!isCanonicalCompactJws(token)) return undefined;
   const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
   const [h, p, s] = parts as [string, string, string];
   const header = parseSegment(h);
   if (header?.typ !== 'at+jwt' || typeof header.kid !== 'string') return undefined;
