@@ -129,7 +129,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
           sealer,
           replay: redis ?? store,
           remoteJwks: new RemoteJwksCache(),
-          audiences: new Set([issuer, `${issuer}/`, endpoints.token, endpoints.introspection, endpoints.revocation]),
+          audiences: new Set([issuer, endpoints.token]),
         },
       },
     };

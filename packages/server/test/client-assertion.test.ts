@@ -20,7 +20,27 @@ interface AssertionOptions {
   exp?: number | null;
   nbf?: number;
   iat?: number;
-  jti?: string | null;
+  jti?: string | number | null;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** `c` put into the middle of the signature. */
+function spliceSignature(jwt: string, c: string): string {
+  const at = jwt.lastIndexOf('.') + 20;
+  return `${jwt.slice(0, at)}${c}${jwt.slice(at)}`;
+}
+
+function splicePayload(jwt: string, c: string): string {
+  const at = jwt.indexOf('.') + 10;
+  return `${jwt.slice(0, at)}${c}${jwt.slice(at)}`;
+}
+
+/** An ES256 signature is 64 bytes, 86 characters: the last has 4 bits no byte uses. */
+function flipUnusedBit(jwt: string): string {
+  const last = jwt.at(-1) as string;
+  assert.equal((jwt.length - jwt.lastIndexOf('.') - 1) % 4, 2);
+  return `${jwt.slice(0, -1)}${BASE64URL[BASE64URL.indexOf(last) ^ 1]}`;
 }
 
 describe('private_key_jwt and client_secret_jwt (RFC 7523)', () => {
@@ -122,6 +142,18 @@ describe('private_key_jwt and client_secret_jwt (RFC 7523)', () => {
       (id) => assertion(id, new TextEncoder().encode(JSON.stringify(es.jwk)), { alg: 'HS256' }),
     ],
     ['not a JWT', async () => 'not-a-jwt'],
+    // RFC 7523 §3: the authorization server, here its issuer or its token endpoint, and nothing else.
+    ['aud the introspection endpoint', (id) => assertion(id, es.privateKey, { aud: `${ISSUER}/oauth2/introspect` })],
+    ['aud the revocation endpoint', (id) => assertion(id, es.privateKey, { aud: `${ISSUER}/oauth2/revoke` })],
+    ['aud the issuer with a trailing slash', (id) => assertion(id, es.privateKey, { aud: `${ISSUER}/` })],
+    ['a number as jti', (id) => assertion(id, es.privateKey, { jti: 1234567 })],
+    ['an empty jti', (id) => assertion(id, es.privateKey, { jti: '' })],
+    // Spellings jose's decoder (atob on Node 20) reads as the same signature: only canonical base64url is.
+    ['a space in the signature', async (id) => spliceSignature(await assertion(id, es.privateKey), ' ')],
+    ['a newline in the signature', async (id) => spliceSignature(await assertion(id, es.privateKey), '\n')],
+    ['a padded signature', async (id) => `${await assertion(id, es.privateKey)}==`],
+    ['an unused bit set in the signature', async (id) => flipUnusedBit(await assertion(id, es.privateKey))],
+    ['a stray character in the payload', async (id) => splicePayload(await assertion(id, es.privateKey), '!')],
   ];
   for (const [name, make] of refusals) {
     it(`refuses an assertion: ${name}`, async () => {

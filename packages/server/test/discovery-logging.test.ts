@@ -156,6 +156,7 @@ describe('logging', () => {
     const before = h.logs.length;
 
     const unknownId = 'an-unknown-client-id-0123456789';
+    const adminKeyLike = 'tessera_ak_Zm9yLWEtdGVzdC1vbmx5LW5vdC1hLXJlYWwta2V5';
     const answers = [
       await h.token({ grant_type: 'client_credentials' }, { authorization: basic(unknownId, 'x'.repeat(40)) }),
       // id and secret swapped, in the Authorization header and in the body
@@ -169,15 +170,23 @@ describe('logging', () => {
       await h.token({ grant_type: 'client_credentials', scope: `a ${c.client_secret}` }, auth),
       await h.token({ grant_type: 'client_credentials', scope: opaqueToken }, auth),
       await h.token({ grant_type: c.client_secret }, auth),
+      await h.token({ grant_type: 'client_credentials', scope: adminKeyLike }, auth),
     ];
     assert.deepEqual(
       answers.map((r) => r.statusCode),
-      [401, 401, 401, 401, 400, 400, 400],
+      [401, 401, 401, 401, 400, 400, 400, 400],
     );
 
     const lines = h.logs.slice(before);
     const log = lines.join('');
-    for (const secret of [c.client_secret, post.client_secret, custom.client_secret, opaqueToken, unknownId]) {
+    for (const secret of [
+      c.client_secret,
+      post.client_secret,
+      custom.client_secret,
+      opaqueToken,
+      unknownId,
+      adminKeyLike,
+    ]) {
       assert.ok(!log.includes(secret), `log contains ${secret.slice(0, 16)}…`);
       // Not even most of it.
       assert.ok(!log.includes(secret.slice(0, 20)), `log contains ${secret.slice(0, 16)}…`);
@@ -195,6 +204,7 @@ describe('logging', () => {
       'scope not allowed for this client: tessera_cs_[redacted]',
       'scope not allowed for this client: tessera_at_[redacted]',
       'grant_type tessera_cs_[redacted] is not supported',
+      'scope not allowed for this client: tessera_ak_[redacted]',
     ]);
   });
 });

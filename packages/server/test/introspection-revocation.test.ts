@@ -127,6 +127,36 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     }
   });
 
+  it('answers {"active": false} to a JWT not written in canonical base64url, which Node would decode alike', async () => {
+    const token = await tokenFor(task);
+    assert.equal((await introspect(token)).json().active, true);
+    const [h64, p64, s64] = token.split('.') as [string, string, string];
+    // RS256: 256 bytes are 342 characters, the last with 4 unused bits.
+    assert.equal(s64.length % 4, 2);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const unusedBitSet = alphabet[alphabet.indexOf(s64.at(-1) as string) ^ 1];
+    const at = (s: string, i: number, c: string) => `${s.slice(0, i)}${c}${s.slice(i)}`;
+    const variants = {
+      'a stray character': at(s64, 100, '!'),
+      'a space': at(s64, 100, ' '),
+      'a newline': at(s64, 100, '\n'),
+      'a non-ASCII character': at(s64, 100, '\u00e9'),
+      padding: `${s64}==`,
+      'the base64 alphabet': s64.replace(/[-_]/, (c) => (c === '-' ? '+' : '/')),
+      'an unused bit set': `${s64.slice(0, -1)}${unusedBitSet}`,
+    };
+    for (const [name, s] of Object.entries(variants)) {
+      assert.deepEqual(Buffer.from(s, 'base64url'), Buffer.from(s64, 'base64url'), `${name} decodes alike`);
+      const r = await introspect(`${h64}.${p64}.${s}`);
+      assert.equal(r.statusCode, 200);
+      assert.deepEqual(r.json(), { active: false }, name);
+    }
+    for (const t of [`${at(h64, 4, '=')}.${p64}.${s64}`, `${h64}.${at(p64, 8, ' ')}.${s64}`]) {
+      assert.deepEqual((await introspect(t)).json(), { active: false }, t);
+    }
+    assert.equal((await introspect(token)).json().active, true);
+  });
+
   it('treats token_type_hint as a hint only', async () => {
     const token = await tokenFor(task);
     const r = await post('/oauth2/introspect', `token=${token}&token_type_hint=refresh_token`, calendar);

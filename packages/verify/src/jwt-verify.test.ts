@@ -169,6 +169,32 @@ describe('JWT access token checks (RFC 9068 §4, RFC 8725)', () => {
     await rejects(verifier.verify(token({}, { crit: ['b64'], b64: false })), 'token_malformed');
     await rejects(verifier.verify('x'.repeat(20_000)), 'token_malformed');
   });
+
+  it('refuses a token not in canonical base64url, though Node decodes it to the same bytes', async () => {
+    const t = token();
+    const [h, p, s] = t.split('.') as [string, string, string];
+    // RS256: 256 bytes are 342 characters, the last with 4 unused bits.
+    assert.equal(s.length % 4, 2);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const unusedBitSet = alphabet[alphabet.indexOf(s.at(-1) as string) ^ 1];
+    const at = (x: string, i: number, c: string) => `${x.slice(0, i)}${c}${x.slice(i)}`;
+    const signatures = [
+      at(s, 100, '!'),
+      at(s, 100, ' '),
+      at(s, 100, '\n'),
+      at(s, 100, '\u00e9'),
+      `${s}==`,
+      s.replace(/[-_]/, (c) => (c === '-' ? '+' : '/')),
+      `${s.slice(0, -1)}${unusedBitSet}`,
+    ];
+    for (const bad of signatures) {
+      assert.deepEqual(Buffer.from(bad, 'base64url'), Buffer.from(s, 'base64url'));
+      await rejects(verifier.verify(`${h}.${p}.${bad}`), 'token_malformed');
+    }
+    await rejects(verifier.verify(`${at(h, 4, '=')}.${p}.${s}`), 'token_malformed');
+    await rejects(verifier.verify(`${h}.${at(p, 8, ' ')}.${s}`), 'token_malformed');
+    assert.equal((await verifier.verify(t)).clientId, 'task-service');
+  });
 });
 
 describe('algorithms come from the key', () => {

@@ -5,6 +5,7 @@ import {
   type VerificationKey,
   verifySignature,
 } from './algorithms.js';
+import { isCanonicalBase64url } from './base64url.js';
 import { VerifyError } from './errors.js';
 import { type AccessTokenClaims, readAudience, readScopes, type VerifiedToken } from './verified-token.js';
 
@@ -59,6 +60,8 @@ export function readJwtHeader(token: string, first: number, second: number): Jwt
 }
 
 function checkHeader(segment: string): JwtHeader | VerifyError {
+  // Checked once per header: a remembered segment was canonical when it was checked.
+  if (!isCanonicalBase64url(segment)) return new VerifyError('token_malformed', { detail: 'header not base64url' });
   const header = parseJson(Buffer.from(segment, 'base64url').toString('utf8'));
   if (!header) return new VerifyError('token_malformed', { detail: 'unreadable header' });
   const { alg, kid, typ } = header;
@@ -111,6 +114,10 @@ export function checkJwt(
 ): VerifiedToken | VerifyError {
   const { alg } = header;
   if (!algorithmFitsKey(alg, key)) return new VerifyError('alg_not_allowed', { detail: "the key's algorithm differs" });
+  // Before decoding, which would skip stray characters and unused bits: one token, one spelling.
+  if (!isCanonicalBase64url(token, first + 1, second) || !isCanonicalBase64url(token, second + 1)) {
+    return new VerifyError('token_malformed', { detail: 'not base64url' });
+  }
   if (scratch.length < SIGNATURE_ROOM + second) {
     scratch = Buffer.allocUnsafeSlow(Math.max(SIGNATURE_ROOM + second, scratch.length * 2));
     signatureView = dataView = undefined;

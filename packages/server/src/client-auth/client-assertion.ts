@@ -5,6 +5,7 @@ import { secretContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { InvalidClient, InvalidRequest } from '../errors/index.js';
 import type { ReplayStore } from '../store/types.js';
+import { isCanonicalCompactJws } from '../tokens/base64url.js';
 import type { RemoteJwksCache } from './remote-jwks.js';
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -37,7 +38,7 @@ export interface AssertionContext {
   sealer: Sealer;
   replay: ReplayStore;
   remoteJwks: RemoteJwksCache;
-  /** Acceptable `aud` values: the issuer and our endpoint URLs. */
+  /** Acceptable `aud` values: the issuer and the token endpoint URL (RFC 7523 §3, CONTRACT.md). */
   audiences: ReadonlySet<string>;
   nowMs: number;
 }
@@ -103,7 +104,10 @@ export async function verifyAssertion(client: StoredClient, assertion: string, c
   if (typeof payload.iat === 'number' && payload.iat > now + SKEW_SECONDS) {
     throw new InvalidClient('client_assertion iat is in the future', 'bad_assertion');
   }
-  const jti = payload.jti as string;
+  // RFC 7519 §4.1.7: a string. jose checks only that it is there, and a number would spend as its text.
+  const { jti } = payload;
+  if (typeof jti !== 'string' || jti === '')
+    throw new InvalidClient('client_assertion jti is not a string', 'bad_assertion');
   if (jti.length > 256) throw new InvalidClient('client_assertion jti is too long', 'bad_assertion');
   const firstUse = await ctx.replay.useOnce(replayKey(client.clientId, jti), (exp + SKEW_SECONDS) * 1000, ctx.nowMs);
   if (!firstUse) throw new InvalidClient('client_assertion jti was already used', 'replayed_assertion');
@@ -146,6 +150,10 @@ export function readAssertionParams(type: string | undefined, assertion: string 
   if (type !== ASSERTION_TYPE)
     throw new InvalidClient(`unsupported client_assertion_type ${type.slice(0, 100)}`, 'bad_assertion');
   if (assertion.length > 16 * 1024) throw new InvalidClient('client_assertion is too large', 'bad_assertion');
+  // Before jose, whose decoder (atob on Node 20) skips whitespace and ignores padding and unused bits.
+  if (!isCanonicalCompactJws(assertion)) {
+    throw new InvalidClient('client_assertion is not a JWS in canonical base64url', 'bad_assertion');
+  }
   return assertion;
 }
 

@@ -1,22 +1,23 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Client secrets (`tessera_cs_`) and opaque access tokens (`tessera_at_`)
- * carry a prefix so a leaked one can be found (as secret scanners do). The
+ * Client secrets (`tessera_cs_`), opaque access tokens (`tessera_at_`) and
+ * generated admin keys (`tessera_ak_`) carry a prefix so a leaked one can be
+ * found (as secret scanners do). The
  * same prefix finds them in a log line, wherever a mistaken client put one:
  * in a client_id, a scope, a grant_type. What follows the prefix, up to a
  * space or a quote (the end of a JSON string), is the secret.
  */
-const PREFIXED_SECRET = /tessera_(?:cs|at)_[^\s"]*/g;
+const PREFIXED_SECRET = /tessera_(?:cs|at|ak)_[^\s"]*/g;
 
 /**
  * pino's last hook before a line is written: every line, whatever logged
- * it and however its fields were nested, passes here. Two substring scans
- * on a line that holds no secret (nearly every line); the regex only when
- * one does.
+ * it and however its fields were nested, passes here. One substring scan
+ * on a line that holds no prefix (nearly every line); the regex only when
+ * one might.
  */
 export function redactSecrets(line: string): string {
-  if (!line.includes('tessera_cs_') && !line.includes('tessera_at_')) return line;
+  if (!line.includes('tessera_')) return line;
   return line.replace(PREFIXED_SECRET, (s) => `${s.slice(0, 11)}[redacted]`);
 }
 

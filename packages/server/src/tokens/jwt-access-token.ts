@@ -1,5 +1,6 @@
 import type { SigningAlg } from '../config/load-config.js';
 import { uuidV7 } from '../crypto/random.js';
+import { isCanonicalCompactJws } from './base64url.js';
 import type { Actor, Confirmation, GrantedToken, IssuedToken, TokenClaims } from './granted-token.js';
 import { verifyJws } from './jws-algorithms.js';
 import { jwtClaimsJson } from './jwt-claims.js';
@@ -21,13 +22,14 @@ export function issueJwt(keys: SigningKeys, issuer: string, token: GrantedToken,
 }
 
 /**
- * Checks a JWT that claims to be ours: structure, `typ`, a known key, its
- * signature, issuer and time window. Returns its claims, or undefined for
+ * Checks a JWT that claims to be ours: structure (written exactly as we
+ * write it: canonical base64url), `typ`, a known key, its signature, issuer
+ * and time window. Returns its claims, or undefined for
  * anything else (introspection answers those with `active: false`).
  */
 export function readOwnJwt(keys: SigningKeys, issuer: string, token: string, nowMs: number): TokenClaims | undefined {
+  if (!isCanonicalCompactJws(token)) return undefined;
   const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
   const [h, p, s] = parts as [string, string, string];
   const header = parseSegment(h);
   if (header?.typ !== 'at+jwt' || typeof header.kid !== 'string') return undefined;
