@@ -21,6 +21,7 @@ import type { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
 import { type ChangeFeed, LocalFeed } from './sync/change-feed.js';
 import { ClusterFeed } from './sync/cluster-feed.js';
+import { refreshKeys } from './tokens/key-refresh.js';
 import { KeyRotationSchedule } from './tokens/key-rotation-schedule.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
@@ -135,6 +136,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const app = buildApp(ctx, adminKey);
     const keySchedule = new KeyRotationSchedule(keys, config.keyRotationDays * 24 * 3600 * 1000, now, logger);
     keySchedule.start();
+    const keyRefresh = refreshKeys(keys, feed, logger);
     const purge = setInterval(() => {
       store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));
     }, PURGE_INTERVAL_MS);
@@ -161,6 +163,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         closing = true;
         clearInterval(purge);
         keySchedule.stop();
+        keyRefresh.stop();
         await app.close();
         await feed.close();
         await redis?.close();

@@ -28,7 +28,8 @@ export interface PublicKey {
 /**
  * The server's signing keys, decrypted once into KeyObjects. `current()` and
  * `jwks()` answer from memory: the token endpoint never reads keys from the
- * store. `reload()` re-reads them after a change (on this node or another).
+ * store. `reload()` re-reads them; the composition root calls it when the
+ * change feed reports a change and on a schedule (`key-refresh.ts`).
  */
 export class SigningKeys {
   /** Keys of our algorithm that may sign, now or later: newest activation first. */
@@ -49,14 +50,9 @@ export class SigningKeys {
     private readonly sealer: Sealer,
     private readonly alg: SigningAlg,
     private readonly now: () => number,
+    /** Where a rotation is announced; listening to it is the composition root's job. */
     private readonly feed: ChangeFeed = new LocalFeed(),
-  ) {
-    // Another process rotated: load the new key (a failure keeps the current keys and is retried on the next change).
-    const reload = () => {
-      this.reload().catch(() => {});
-    };
-    feed.subscribe((change) => change.kind === 'keys' && reload(), reload);
-  }
+  ) {}
 
   /** Loads the keys; creates the first one, or one of a newly configured alg. */
   async init(): Promise<void> {
