@@ -15,7 +15,7 @@ import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
 import { Throttle } from './rate-limit/throttle.js';
-import { LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
+import { FallbackCounter, LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
 import { openStore } from './store/open-store.js';
 import type { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
@@ -81,7 +81,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, store, now, logger) : undefined;
     const feed = options.feed ?? (await openFeed(config, store));
     const throttle = new Throttle(
-      redis ? new RedisCounter(redis.client) : new LocalCounter(),
+      redis ? new FallbackCounter(new RedisCounter(redis.client), new LocalCounter(), logger) : new LocalCounter(),
       {
         tokensPerMinute: config.tokenRateLimit,
         failuresPerAddress: config.authFailuresPerAddress,
@@ -107,10 +107,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       store,
       revocations: redis ?? store,
       lifecycle: { draining: false },
-      checkReady: async () => {
-        await store.ping();
-        await redis?.ping();
-      },
+      // Readiness follows the store; Redis is reported by /readyz, not gated on (http/routes/health.ts).
+      checkReady: () => store.ping(),
       clients,
       keys,
       tokenHasher,
@@ -133,7 +131,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         },
       },
     };
-    const app = buildApp(ctx, adminKey);
+    const app = buildApp(ctx, adminKey, redis ? { redis: () => redis.ping() } : {});
     const keySchedule = new KeyRotationSchedule(keys, config.keyRotationDays * 24 * 3600 * 1000, now, logger);
     keySchedule.start();
     const keyRefresh = refreshKeys(keys, feed, logger);
