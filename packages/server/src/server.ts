@@ -79,7 +79,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const hasher = new SecretHasher(encryption.key, 'client-secret', previous);
     const tokenHasher = new SecretHasher(encryption.key, 'opaque-token', previous);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, store, now, logger) : undefined;
-    const feed = options.feed ?? (await openFeed(config, store));
+    const feed = options.feed ?? (await openFeed(config, store, logger));
     const throttle = new Throttle(
       redis ? new FallbackCounter(new RedisCounter(redis.client), new LocalCounter(), logger) : new LocalCounter(),
       {
@@ -181,10 +181,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
  * The drivers load only when used: loading pg and ioredis regardless cost
  * an embedded-store process 11 MB (idle VmRSS of dist/main.js: 95 → 84 MB).
  */
-async function openFeed(config: Config, store: Store): Promise<ChangeFeed> {
-  if (config.redisUrl) return (await import('./sync/redis-feed.js')).RedisFeed.connect(config.redisUrl);
+async function openFeed(config: Config, store: Store, logger: Logger): Promise<ChangeFeed> {
+  if (config.redisUrl) return (await import('./sync/redis-feed.js')).RedisFeed.connect(config.redisUrl, logger);
   if (store.kind === 'postgres') {
-    return (await import('./sync/postgres-feed.js')).PostgresFeed.connect(config.databaseUrl);
+    return (await import('./sync/postgres-feed.js')).PostgresFeed.connect(config.databaseUrl, logger);
   }
   if (cluster.isWorker) return new ClusterFeed();
   return new LocalFeed();

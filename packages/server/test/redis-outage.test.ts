@@ -105,5 +105,15 @@ describe('Redis outage', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.deepEqual((await form('/oauth2/introspect', revokedDuring)).json(), { active: false });
+    // The change feed rides on Redis too (its own connection): its loss and return are logged, once each.
+    for (const started = Date.now(); !h.logs.some((l) => l.includes('change feed back')); ) {
+      assert.ok(Date.now() - started < 10_000, 'the change feed never came back');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const feedLines = h.logs.filter((l) => l.includes('change feed')).map((l) => JSON.parse(l).msg as string);
+    assert.deepEqual(feedLines, [
+      'change feed lost: changes made on other nodes are missed until it is back',
+      'change feed back: caches dropped, since changes may have been missed',
+    ]);
   });
 });
