@@ -140,7 +140,9 @@ for (const withRedis of [false, true]) {
       for (const node of [a, b]) {
         const r = await fetch(`${node.url}/readyz`);
         assert.equal(r.status, 200);
-        assert.deepEqual(await r.json(), { status: 'ready', store: 'postgres' });
+        // Redis is reported beside the store, never gated on.
+        const redis = withRedis ? { redis: 'ok' } : {};
+        assert.deepEqual(await r.json(), { status: 'ready', store: 'postgres', ...redis });
       }
     });
   });

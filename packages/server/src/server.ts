@@ -15,12 +15,13 @@ import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
 import { Throttle } from './rate-limit/throttle.js';
-import { LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
+import { FallbackCounter, LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
 import { openStore } from './store/open-store.js';
 import type { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
 import { type ChangeFeed, LocalFeed } from './sync/change-feed.js';
 import { ClusterFeed } from './sync/cluster-feed.js';
+import { refreshKeys } from './tokens/key-refresh.js';
 import { KeyRotationSchedule } from './tokens/key-rotation-schedule.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 
@@ -78,9 +79,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const hasher = new SecretHasher(encryption.key, 'client-secret', previous);
     const tokenHasher = new SecretHasher(encryption.key, 'opaque-token', previous);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, store, now, logger) : undefined;
-    const feed = options.feed ?? (await openFeed(config, store));
+    const feed = options.feed ?? (await openFeed(config, store, logger));
     const throttle = new Throttle(
-      redis ? new RedisCounter(redis.client) : new LocalCounter(),
+      redis ? new FallbackCounter(new RedisCounter(redis.client), new LocalCounter(), logger) : new LocalCounter(),
       {
         tokensPerMinute: config.tokenRateLimit,
         failuresPerAddress: config.authFailuresPerAddress,
@@ -106,10 +107,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       store,
       revocations: redis ?? store,
       lifecycle: { draining: false },
-      checkReady: async () => {
-        await store.ping();
-        await redis?.ping();
-      },
+      // Readiness follows the store; Redis is reported by /readyz, not gated on (http/routes/health.ts).
+      checkReady: () => store.ping(),
       clients,
       keys,
       tokenHasher,
@@ -133,9 +132,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         },
       },
     };
-    const app = buildApp(ctx, adminKey);
+    const app = buildApp(ctx, adminKey, redis ? { redis: () => redis.ping() } : {});
     const keySchedule = new KeyRotationSchedule(keys, config.keyRotationDays * 24 * 3600 * 1000, now, logger);
     keySchedule.start();
+    const keyRefresh = refreshKeys(keys, feed, logger);
     const purge = setInterval(() => {
       store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));
     }, PURGE_INTERVAL_MS);
@@ -162,6 +162,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         closing = true;
         clearInterval(purge);
         keySchedule.stop();
+        keyRefresh.stop();
         await app.close();
         await feed.close();
         await redis?.close();
@@ -181,10 +182,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
  * The drivers load only when used: loading pg and ioredis regardless cost
  * an embedded-store process 11 MB (idle VmRSS of dist/main.js: 95 → 84 MB).
  */
-async function openFeed(config: Config, store: Store): Promise<ChangeFeed> {
-  if (config.redisUrl) return (await import('./sync/redis-feed.js')).RedisFeed.connect(config.redisUrl);
+async function openFeed(config: Config, store: Store, logger: Logger): Promise<ChangeFeed> {
+  if (config.redisUrl) return (await import('./sync/redis-feed.js')).RedisFeed.connect(config.redisUrl, logger);
   if (store.kind === 'postgres') {
-    return (await import('./sync/postgres-feed.js')).PostgresFeed.connect(config.databaseUrl);
+    return (await import('./sync/postgres-feed.js')).PostgresFeed.connect(config.databaseUrl, logger);
   }
   if (cluster.isWorker) return new ClusterFeed();
   return new LocalFeed();

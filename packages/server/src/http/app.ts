@@ -10,7 +10,7 @@ import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
 import { installErrorHandler } from './error-handler.js';
 import { discoveryRoutes } from './routes/discovery.js';
-import { healthRoutes } from './routes/health.js';
+import { type DegradableServices, healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 import { openapiRoutes } from './routes/openapi.js';
@@ -36,8 +36,11 @@ function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer
   return { cert: read(certFile, 'TESSERA_TLS_CERT'), key: read(keyFile, 'TESSERA_TLS_KEY') };
 }
 
-/** Builds the HTTP app (no listening: tests use `inject`, main.ts listens). */
-export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstance {
+/**
+ * Builds the HTTP app (no listening: tests use `inject`, main.ts listens).
+ * `degradable`: services /readyz reports on without failing for them.
+ */
+export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: DegradableServices = {}): FastifyInstance {
   // Typed as the default instance: pino's Logger is wider than FastifyBaseLogger.
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
@@ -111,7 +114,7 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey): FastifyInstanc
     done();
   });
 
-  app.register(healthRoutes, { ctx });
+  app.register(healthRoutes, { ctx, degradable });
   app.register(metricsRoute, { ctx, adminKey });
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx });

@@ -24,7 +24,8 @@ export interface ThrottleLimits {
  * secrets is hopeless anyway. Issuance is limited per client, and only for
  * clients that have a limit, so unlimited clients pay nothing.
  * Counters live in Redis when configured (shared by every node), else in
- * memory. If Redis fails, limits fail open: availability first.
+ * memory; while Redis is away each node counts alone (FallbackCounter). If
+ * counting fails all the same, limits fail open: availability first.
  */
 export class Throttle {
   constructor(

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 
 export interface WindowCount {
   count: number;
@@ -49,5 +50,35 @@ export class RedisCounter implements WindowCounter {
   async hit(key: string, windowMs: number, now: number): Promise<WindowCount> {
     const [count, ttl] = (await this.redis.eval(HIT, 1, `tessera:rl:${key}`, String(windowMs))) as [number, number];
     return { count, resetAt: now + (ttl > 0 ? ttl : windowMs) };
+  }
+}
+
+/**
+ * Shared counters that fall back to this node's own while they fail (Redis
+ * away): limits then hold per node, each node counting alone, rather than
+ * not at all, so a failure budget still stops a brute force. One line is
+ * logged when the fallback starts and one when the shared counters answer again.
+ */
+export class FallbackCounter implements WindowCounter {
+  #fallingBack = false;
+
+  constructor(
+    private readonly shared: WindowCounter,
+    private readonly local: WindowCounter,
+    private readonly logger: Logger,
+  ) {}
+
+  async hit(key: string, windowMs: number, now: number): Promise<WindowCount> {
+    let counted: WindowCount;
+    try {
+      counted = await this.shared.hit(key, windowMs, now);
+    } catch (err) {
+      if (!this.#fallingBack) this.logger.warn({ err }, 'shared rate limit counters unavailable: counting per node');
+      this.#fallingBack = true;
+      return this.local.hit(key, windowMs, now);
+    }
+    if (this.#fallingBack) this.logger.info('shared rate limit counters available again');
+    this.#fallingBack = false;
+    return counted;
   }
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Logger } from 'pino';
 import type { Change, ChangeFeed } from './change-feed.js';
 
 const CHANNEL = 'tessera_changes';
@@ -16,14 +17,18 @@ export class PostgresFeed implements ChangeFeed {
   #handlers: { onChange: (c: Change) => void; onReset: (() => void) | undefined }[] = [];
   #publisher: pg.Pool;
 
-  private constructor(private readonly url: string) {
+  private constructor(
+    private readonly url: string,
+    /** Hears once when the listening connection is lost and once when it is back. */
+    private readonly logger?: Logger,
+  ) {
     this.#publisher = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000 });
     this.#publisher.on('error', () => {});
   }
 
   /** Listens in the background, retrying until PostgreSQL answers. */
-  static connect(url: string): PostgresFeed {
-    const feed = new PostgresFeed(url);
+  static connect(url: string, logger?: Logger): PostgresFeed {
+    const feed = new PostgresFeed(url, logger);
     feed.#listen().catch(() => feed.#reconnect(1));
     return feed;
   }
@@ -43,7 +48,11 @@ export class PostgresFeed implements ChangeFeed {
     const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 3000 });
     client.on('error', () => {});
     client.on('end', () => {
-      if (this.#client === client) this.#client = undefined;
+      if (this.#client !== client) return this.#reconnect(1);
+      this.#client = undefined;
+      if (!this.#closed) {
+        this.logger?.warn('change feed lost: changes made on other nodes are missed until it is back');
+      }
       this.#reconnect(1);
     });
     client.on('notification', (n) => {
@@ -79,6 +88,8 @@ export class PostgresFeed implements ChangeFeed {
         if (this.#closed) return;
         this.#listen().then(
           () => {
+            if (!this.#closed)
+              this.logger?.info('change feed back: caches dropped, since changes may have been missed');
             for (const h of this.#handlers) h.onReset?.();
           },
           () => this.#reconnect(attempt + 1),

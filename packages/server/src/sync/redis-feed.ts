@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { redisOptions } from '../store/redis/redis-state.js';
 import type { Change, ChangeFeed } from './change-feed.js';
 
@@ -17,14 +18,28 @@ export class RedisFeed implements ChangeFeed {
     private readonly sub: Redis,
   ) {}
 
-  /** Connects in the background; the subscription is queued until Redis answers. */
-  static connect(url: string): RedisFeed {
+  /**
+   * Connects in the background; the subscription is queued until Redis
+   * answers. `logger` hears once when the subscription is lost and once when
+   * it is back: meanwhile this node misses changes made elsewhere.
+   */
+  static connect(url: string, logger?: Logger): RedisFeed {
     const pub = new Redis(url, redisOptions());
     const sub = new Redis(url, { ...redisOptions(), enableOfflineQueue: true, commandTimeout: undefined });
     for (const r of [pub, sub]) {
       r.on('error', () => {});
       r.connect().catch(() => {});
     }
+    let lost = false;
+    sub.on('error', (err: Error) => {
+      if (!lost)
+        logger?.warn({ err: err.message }, 'change feed lost: changes made on other nodes are missed until it is back');
+      lost = true;
+    });
+    sub.on('ready', () => {
+      if (lost) logger?.info('change feed back: caches dropped, since changes may have been missed');
+      lost = false;
+    });
     sub.subscribe(CHANNEL).catch(() => {});
     return new RedisFeed(pub, sub);
   }

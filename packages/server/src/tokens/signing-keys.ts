@@ -29,7 +29,8 @@ export interface PublicKey {
 /**
  * The server's signing keys, decrypted once into KeyObjects. `current()` and
  * `jwks()` answer from memory: the token endpoint never reads keys from the
- * store. `reload()` re-reads them after a change (on this node or another).
+ * store. `reload()` re-reads them; the composition root calls it when the
+ * change feed reports a change and on a schedule (`key-refresh.ts`).
  */
 export class SigningKeys {
   /** Keys of our algorithm that may sign, now or later: newest activation first. */
@@ -41,6 +42,8 @@ export class SigningKeys {
   #jwks: { json: string; validUntil: number } | undefined;
   /** Latest `exp` this node signed per kid, so a rotation keeps the old key published long enough. */
   readonly #lastExp = new Map<string, number>();
+  /** Decrypted private keys by kid: a periodic reload that finds the same keys decrypts nothing. */
+  #opened = new Map<string, Pick<Signer, 'signer' | 'encodedHeader'>>();
 
   constructor(
     /** Keys, and the longest token lifetime a client has (how long a retired key stays published). */
@@ -48,19 +51,26 @@ export class SigningKeys {
     private readonly sealer: Sealer,
     private readonly alg: SigningAlg,
     private readonly now: () => number,
+    /** Where a rotation is announced; listening to it is the composition root's job. */
     private readonly feed: ChangeFeed = new LocalFeed(),
-  ) {
-    // Another process rotated: load the new key (a failure keeps the current keys and is retried on the next change).
-    const reload = () => {
-      this.reload().catch(() => {});
-    };
-    feed.subscribe((change) => change.kind === 'keys' && reload(), reload);
-  }
+  ) {}
 
-  /** Loads the keys; creates the first one (or one of a newly configured alg). */
+  /** Loads the keys; creates the first one, or one of a newly configured alg. */
   async init(): Promise<void> {
     await this.reload();
-    if (!this.#signing || this.#signing.alg !== this.alg) await this.rotate();
+    if (this.#needsOwnKey()) await this.rotate();
+  }
+
+  /**
+   * True when no key of our algorithm is (or is about to be) the current one,
+   * or a key of another algorithm still is: TESSERA_SIGNING_ALG changed, maybe
+   * back to an algorithm whose old key is still retiring. Rotating retires the
+   * other algorithm's key by the usual rule; without it that key would stay
+   * published for ever, and our retiring key would stop signing at its end.
+   */
+  #needsOwnKey(): boolean {
+    const unretired = [...this.#public.values()].filter((k) => k.retiresAt === null);
+    return !this.#signing || !unretired.some((k) => k.alg === this.alg) || unretired.some((k) => k.alg !== this.alg);
   }
 
   async reload(): Promise<void> {
@@ -68,6 +78,7 @@ export class SigningKeys {
     const records = await this.store.listSigningKeys();
     const pub = new Map<string, PublicKey>();
     const signers: Signer[] = [];
+    const opened = new Map<string, Pick<Signer, 'signer' | 'encodedHeader'>>();
     for (const r of records) {
       if (!isSigningAlg(r.alg) || (r.retiresAt !== null && r.retiresAt <= now)) continue;
       const jwk = JSON.parse(r.publicJwk) as JWK;
@@ -81,27 +92,25 @@ export class SigningKeys {
       });
       // Scheduled keys are decrypted now, so the switch at their activation needs no store.
       if (r.alg === this.alg) {
-        signers.push({
-          kid: r.kid,
-          alg: r.alg,
-          signer: jwsSigner(
-            r.alg,
-            createPrivateKey({
-              key: this.sealer.open(r.sealedPrivateKey, keyContext(r.kid)),
-              format: 'der',
-              type: 'pkcs8',
-            }),
-          ),
-          encodedHeader: Buffer.from(JSON.stringify({ alg: r.alg, kid: r.kid, typ: 'at+jwt' })).toString('base64url'),
-          activatesAt: r.activatesAt,
-          retiresAt: r.retiresAt,
-        });
+        // A kid is the public key's thumbprint: the same kid is the same key pair, whatever its sealing.
+        const key = this.#opened.get(r.kid) ?? this.#open(r.kid, r.alg, r.sealedPrivateKey);
+        opened.set(r.kid, key);
+        signers.push({ kid: r.kid, alg: r.alg, ...key, activatesAt: r.activatesAt, retiresAt: r.retiresAt });
       }
     }
     this.#public = pub;
     this.#signers = signers;
+    this.#opened = opened;
     this.#chooseSigner(now);
     this.#jwks = undefined;
+  }
+
+  #open(kid: string, alg: SigningAlg, sealed: string): Pick<Signer, 'signer' | 'encodedHeader'> {
+    const der = this.sealer.open(sealed, keyContext(kid));
+    return {
+      signer: jwsSigner(alg, createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })),
+      encodedHeader: Buffer.from(JSON.stringify({ alg, kid, typ: 'at+jwt' })).toString('base64url'),
+    };
   }
 
   /**
@@ -121,9 +130,13 @@ export class SigningKeys {
   }
 
   current(): SigningKey {
-    const now = this.now();
+    const signing = this.#signingAt(this.now());
+    if (!signing) throw new Error('no signing key loaded');
+    return signing;
+  }
+
+  #signingAt(now: number): SigningKey | undefined {
     if (now >= this.#signingValidUntil) this.#chooseSigner(now);
-    if (!this.#signing) throw new Error('no signing key loaded');
     return this.#signing;
   }
 
@@ -154,12 +167,30 @@ export class SigningKeys {
     return k && (k.retiresAt === null || k.retiresAt > this.now()) ? k : undefined;
   }
 
-  /** The JWKS document as JSON, rebuilt when a key leaves. */
+  /**
+   * The JWKS document as JSON: the key that signs now first, then keys
+   * scheduled to sign (soonest first), then the others, the last to leave first.
+   * Verifiers that take the first key, though they should match the kid,
+   * then take the right one. Rebuilt when a key leaves or the signer changes.
+   */
   jwks(): string {
     const now = this.now();
     if (this.#jwks && now < this.#jwks.validUntil) return this.#jwks.json;
+    const signingKid = this.#signingAt(now)?.kid;
     const live = [...this.#public.values()].filter((k) => k.retiresAt === null || k.retiresAt > now);
-    const validUntil = Math.min(Number.POSITIVE_INFINITY, ...live.map((k) => k.retiresAt ?? Number.POSITIVE_INFINITY));
+    const rank = (k: PublicKey) => (k.kid === signingKid ? 0 : k.activatesAt > now ? 1 : 2);
+    const leaves = (k: PublicKey) => k.retiresAt ?? Number.MAX_SAFE_INTEGER;
+    // Stable: ties keep the store's order, newest activation first.
+    live.sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        (rank(a) === 1 ? a.activatesAt - b.activatesAt : rank(a) === 2 ? leaves(b) - leaves(a) : 0),
+    );
+    let validUntil = this.#signingValidUntil;
+    for (const k of live) {
+      if (k.retiresAt !== null) validUntil = Math.min(validUntil, k.retiresAt);
+      if (k.activatesAt > now) validUntil = Math.min(validUntil, k.activatesAt);
+    }
     const json = JSON.stringify({ keys: live.map((k) => k.jwk) });
     this.#jwks = { json, validUntil };
     return json;

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig, TypeOverrides } from 'pg';
+import { isStoreUnavailable } from '../store-errors.js';
 
 export interface PostgresStoreOptions {
   /**
@@ -12,7 +13,9 @@ export interface PostgresStoreOptions {
 
 /**
  * Every wait is bounded, so a dead or unreachable database fails a request
- * (and /readyz) within seconds instead of hanging it.
+ * (and /readyz) within seconds instead of hanging it. The URL may set
+ * `statement_timeout` and `query_timeout` (milliseconds, node-postgres reads
+ * them from it); the wait for a connection never exceeds the query timeout.
  */
 const POOL_DEFAULTS: PoolConfig = {
   max: 10,
@@ -36,18 +39,36 @@ export function createPool(url: string, options: PostgresStoreOptions = {}): Poo
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new Error(`schema "${options.schema}" is not a plain identifier`);
   }
-  const pool = new Pool({
+  const config: PoolConfig = {
     ...POOL_DEFAULTS,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     types: int8AsNumber(),
     ...options.pool,
     connectionString: url,
-  });
+  };
+  // A request that waits for a connection and then for its query would otherwise wait for both.
+  const queryTimeout = queryTimeoutIn(url) ?? config.query_timeout;
+  if (queryTimeout !== undefined && config.connectionTimeoutMillis !== undefined) {
+    config.connectionTimeoutMillis = Math.min(config.connectionTimeoutMillis, queryTimeout);
+  }
+  const pool = new Pool(config);
   // An idle connection that dies (database restart, failover) is dropped by
   // the pool; without a listener the 'error' event would crash the process.
   // The next query opens a new connection and reports any lasting failure.
   pool.on('error', () => {});
   return pool;
+}
+
+/** `query_timeout` from the URL's query string, where node-postgres reads it with precedence over the pool's. */
+function queryTimeoutIn(url: string): number | undefined {
+  let value: string | null;
+  try {
+    value = new URL(url).searchParams.get('query_timeout');
+  } catch {
+    return undefined;
+  }
+  const ms = Number(value);
+  return value !== null && Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /**
@@ -75,6 +96,13 @@ export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Pro
     client.release();
     return result;
   } catch (err) {
+    if (isStoreUnavailable(err)) {
+      // The database timed out or the connection broke: a ROLLBACK would wait
+      // out the query timeout a second time. Closing the connection ends the
+      // transaction on the server all the same.
+      client.release(true);
+      throw err;
+    }
     try {
       await client.query('ROLLBACK');
       client.release();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -39,6 +39,22 @@ export interface SqliteStoreOptions {
   logger?: Logger;
 }
 
+/**
+ * Creates the database file 0600 before SQLite opens it: SQLite would make it
+ * with the umask's mode (often 0644), and makes -wal and -shm with the mode
+ * of the database file. A folder made here is 0700, but one that already
+ * exists (say /var/lib/tessera, 0755) protects nothing by itself.
+ * An existing file keeps the mode its owner gave it.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 interface TokenRow {
   id: string;
   hash: string;
@@ -68,7 +84,7 @@ export class SqliteStore implements Store {
   #closed: Promise<void> | undefined;
 
   constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS, logger }: SqliteStoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ':memory:') createPrivately(path);
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
