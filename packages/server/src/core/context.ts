@@ -35,7 +35,7 @@ export interface ServerContext {
   readonly store: Store;
   /** The JWT denylist: Redis when configured, else the store. */
   readonly revocations: RevocationStore;
-  /** Resolves when every backing service answers (for /readyz). */
+  /** Resolves when the store answers (for /readyz; Redis is reported, not required: docs/deployment.md). */
   readonly checkReady: () => Promise<void>;
   /** Set once shutdown begins: /readyz then sends the load balancer elsewhere. */
   readonly lifecycle: { draining: boolean };
