@@ -57,6 +57,27 @@ describe('third-party OAuth clients against a real Tessera process', () => {
       assert.equal((await client.tokenIntrospection(config, access_token)).active, false);
     });
 
+    it("sends a client_secret_basic client's secret in the body, and a client_secret_post client's in Basic", async () => {
+      const basicClient = await t.createClient({ scope: 'a' });
+      const postClient = await t.createClient({ scope: 'a', token_endpoint_auth_method: 'client_secret_post' });
+      for (const config of [
+        await discover(basicClient.client_id, client.ClientSecretPost(basicClient.client_secret as string)),
+        await discover(postClient.client_id, client.ClientSecretBasic(postClient.client_secret as string)),
+      ]) {
+        const { access_token } = await client.clientCredentialsGrant(config);
+        assert.equal((await client.tokenIntrospection(config, access_token)).active, true);
+      }
+    });
+
+    it('gets an aud even for a client registered without audiences (RFC 9068 §2.2)', async () => {
+      const c = await t.createClient({ scope: 'a' });
+      const config = await discover(c.client_id, client.ClientSecretBasic(c.client_secret as string));
+      const { access_token } = await client.clientCredentialsGrant(config);
+      const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri as string));
+      const { payload } = await jwtVerify(access_token, jwks, { issuer: t.url, audience: `${t.url}/resources` });
+      assert.equal(payload.aud, `${t.url}/resources`);
+    });
+
     it('authenticates with PrivateKeyJwt (no shared secret)', async () => {
       const { privateKey, publicKey } = await generateKeyPair('ES256');
       const c = await t.createClient({
