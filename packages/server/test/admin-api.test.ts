@@ -64,6 +64,46 @@ describe('admin API', () => {
     assert.equal(again.json().error, 'conflict');
   });
 
+  it('takes any VSCHAR client_id, space included: admin routes URL-encoded, tokens through Basic and post', async () => {
+    const c = await h.createClient({ client_id: 'my service', scope: 'a' });
+    assert.equal(c.client_id, 'my service');
+    const got = await h.admin('GET', '/admin/clients/my%20service');
+    assert.equal(got.statusCode, 200);
+    assert.equal(got.json().client_id, 'my service');
+    const patched = await h.admin('PATCH', '/admin/clients/my%20service', { scope: 'a b' });
+    assert.equal(patched.statusCode, 200);
+    // RFC 6749 §2.3.1: the id is form-encoded before base64, so the space travels as `+` (or %20).
+    const viaPlus = `Basic ${Buffer.from(`my+service:${c.client_secret}`).toString('base64')}`;
+    const viaPercent = `Basic ${Buffer.from(`my%20service:${c.client_secret}`).toString('base64')}`;
+    for (const authorization of [viaPlus, viaPercent, basic('my service', c.client_secret)]) {
+      const t = await h.token({ grant_type: 'client_credentials', scope: 'b' }, { authorization });
+      assert.equal(t.statusCode, 200, authorization);
+      assert.equal(decodeJwt(t.json().access_token).payload.client_id, 'my service');
+    }
+    const post = await h.token({
+      grant_type: 'client_credentials',
+      client_id: 'my service',
+      client_secret: c.client_secret,
+    });
+    assert.equal(post.statusCode, 200);
+    const rotated = await h.admin('POST', '/admin/clients/my%20service/secrets');
+    assert.equal(rotated.statusCode, 201);
+    assert.equal((await h.admin('DELETE', '/admin/clients/my%20service')).statusCode, 204);
+    assert.equal((await h.admin('GET', '/admin/clients/my%20service')).statusCode, 404);
+  });
+
+  it('never echoes an id with quotes or backslashes in an error_description (RFC 6749 §5.2)', async () => {
+    const quoted = 'say "hi" \\o/';
+    await h.createClient({ client_id: quoted });
+    const taken = await h.admin('POST', '/admin/clients', { client_id: quoted });
+    assert.deepEqual(taken.json(), { error: 'conflict', error_description: 'this client_id is taken' });
+    const missing = await h.admin('GET', `/admin/clients/${encodeURIComponent('no "such" one')}`);
+    assert.deepEqual(missing.json(), { error: 'not_found', error_description: 'no such client' });
+    const scope = await h.admin('POST', '/admin/clients', { scope: 'a\\b "c"' });
+    assert.equal(scope.statusCode, 400);
+    assert.doesNotMatch(scope.json().error_description, /["\\]/);
+  });
+
   it('refuses bad metadata with invalid_client_metadata and changes nothing', async () => {
     const bad: Record<string, unknown>[] = [
       { scope: 42 },
@@ -82,7 +122,9 @@ describe('admin API', () => {
       { token_endpoint_auth_method: 'private_key_jwt' },
       { jwks: { keys: [{ kty: 'oct', k: 'AAAA' }] }, token_endpoint_auth_method: 'private_key_jwt' },
       { jwks_uri: 'http://example.com/jwks', token_endpoint_auth_method: 'private_key_jwt' },
-      { client_id: 'has space' },
+      { client_id: 'tab\there' },
+      { client_id: 'caf\u00e9' },
+      { client_id: '' },
       { client_id: 'x'.repeat(129) },
       { client_secret: 'short' },
     ];

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFound } from '../clients/client-registry.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClientMetadata } from '../errors/index.js';
 import { installErrorHandler } from '../http/error-handler.js';
@@ -86,7 +87,7 @@ export async function adminRoutes(
     { schema: { response: { 200: CLIENT_RESPONSE } } },
     async (req, reply) => {
       const client = await ctx.clients.get(req.params.id);
-      if (!client) return reply.callNotFound();
+      if (!client) throw notFound(req.params.id);
       return noStore(reply).send(clientView(client));
     },
   );

@@ -1,5 +1,9 @@
-// RFC 6749 Appendix A: client_id is VSCHAR; we also refuse space to keep ids shell- and URL-friendly.
-const CLIENT_ID = /^[\x21-\x7E]{1,128}$/;
+/**
+ * RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E), space included: an
+ * id chosen at registration may read "my service". Basic credentials carry
+ * it form-encoded (RFC 6749 §2.3.1), admin URLs percent-encoded.
+ */
+const CLIENT_ID = /^[\x20-\x7E]{1,128}$/;
 
 export const CLIENT_ID_PATTERN = CLIENT_ID.source;
 

@@ -19,7 +19,7 @@ const fields = Object.fromEntries(
 export const REGISTRATION_FIELDS = {
   client_id: z
     .string()
-    .regex(new RegExp(CLIENT_ID_PATTERN), 'client_id: 1 to 128 printable ASCII characters, no spaces'),
+    .regex(new RegExp(CLIENT_ID_PATTERN), 'client_id: 1 to 128 printable ASCII characters (spaces allowed)'),
   // Importing an existing secret (migrating from another server) is allowed,
   // but only one strong enough to be stored with a fast hash.
   client_secret: z.string().min(32, 'client_secret: at least 32 characters').max(512),

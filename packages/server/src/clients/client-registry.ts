@@ -141,7 +141,7 @@ export class ClientRegistry {
     try {
       await this.store.insertClient(record, secretRecord);
     } catch (err) {
-      if (err instanceof DuplicateClientError) throw new Conflict(`client_id "${clientId}" already exists`);
+      if (err instanceof DuplicateClientError) throw new Conflict('this client_id is taken');
       throw err;
     }
     this.invalidate(clientId);
@@ -266,6 +266,7 @@ function newSecret(): string {
   return CLIENT_SECRET_PREFIX + randomToken(32);
 }
 
-function notFound(clientId: string): NotFound {
-  return new NotFound(`no client ${JSON.stringify(clientId.slice(0, 128))}`);
+// The id is not echoed: it may hold quotes or backslashes, which RFC 6749 §5.2 keeps out of error_description.
+export function notFound(_clientId: string): NotFound {
+  return new NotFound('no such client');
 }
