@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, basic, decodeJwt, type Harness, startHarness } from './harness.js';
 
@@ -200,6 +201,37 @@ describe('admin API', () => {
     assert.equal(bad.statusCode, 400);
     assert.equal((await h.admin('GET', `/admin/clients/${c.client_id}`)).json().access_token_ttl, 120);
     assert.equal((await h.admin('PATCH', '/admin/clients/nope', { scope: 'a' })).statusCode, 404);
+  });
+
+  it('leaving the secret methods deletes the secrets; coming back issues a new one, shown once', async () => {
+    const c = await h.createClient({ scope: 'a' });
+    const tokenWith = (secret: string) =>
+      h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, secret) });
+    assert.equal((await tokenWith(c.client_secret)).statusCode, 200);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const toKeys = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [publicKey.export({ format: 'jwk' })] },
+    });
+    assert.equal(toKeys.statusCode, 200);
+    assert.equal(toKeys.json().client_secret, undefined);
+    assert.deepEqual((await h.tessera.ctx.store.getClient(c.client_id))?.secrets, [], 'deleted, not just unused');
+
+    const back = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    assert.equal(back.statusCode, 200);
+    const fresh = back.json().client_secret as string;
+    assert.match(fresh, /^tessera_cs_/);
+    assert.notEqual(fresh, c.client_secret);
+    assert.equal(back.json().client_secret_expires_at, 0);
+    assert.equal(back.json().jwks, undefined);
+    assert.equal((await tokenWith(c.client_secret)).statusCode, 401, 'the old secret stays dead');
+    assert.equal((await tokenWith(fresh)).statusCode, 200);
+    const post = await h.token({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: fresh });
+    assert.equal(post.statusCode, 200);
+    const again = await h.admin('GET', `/admin/clients/${c.client_id}`);
+    assert.equal(again.json().client_secret, undefined, 'shown once');
   });
 
   it('DELETE removes the client: 204, then 404, no more tokens', async () => {

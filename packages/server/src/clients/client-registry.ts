@@ -158,13 +158,19 @@ export class ClientRegistry {
     const current = await this.#require(clientId);
     const metadata = applyPatch(current.metadata, body);
     // The HMAC key of client_secret_jwt must be recoverable, and a client
-    // leaving private_key_jwt has no secret at all: either way it needs a new
-    // one, which is issued and shown once, as at registration.
+    // coming back from a method without secrets has none (they were deleted
+    // when it left): either way it needs a new one, issued and shown once, as
+    // at registration.
     const needsSecret =
       (keepsSealedSecret(metadata) && !current.secrets.some((s) => s.sealed)) ||
       (usesSecret(metadata) && current.secrets.length === 0);
+    // A secret a client no longer uses is a credential nobody watches: gone with the change, in one transaction.
+    const dropSecrets = !usesSecret(metadata) && current.secrets.length > 0;
     const now = this.now();
-    if (!(await this.store.updateClient(clientId, metadata, now))) throw notFound(clientId);
+    const updated = dropSecrets
+      ? await this.store.updateClientDeletingSecrets(clientId, metadata, now)
+      : await this.store.updateClient(clientId, metadata, now);
+    if (!updated) throw notFound(clientId);
     const secret = needsSecret ? newSecret() : undefined;
     if (secret) await this.store.addSecret(clientId, this.#secretRecord(clientId, secret, metadata, now), now, now);
     this.invalidate(clientId);
