@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, basic, decodeJwt, type Harness, startHarness } from './harness.js';
 
@@ -154,6 +154,21 @@ describe('admin API', () => {
     });
     assert.equal(text.statusCode, 400);
     assert.equal((await h.admin('GET', '/admin/clients?limit=200')).json().items.length, before);
+  });
+
+  it('imports a secret only with real entropy, not just length', async () => {
+    for (const weak of ['a'.repeat(32), 'abc'.repeat(11), '0123456789'.repeat(4)]) {
+      const r = await h.admin('POST', '/admin/clients', { client_secret: weak });
+      assert.equal(r.statusCode, 400, weak);
+      assert.equal(r.json().error, 'invalid_client_metadata');
+      assert.match(r.json().error_description, /^client_secret: too predictable \(about \d+ bits estimated/);
+    }
+    // What `openssl rand -base64 24` prints: 32 characters, 192 random bits.
+    const strong = randomBytes(24).toString('base64');
+    const c = await h.createClient({ client_id: 'imported', client_secret: strong, scope: 'a' });
+    assert.equal(c.client_secret, strong);
+    const t = await h.token({ grant_type: 'client_credentials' }, { authorization: basic('imported', strong) });
+    assert.equal(t.statusCode, 200);
   });
 
   it('ignores metadata it does not understand (RFC 7591 §2)', async () => {

@@ -4,6 +4,7 @@ import { InvalidClientMetadata } from '../errors/index.js';
 import type { ClientMetadata } from './client.js';
 import { CLIENT_ID_PATTERN } from './client-id.js';
 import { defaultMetadata, METADATA_FIELDS, type MetadataName } from './metadata-fields.js';
+import { checkSecretStrength } from './secret-strength.js';
 
 export { isClientId } from './client-id.js';
 export { MAX_ACCESS_TOKEN_TTL } from './metadata-fields.js';
@@ -21,7 +22,8 @@ export const REGISTRATION_FIELDS = {
     .string()
     .regex(new RegExp(CLIENT_ID_PATTERN), 'client_id: 1 to 128 printable ASCII characters (spaces allowed)'),
   // Importing an existing secret (migrating from another server) is allowed,
-  // but only one strong enough to be stored with a fast hash.
+  // but only one strong enough to be stored with a fast hash: long enough
+  // here, unpredictable enough in secret-strength.ts.
   client_secret: z.string().min(32, 'client_secret: at least 32 characters').max(512),
 };
 
@@ -39,8 +41,10 @@ export type ClientPatch = z.output<typeof patchSchema>;
 export function parseCreate(body: unknown): { input: CreateClientInput; metadata: ClientMetadata } {
   const input = parse(createSchema, body);
   const metadata = checkConsistency(withoutUndefined({ ...defaultMetadata(), ...metadataOf(input) }) as ClientMetadata);
-  if (input.client_secret && !usesSecret(metadata)) {
-    throw new InvalidClientMetadata('client_secret: this client authenticates without a secret');
+  if (input.client_secret !== undefined) {
+    if (!usesSecret(metadata))
+      throw new InvalidClientMetadata('client_secret: this client authenticates without a secret');
+    checkSecretStrength(input.client_secret);
   }
   return { input, metadata };
 }
