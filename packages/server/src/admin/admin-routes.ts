@@ -61,7 +61,16 @@ export async function adminRoutes(
   });
 
   app.addHook('onRequest', async (req) => {
-    checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
+    try {
+      checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
+    } catch (err) {
+      // A key was presented and was wrong: a guess, counted per address. No header at all guesses nothing.
+      if (req.headers.authorization !== undefined) {
+        const limited = await ctx.throttle.recordAdminFailure(req.ip, ctx.now());
+        if (limited) throw limited;
+      }
+      throw err;
+    }
   });
 
   app.post('/admin/clients', { schema: { response: { 201: CLIENT_WITH_SECRET_RESPONSE } } }, async (req, reply) => {

@@ -173,6 +173,11 @@ const responses: Record<string, OpenApiResponse> = {
   Unauthorized: errorResponse('The admin key is missing or wrong.', ['invalid_token'], {
     'WWW-Authenticate': { description: 'Bearer realm="tessera-admin"', schema: { type: 'string' } },
   }),
+  TooManyWrongKeys: errorResponse(
+    'Too many wrong admin keys from this address this minute (TESSERA_AUTH_FAILURES_PER_ADDRESS); the right key is still accepted.',
+    ['too_many_requests'],
+    retryAfter,
+  ),
   NotFound: errorResponse('No such client.', ['not_found']),
   InvalidMetadata: errorResponse('Bad client metadata; nothing was changed.', ['invalid_client_metadata']),
   TooLarge: errorResponse('The body is larger than TESSERA_BODY_LIMIT.', ['invalid_client_metadata']),
@@ -222,6 +227,7 @@ export const openapi: OpenApiDocument = {
           },
           '400': ref('responses', 'InvalidMetadata'),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '409': errorResponse('The chosen client_id is taken.', ['conflict']),
           '413': ref('responses', 'TooLarge'),
           '503': ref('responses', 'Unavailable'),
@@ -248,6 +254,7 @@ export const openapi: OpenApiDocument = {
           '200': { description: 'One page.', content: jsonContent(ref('schemas', 'ClientList')) },
           '400': errorResponse('Bad limit or cursor.', ['invalid_request']),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '503': ref('responses', 'Unavailable'),
         },
       },
@@ -261,6 +268,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '200': { description: 'The client.', content: jsonContent(ref('schemas', 'Client')) },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '503': ref('responses', 'Unavailable'),
         },
@@ -279,6 +287,7 @@ export const openapi: OpenApiDocument = {
           },
           '400': ref('responses', 'InvalidMetadata'),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '413': ref('responses', 'TooLarge'),
           '503': ref('responses', 'Unavailable'),
@@ -293,6 +302,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '204': { description: 'Removed.' },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '503': ref('responses', 'Unavailable'),
         },
@@ -315,6 +325,7 @@ export const openapi: OpenApiDocument = {
             'invalid_client_metadata',
           ]),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '413': ref('responses', 'TooLarge'),
           '503': ref('responses', 'Unavailable'),
@@ -331,6 +342,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '201': { description: 'The new public key.', content: jsonContent(ref('schemas', 'PublicJwk')) },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '503': ref('responses', 'Unavailable'),
         },
       },
@@ -343,6 +355,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '200': { description: 'Every published key.', content: jsonContent(ref('schemas', 'SigningKeyList')) },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
         },
       },
     },
