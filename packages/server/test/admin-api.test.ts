@@ -171,6 +171,33 @@ describe('admin API', () => {
     assert.equal(t.statusCode, 200);
   });
 
+  it('refuses RSA client keys under 2048 bits; EC, OKP and 2048-bit RSA keys are taken', async () => {
+    const jwkOf = (kind: 'rsa' | 'ec' | 'ed25519', opts: object) =>
+      generateKeyPairSync(kind as 'rsa', opts as { modulusLength: number }).publicKey.export({ format: 'jwk' });
+    const register = (jwk: object) =>
+      h.admin('POST', '/admin/clients', { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } });
+    const weak = await register(jwkOf('rsa', { modulusLength: 1024 }));
+    assert.equal(weak.statusCode, 400);
+    assert.deepEqual(weak.json(), {
+      error: 'invalid_client_metadata',
+      error_description: 'jwks: RSA keys must have at least 2048 bits',
+    });
+    for (const jwk of [
+      jwkOf('rsa', { modulusLength: 2048 }),
+      jwkOf('ec', { namedCurve: 'P-256' }),
+      jwkOf('ed25519', {}),
+    ]) {
+      assert.equal((await register(jwk)).statusCode, 201, String(jwk.kty));
+    }
+    // A PATCH cannot bring a weak key in either.
+    const c = await h.createClient({ scope: 'a' });
+    const patched = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [jwkOf('rsa', { modulusLength: 1024 })] },
+    });
+    assert.equal(patched.statusCode, 400);
+  });
+
   it('ignores metadata it does not understand (RFC 7591 §2)', async () => {
     const r = await h.admin('POST', '/admin/clients', { scope: 'a', logo_uri: 'https://x/logo.png' });
     assert.equal(r.statusCode, 201);

@@ -8,6 +8,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 // Printable text: audiences end up in JWT `aud` and in verifier configuration.
 export const PRINTABLE = /^[^\x00-\x1F\x7F]+$/;
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+/** RFC 7518 §3.3 and NIST SP 800-131A: RSA signature keys of at least 2048 bits. */
+export const MIN_RSA_BITS = 2048;
 
 /**
  * `s` as it may appear in an error_description (RFC 6749 §5.2 allows
@@ -49,10 +51,16 @@ const jwk = z.record(z.string(), z.unknown()).superRefine((key, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'jwks: kty must be RSA, EC or OKP' });
     return;
   }
+  let modulusBits: number | undefined;
   try {
-    createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
+    modulusBits = createPublicKey({ key: key as JsonWebKey, format: 'jwk' }).asymmetricKeyDetails?.modulusLength;
   } catch {
     ctx.addIssue({ code: 'custom', message: 'jwks: a key could not be read as a public key' });
+    return;
+  }
+  // EC and OKP keys have no modulus, and every curve node reads is strong enough.
+  if (key.kty === 'RSA' && (modulusBits ?? 0) < MIN_RSA_BITS) {
+    ctx.addIssue({ code: 'custom', message: `jwks: RSA keys must have at least ${MIN_RSA_BITS} bits` });
   }
 });
 
@@ -77,7 +85,7 @@ export const JWKS_JSON_SCHEMA = {
         propertyNames: { not: { enum: PRIVATE_JWK_MEMBERS } },
         // Every public member of the key is kept (n, e, crv, x, y, kid, alg, use …).
         additionalProperties: true,
-        description: 'A public JWK (private members are refused).',
+        description: `A public JWK (private members are refused; RSA keys of at least ${MIN_RSA_BITS} bits).`,
       },
     },
   },
