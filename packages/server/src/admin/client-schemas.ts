@@ -45,7 +45,8 @@ export const REGISTRATION_PROPERTIES = {
   },
   client_secret: {
     ...fromZod(REGISTRATION_FIELDS.client_secret),
-    description: 'Import an existing secret (migration); default a generated one.',
+    description:
+      'Import an existing secret (migration): about 128 bits of entropy by a conservative estimate (runs, sequences and repeats are refused); default a generated one.',
   },
 } as const;
 
