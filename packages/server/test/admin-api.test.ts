@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, basic, decodeJwt, type Harness, startHarness } from './harness.js';
 
@@ -64,6 +65,46 @@ describe('admin API', () => {
     assert.equal(again.json().error, 'conflict');
   });
 
+  it('takes any VSCHAR client_id, space included: admin routes URL-encoded, tokens through Basic and post', async () => {
+    const c = await h.createClient({ client_id: 'my service', scope: 'a' });
+    assert.equal(c.client_id, 'my service');
+    const got = await h.admin('GET', '/admin/clients/my%20service');
+    assert.equal(got.statusCode, 200);
+    assert.equal(got.json().client_id, 'my service');
+    const patched = await h.admin('PATCH', '/admin/clients/my%20service', { scope: 'a b' });
+    assert.equal(patched.statusCode, 200);
+    // RFC 6749 §2.3.1: the id is form-encoded before base64, so the space travels as `+` (or %20).
+    const viaPlus = `Basic ${Buffer.from(`my+service:${c.client_secret}`).toString('base64')}`;
+    const viaPercent = `Basic ${Buffer.from(`my%20service:${c.client_secret}`).toString('base64')}`;
+    for (const authorization of [viaPlus, viaPercent, basic('my service', c.client_secret)]) {
+      const t = await h.token({ grant_type: 'client_credentials', scope: 'b' }, { authorization });
+      assert.equal(t.statusCode, 200, authorization);
+      assert.equal(decodeJwt(t.json().access_token).payload.client_id, 'my service');
+    }
+    const post = await h.token({
+      grant_type: 'client_credentials',
+      client_id: 'my service',
+      client_secret: c.client_secret,
+    });
+    assert.equal(post.statusCode, 200);
+    const rotated = await h.admin('POST', '/admin/clients/my%20service/secrets');
+    assert.equal(rotated.statusCode, 201);
+    assert.equal((await h.admin('DELETE', '/admin/clients/my%20service')).statusCode, 204);
+    assert.equal((await h.admin('GET', '/admin/clients/my%20service')).statusCode, 404);
+  });
+
+  it('never echoes an id with quotes or backslashes in an error_description (RFC 6749 §5.2)', async () => {
+    const quoted = 'say "hi" \\o/';
+    await h.createClient({ client_id: quoted });
+    const taken = await h.admin('POST', '/admin/clients', { client_id: quoted });
+    assert.deepEqual(taken.json(), { error: 'conflict', error_description: 'this client_id is taken' });
+    const missing = await h.admin('GET', `/admin/clients/${encodeURIComponent('no "such" one')}`);
+    assert.deepEqual(missing.json(), { error: 'not_found', error_description: 'no such client' });
+    const scope = await h.admin('POST', '/admin/clients', { scope: 'a\\b "c"' });
+    assert.equal(scope.statusCode, 400);
+    assert.doesNotMatch(scope.json().error_description, /["\\]/);
+  });
+
   it('refuses bad metadata with invalid_client_metadata and changes nothing', async () => {
     const bad: Record<string, unknown>[] = [
       { scope: 42 },
@@ -82,7 +123,9 @@ describe('admin API', () => {
       { token_endpoint_auth_method: 'private_key_jwt' },
       { jwks: { keys: [{ kty: 'oct', k: 'AAAA' }] }, token_endpoint_auth_method: 'private_key_jwt' },
       { jwks_uri: 'http://example.com/jwks', token_endpoint_auth_method: 'private_key_jwt' },
-      { client_id: 'has space' },
+      { client_id: 'tab\there' },
+      { client_id: 'caf\u00e9' },
+      { client_id: '' },
       { client_id: 'x'.repeat(129) },
       { client_secret: 'short' },
     ];
@@ -111,6 +154,48 @@ describe('admin API', () => {
     });
     assert.equal(text.statusCode, 400);
     assert.equal((await h.admin('GET', '/admin/clients?limit=200')).json().items.length, before);
+  });
+
+  it('imports a secret only with real entropy, not just length', async () => {
+    for (const weak of ['a'.repeat(32), 'abc'.repeat(11), '0123456789'.repeat(4)]) {
+      const r = await h.admin('POST', '/admin/clients', { client_secret: weak });
+      assert.equal(r.statusCode, 400, weak);
+      assert.equal(r.json().error, 'invalid_client_metadata');
+      assert.match(r.json().error_description, /^client_secret: too predictable \(about \d+ bits estimated/);
+    }
+    // What `openssl rand -base64 24` prints: 32 characters, 192 random bits.
+    const strong = randomBytes(24).toString('base64');
+    const c = await h.createClient({ client_id: 'imported', client_secret: strong, scope: 'a' });
+    assert.equal(c.client_secret, strong);
+    const t = await h.token({ grant_type: 'client_credentials' }, { authorization: basic('imported', strong) });
+    assert.equal(t.statusCode, 200);
+  });
+
+  it('refuses RSA client keys under 2048 bits; EC, OKP and 2048-bit RSA keys are taken', async () => {
+    const jwkOf = (kind: 'rsa' | 'ec' | 'ed25519', opts: object) =>
+      generateKeyPairSync(kind as 'rsa', opts as { modulusLength: number }).publicKey.export({ format: 'jwk' });
+    const register = (jwk: object) =>
+      h.admin('POST', '/admin/clients', { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } });
+    const weak = await register(jwkOf('rsa', { modulusLength: 1024 }));
+    assert.equal(weak.statusCode, 400);
+    assert.deepEqual(weak.json(), {
+      error: 'invalid_client_metadata',
+      error_description: 'jwks: RSA keys must have at least 2048 bits',
+    });
+    for (const jwk of [
+      jwkOf('rsa', { modulusLength: 2048 }),
+      jwkOf('ec', { namedCurve: 'P-256' }),
+      jwkOf('ed25519', {}),
+    ]) {
+      assert.equal((await register(jwk)).statusCode, 201, String(jwk.kty));
+    }
+    // A PATCH cannot bring a weak key in either.
+    const c = await h.createClient({ scope: 'a' });
+    const patched = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [jwkOf('rsa', { modulusLength: 1024 })] },
+    });
+    assert.equal(patched.statusCode, 400);
   });
 
   it('ignores metadata it does not understand (RFC 7591 §2)', async () => {
@@ -158,6 +243,37 @@ describe('admin API', () => {
     assert.equal(bad.statusCode, 400);
     assert.equal((await h.admin('GET', `/admin/clients/${c.client_id}`)).json().access_token_ttl, 120);
     assert.equal((await h.admin('PATCH', '/admin/clients/nope', { scope: 'a' })).statusCode, 404);
+  });
+
+  it('leaving the secret methods deletes the secrets; coming back issues a new one, shown once', async () => {
+    const c = await h.createClient({ scope: 'a' });
+    const tokenWith = (secret: string) =>
+      h.token({ grant_type: 'client_credentials' }, { authorization: basic(c.client_id, secret) });
+    assert.equal((await tokenWith(c.client_secret)).statusCode, 200);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const toKeys = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [publicKey.export({ format: 'jwk' })] },
+    });
+    assert.equal(toKeys.statusCode, 200);
+    assert.equal(toKeys.json().client_secret, undefined);
+    assert.deepEqual((await h.tessera.ctx.store.getClient(c.client_id))?.secrets, [], 'deleted, not just unused');
+
+    const back = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    assert.equal(back.statusCode, 200);
+    const fresh = back.json().client_secret as string;
+    assert.match(fresh, /^tessera_cs_/);
+    assert.notEqual(fresh, c.client_secret);
+    assert.equal(back.json().client_secret_expires_at, 0);
+    assert.equal(back.json().jwks, undefined);
+    assert.equal((await tokenWith(c.client_secret)).statusCode, 401, 'the old secret stays dead');
+    assert.equal((await tokenWith(fresh)).statusCode, 200);
+    const post = await h.token({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: fresh });
+    assert.equal(post.statusCode, 200);
+    const again = await h.admin('GET', `/admin/clients/${c.client_id}`);
+    assert.equal(again.json().client_secret, undefined, 'shown once');
   });
 
   it('DELETE removes the client: 204, then 404, no more tokens', async () => {

@@ -141,7 +141,31 @@ describe('tessera CLI', () => {
     assert.equal(deleted.stdout, `deleted ${c.client_id}\n`);
     const gone = await run(['clients', 'get', c.client_id]);
     assert.equal(gone.code, 1);
-    assert.equal(gone.stderr, `tessera: not_found: no such resource: GET /admin/clients/${c.client_id} (HTTP 404)\n`);
+    assert.equal(gone.stderr, 'tessera: not_found: no such client (HTTP 404)\n');
+  });
+
+  it('manages a client whose id has a space (RFC 6749 VSCHAR) and gets its token', async () => {
+    const id = 'my cli service';
+    const created = await run(['clients', 'create', '--json', '--client-id', id, '--scope', 'a']);
+    assert.equal(created.code, 0, created.stderr);
+    const c = JSON.parse(created.stdout);
+    assert.equal(c.client_id, id);
+    const got = await run(['clients', 'get', '--json', id]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(JSON.parse(got.stdout).client_id, id);
+    const updated = await run(['clients', 'update', '--json', id, '--scope', 'a b']);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.equal(JSON.parse(updated.stdout).scope, 'a b');
+    for (const method of ['basic', 'post']) {
+      const token = await run(['token', '--json', '--auth-method', method], {
+        TESSERA_CLIENT_ID: id,
+        TESSERA_CLIENT_SECRET: c.client_secret,
+      });
+      assert.equal(token.code, 0, `${method}: ${token.stderr}`);
+      assert.equal(JSON.parse(token.stdout).claims.client_id, id);
+    }
+    const deleted = await run(['clients', 'delete', id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
   });
 
   it('prints readable tables; get never shows a secret', async () => {

@@ -268,6 +268,29 @@ describe('OpenAPI document of the admin API', () => {
     }
   });
 
+  it('matches the 429 of every call once an address is over its wrong-key budget', async () => {
+    const throttled = await startHarness({}, { TESSERA_AUTH_FAILURES_PER_ADDRESS: '1' });
+    try {
+      for (const [path, ops] of Object.entries(openapi.paths)) {
+        for (const method of Object.keys(ops) as HttpMethod[]) {
+          const wrong = () =>
+            throttled.inject({
+              method: method.toUpperCase() as 'GET',
+              url: path.replace('{id}', 'openapi-cal'),
+              remoteAddress: '203.0.113.9',
+              headers: { authorization: 'Bearer not-the-admin-key' },
+            });
+          await wrong();
+          const r = await wrong();
+          assert.equal(r.statusCode, 429);
+          check(method, path, r);
+        }
+      }
+    } finally {
+      await throttled.close();
+    }
+  });
+
   it('matches the answer while the store is unavailable (503, real SQLite lock)', async () => {
     const intruder = new Database(dbPath);
     intruder.exec('BEGIN EXCLUSIVE');

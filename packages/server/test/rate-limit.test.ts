@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { basic, type Harness, startHarness } from './harness.js';
+import { ADMIN_KEY, basic, type Harness, startHarness } from './harness.js';
 
 describe('rate limits', () => {
   const harnesses: Harness[] = [];
@@ -65,6 +65,44 @@ describe('rate limits', () => {
     // Another address is not affected, and loopback (this machine) has no address budget.
     assert.equal((await from('198.51.100.7', basic('made-up', 'x'))).statusCode, 401);
     for (let i = 0; i < 12; i++) assert.equal((await from('127.0.0.1', basic(`local-${i}`, 'x'))).statusCode, 401);
+  });
+
+  it('wrong admin keys past the address budget get 429 with Retry-After; the right key still works', async () => {
+    const h = await start({ TESSERA_AUTH_FAILURES_PER_ADDRESS: '3' });
+    const from = (remoteAddress: string, key: string) =>
+      h.inject({
+        method: 'GET',
+        url: '/admin/clients',
+        remoteAddress,
+        headers: { authorization: `Bearer ${key}` },
+      });
+    for (let i = 0; i < 3; i++) assert.equal((await from('203.0.113.5', `guess-${i}-0123456789`)).statusCode, 401);
+    const throttled = await from('203.0.113.5', 'guess-4-0123456789');
+    assert.equal(throttled.statusCode, 429);
+    assert.match(String(throttled.headers['retry-after']), /^\d+$/);
+    assert.ok(Number(throttled.headers['retry-after']) <= 60);
+    assert.deepEqual(throttled.json(), {
+      error: 'too_many_requests',
+      error_description: 'too many wrong admin keys from this address',
+    });
+    // The operator is never locked out: the right key from the same address is served.
+    assert.equal((await from('203.0.113.5', ADMIN_KEY)).statusCode, 200);
+    // Counted per address, and apart from client authentication failures.
+    assert.equal((await from('198.51.100.7', 'guess-0123456789')).statusCode, 401);
+    const c = await h.createClient({ scope: 'a' });
+    const token = await h.inject({
+      method: 'POST',
+      url: '/oauth2/token',
+      remoteAddress: '203.0.113.5',
+      headers: { authorization: basic(c.client_id, 'wrong'), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=client_credentials',
+    });
+    assert.equal(token.statusCode, 401);
+    // No Authorization header guesses nothing, so it is not counted or throttled.
+    const none = await h.inject({ method: 'GET', url: '/admin/clients', remoteAddress: '203.0.113.5' });
+    assert.equal(none.statusCode, 401);
+    h.clock.advance(61);
+    assert.equal((await from('203.0.113.5', 'guess-5-0123456789')).statusCode, 401);
   });
 
   it('limits token issuance per client: its own limit, else the server default, 0 for none', async () => {

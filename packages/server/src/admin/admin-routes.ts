@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFound } from '../clients/client-registry.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClientMetadata } from '../errors/index.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import { withinDepth } from '../http/json-depth.js';
 import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
+import { CLIENT_LIST_RESPONSE, CLIENT_RESPONSE, CLIENT_WITH_SECRET_RESPONSE } from './client-schemas.js';
 import { clientView } from './client-view.js';
 import { encodeCursor, readPage } from './paging.js';
 
@@ -28,7 +30,14 @@ function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store');
 }
 
-/** The admin API of CONTRACT.md: clients and signing keys, behind the admin key. */
+/**
+ * The admin API of CONTRACT.md: clients and signing keys, behind the admin key.
+ * The client routes declare response schemas (admin/client-schemas.ts), so
+ * only the listed fields are serialised. Bodies are validated by zod in the
+ * client registry, not by Fastify's ajv: ajv would coerce types ("3600" to
+ * 3600) and answer its own error text, where the admin API promises
+ * `invalid_client_metadata` with a description of the field at fault.
+ */
 export async function adminRoutes(
   app: FastifyInstance,
   { ctx, adminKey }: { ctx: ServerContext; adminKey: AdminKey },
@@ -52,16 +61,25 @@ export async function adminRoutes(
   });
 
   app.addHook('onRequest', async (req) => {
-    checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
+    try {
+      checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
+    } catch (err) {
+      // A key was presented and was wrong: a guess, counted per address. No header at all guesses nothing.
+      if (req.headers.authorization !== undefined) {
+        const limited = await ctx.throttle.recordAdminFailure(req.ip, ctx.now());
+        if (limited) throw limited;
+      }
+      throw err;
+    }
   });
 
-  app.post('/admin/clients', async (req, reply) => {
+  app.post('/admin/clients', { schema: { response: { 201: CLIENT_WITH_SECRET_RESPONSE } } }, async (req, reply) => {
     const { client, secret } = await ctx.clients.create(req.body ?? {});
     audit(req, 'client.create', { client_id: client.clientId });
     return noStore(reply).code(201).send(clientView(client, secret));
   });
 
-  app.get('/admin/clients', async (req, reply) => {
+  app.get('/admin/clients', { schema: { response: { 200: CLIENT_LIST_RESPONSE } } }, async (req, reply) => {
     const page = readPage(req.query as Record<string, unknown>);
     // One extra row tells whether another page follows.
     const rows = await ctx.clients.list(page.after, page.limit + 1);
@@ -73,17 +91,25 @@ export async function adminRoutes(
     });
   });
 
-  app.get<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
-    const client = await ctx.clients.get(req.params.id);
-    if (!client) return reply.callNotFound();
-    return noStore(reply).send(clientView(client));
-  });
+  app.get<{ Params: IdParams }>(
+    '/admin/clients/:id',
+    { schema: { response: { 200: CLIENT_RESPONSE } } },
+    async (req, reply) => {
+      const client = await ctx.clients.get(req.params.id);
+      if (!client) throw notFound();
+      return noStore(reply).send(clientView(client));
+    },
+  );
 
-  app.patch<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
-    const { client, secret } = await ctx.clients.update(req.params.id, req.body ?? {});
-    audit(req, 'client.update', { client_id: client.clientId, fields: Object.keys((req.body as object) ?? {}) });
-    return noStore(reply).send(clientView(client, secret));
-  });
+  app.patch<{ Params: IdParams }>(
+    '/admin/clients/:id',
+    { schema: { response: { 200: CLIENT_WITH_SECRET_RESPONSE } } },
+    async (req, reply) => {
+      const { client, secret } = await ctx.clients.update(req.params.id, req.body ?? {});
+      audit(req, 'client.update', { client_id: client.clientId, fields: Object.keys((req.body as object) ?? {}) });
+      return noStore(reply).send(clientView(client, secret));
+    },
+  );
 
   app.delete<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
     await ctx.clients.delete(req.params.id);
@@ -91,15 +117,19 @@ export async function adminRoutes(
     return reply.code(204).send();
   });
 
-  app.post<{ Params: IdParams }>('/admin/clients/:id/secrets', async (req, reply) => {
-    const ttl = (req.body as { previous_secret_ttl?: unknown } | undefined)?.previous_secret_ttl ?? 0;
-    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 30 * 24 * 3600) {
-      throw new InvalidClientMetadata('previous_secret_ttl: an integer number of seconds from 0 to 2592000');
-    }
-    const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl);
-    audit(req, 'client.rotate_secret', { client_id: client.clientId, previous_secret_ttl: ttl });
-    return noStore(reply).code(201).send(clientView(client, secret));
-  });
+  app.post<{ Params: IdParams }>(
+    '/admin/clients/:id/secrets',
+    { schema: { response: { 201: CLIENT_WITH_SECRET_RESPONSE } } },
+    async (req, reply) => {
+      const ttl = (req.body as { previous_secret_ttl?: unknown } | undefined)?.previous_secret_ttl ?? 0;
+      if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 30 * 24 * 3600) {
+        throw new InvalidClientMetadata('previous_secret_ttl: an integer number of seconds from 0 to 2592000');
+      }
+      const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl);
+      audit(req, 'client.rotate_secret', { client_id: client.clientId, previous_secret_ttl: ttl });
+      return noStore(reply).code(201).send(clientView(client, secret));
+    },
+  );
 
   app.post('/admin/keys/rotate', async (req, reply) => {
     const jwk = await ctx.keys.rotate();

@@ -1,26 +1,24 @@
 import type { ClientRecord } from '../clients/client.js';
+import { METADATA_FIELDS, METADATA_NAMES, type MetadataField } from '../clients/metadata-fields.js';
 
 /**
- * The client as the admin API shows it: RFC 7591 names, an explicit list of
- * fields (so no secret or hash can ever be serialised by accident).
+ * The client as the admin API shows it: RFC 7591 names, and only the fields
+ * of the metadata table plus the registration ones, so no secret or hash can
+ * be serialised by accident (the routes' response schemas enforce the same).
  */
 export function clientView(c: ClientRecord, secret?: string): Record<string, unknown> {
-  const m = c.metadata;
-  return {
-    client_id: c.clientId,
-    ...(secret === undefined ? {} : { client_secret: secret, client_secret_expires_at: 0 }),
-    ...(m.client_name === undefined ? {} : { client_name: m.client_name }),
-    scope: m.scope,
-    audience: m.audience,
-    grant_types: m.grant_types,
-    token_endpoint_auth_method: m.token_endpoint_auth_method,
-    ...(m.jwks === undefined ? {} : { jwks: m.jwks }),
-    ...(m.jwks_uri === undefined ? {} : { jwks_uri: m.jwks_uri }),
-    access_token_ttl: m.access_token_ttl,
-    access_token_format: m.access_token_format,
-    claims: m.claims,
-    ...(m.token_rate_limit === undefined ? {} : { token_rate_limit: m.token_rate_limit }),
-    client_id_issued_at: Math.floor(c.createdAt / 1000),
-    updated_at: Math.floor(c.updatedAt / 1000),
-  };
+  const view: Record<string, unknown> = { client_id: c.clientId };
+  if (secret !== undefined) {
+    view.client_secret = secret;
+    view.client_secret_expires_at = 0;
+  }
+  const metadata = c.metadata as Record<string, unknown>;
+  for (const name of METADATA_NAMES) {
+    // A client stored before a field existed has its default.
+    const value = metadata[name] ?? (METADATA_FIELDS[name] as MetadataField).default;
+    if (value !== undefined) view[name] = value;
+  }
+  view.client_id_issued_at = Math.floor(c.createdAt / 1000);
+  view.updated_at = Math.floor(c.updatedAt / 1000);
+  return view;
 }

@@ -1,7 +1,13 @@
-import { AUTH_METHOD_NAMES as AUTH_METHODS } from '../client-auth/registry.js';
-import { MAX_ACCESS_TOKEN_TTL } from '../clients/client-metadata.js';
-import { GRANT_TYPES } from '../grants/registry.js';
-import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
+import type { JsonSchema } from '../clients/json-schema.js';
+import {
+  CLIENT_REQUIRED,
+  CLIENT_RESPONSE,
+  CLIENT_WITH_SECRET_RESPONSE,
+  METADATA_PROPERTIES,
+  METADATA_PROPERTIES_WITH_DEFAULTS,
+  NEXT_CURSOR,
+  REGISTRATION_PROPERTIES,
+} from './client-schemas.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.js';
 
 /**
@@ -9,12 +15,12 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.js';
  * Schemas are JSON Schema 2020-12. test/openapi.test.ts drives every call
  * through the real HTTP interface and validates each answer against this
  * document, and checks every response listed here is one the server really
- * gives, so the two cannot drift apart. Limits are imported from the code
+ * gives, so the two cannot drift apart. Client schemas derive from the
+ * metadata table (clients/metadata-fields.ts); other limits are imported from the code
  * that enforces them for the same reason.
  */
 
-/** A JSON Schema (2020-12), as OpenAPI 3.1 embeds it. */
-export type JsonSchema = { readonly [keyword: string]: unknown };
+export type { JsonSchema } from '../clients/json-schema.js';
 
 export interface OpenApiResponse {
   readonly description: string;
@@ -74,84 +80,7 @@ function errorResponse(description: string, codes: readonly string[], headers?: 
   };
 }
 
-/** The metadata a client may send, shared by create and PATCH (clients/client-metadata.ts). */
-const metadataProperties = {
-  client_name: { type: 'string', maxLength: 200, description: 'Human name.' },
-  scope: { type: 'string', maxLength: 8192, description: 'Allowed scopes, space-delimited (RFC 6749 §3.3 tokens).' },
-  audience: {
-    type: 'array',
-    items: { type: 'string', minLength: 1, maxLength: 512 },
-    maxItems: 100,
-    description: 'Allowed audiences.',
-  },
-  grant_types: {
-    type: 'array',
-    items: { enum: [...GRANT_TYPES] },
-    description: '`["client_credentials"]`, or `[]` for a resource server that only introspects.',
-  },
-  token_endpoint_auth_method: { enum: [...AUTH_METHODS] },
-  jwks: { $ref: '#/components/schemas/ClientJwks' },
-  jwks_uri: {
-    type: 'string',
-    format: 'uri',
-    maxLength: 2048,
-    description: 'https only (plain http only for loopback hosts). For private_key_jwt.',
-  },
-  access_token_ttl: { type: 'integer', minimum: 1, maximum: MAX_ACCESS_TOKEN_TTL, description: 'Seconds.' },
-  access_token_format: { enum: ['jwt', 'opaque'] },
-  claims: {
-    type: 'object',
-    maxProperties: 50,
-    description: `Extra claims put in every token. Registered claims are refused: ${[...REGISTERED_CLAIMS].join(', ')}.`,
-  },
-  token_rate_limit: {
-    type: 'integer',
-    minimum: 0,
-    maximum: 10_000_000,
-    description: 'Token requests per minute (0: unlimited). Absent: the server default, TESSERA_TOKEN_RATE_LIMIT.',
-  },
-} as const;
-
-/** Every field of a client as the admin API shows it (admin/client-view.ts): never a hash. */
-const clientProperties = {
-  client_id: { type: 'string', minLength: 1, maxLength: 128 },
-  client_name: metadataProperties.client_name,
-  scope: { type: 'string' },
-  audience: { type: 'array', items: { type: 'string' } },
-  grant_types: metadataProperties.grant_types,
-  token_endpoint_auth_method: metadataProperties.token_endpoint_auth_method,
-  jwks: metadataProperties.jwks,
-  jwks_uri: { type: 'string', format: 'uri' },
-  access_token_ttl: metadataProperties.access_token_ttl,
-  access_token_format: metadataProperties.access_token_format,
-  claims: { type: 'object' },
-  token_rate_limit: metadataProperties.token_rate_limit,
-  client_id_issued_at: { type: 'integer', description: 'Seconds since the epoch.' },
-  updated_at: { type: 'integer', description: 'Seconds since the epoch.' },
-} as const;
-
-const clientRequired = [
-  'client_id',
-  'scope',
-  'audience',
-  'grant_types',
-  'token_endpoint_auth_method',
-  'access_token_ttl',
-  'access_token_format',
-  'claims',
-  'client_id_issued_at',
-  'updated_at',
-];
-
-const secretProperties = {
-  client_secret: {
-    type: 'string',
-    minLength: 32,
-    description: 'Shown this once; only a keyed hash is stored.',
-  },
-  client_secret_expires_at: { const: 0, description: 'RFC 7591: 0, the secret does not expire by itself.' },
-} as const;
-
+// What a published signing key must never carry.
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 const schemas: Record<string, JsonSchema> = {
@@ -162,67 +91,34 @@ const schemas: Record<string, JsonSchema> = {
     properties: { error: { type: 'string' }, error_description: { type: 'string' } },
     additionalProperties: false,
   },
-  ClientJwks: {
+  ClientMetadata: {
     type: 'object',
-    required: ['keys'],
-    properties: {
-      keys: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 20,
-        items: {
-          type: 'object',
-          required: ['kty'],
-          properties: { kty: { enum: ['RSA', 'EC', 'OKP'] } },
-          propertyNames: { not: { enum: PRIVATE_JWK_MEMBERS } },
-          description: 'A public JWK (private members are refused).',
-        },
-      },
-    },
+    description: 'RFC 7591 client metadata, shared by registration and PATCH. Unknown fields are ignored.',
+    properties: METADATA_PROPERTIES,
   },
   ClientCreate: {
     type: 'object',
     description:
-      'RFC 7591 client metadata. Unknown fields are ignored. A client that is not private_key_jwt gets a generated secret unless one is imported.',
-    properties: {
-      client_id: {
-        type: 'string',
-        pattern: '^[\\x21-\\x7E]{1,128}$',
-        description: 'Chosen id (printable ASCII, no spaces); default a generated UUID.',
-      },
-      client_secret: {
-        type: 'string',
-        minLength: 32,
-        maxLength: 512,
-        description: 'Import an existing secret (migration); default a generated one.',
-      },
-      ...metadataProperties,
-    },
+      'RFC 7591 client metadata (each field as in ClientMetadata, with the default it gets when left out), and the registration fields. A client whose method uses a secret gets a generated one unless one is imported.',
+    properties: { ...REGISTRATION_PROPERTIES, ...METADATA_PROPERTIES_WITH_DEFAULTS },
   },
   ClientPatch: {
     type: 'object',
     description:
-      'The fields to change; the others keep their values. Switching to client_secret_jwt, or away from private_key_jwt, issues a new secret (shown in the answer).',
-    properties: metadataProperties,
+      'The fields to change; the others keep their values. A change that needs a new secret (switching to client_secret_jwt, or back to a secret method from one without) issues one, shown in the answer; a change to a method without secrets deletes the stored ones.',
+    allOf: [ref('schemas', 'ClientMetadata')],
   },
-  Client: {
-    type: 'object',
-    required: clientRequired,
-    properties: clientProperties,
-    additionalProperties: false,
-  },
+  Client: CLIENT_RESPONSE,
   ClientWithSecret: {
-    type: 'object',
-    required: [...clientRequired, 'client_secret', 'client_secret_expires_at'],
-    properties: { ...clientProperties, ...secretProperties },
-    additionalProperties: false,
+    ...CLIENT_WITH_SECRET_RESPONSE,
+    required: [...CLIENT_REQUIRED, 'client_secret', 'client_secret_expires_at'],
   },
   ClientList: {
     type: 'object',
     required: ['items', 'next_cursor'],
     properties: {
       items: { type: 'array', items: ref('schemas', 'Client') },
-      next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null at the end.' },
+      next_cursor: NEXT_CURSOR,
     },
     additionalProperties: false,
   },
@@ -277,6 +173,11 @@ const responses: Record<string, OpenApiResponse> = {
   Unauthorized: errorResponse('The admin key is missing or wrong.', ['invalid_token'], {
     'WWW-Authenticate': { description: 'Bearer realm="tessera-admin"', schema: { type: 'string' } },
   }),
+  TooManyWrongKeys: errorResponse(
+    'Too many wrong admin keys from this address this minute (TESSERA_AUTH_FAILURES_PER_ADDRESS); the right key is still accepted.',
+    ['too_many_requests'],
+    retryAfter,
+  ),
   NotFound: errorResponse('No such client.', ['not_found']),
   InvalidMetadata: errorResponse('Bad client metadata; nothing was changed.', ['invalid_client_metadata']),
   TooLarge: errorResponse('The body is larger than TESSERA_BODY_LIMIT.', ['invalid_client_metadata']),
@@ -326,6 +227,7 @@ export const openapi: OpenApiDocument = {
           },
           '400': ref('responses', 'InvalidMetadata'),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '409': errorResponse('The chosen client_id is taken.', ['conflict']),
           '413': ref('responses', 'TooLarge'),
           '503': ref('responses', 'Unavailable'),
@@ -352,6 +254,7 @@ export const openapi: OpenApiDocument = {
           '200': { description: 'One page.', content: jsonContent(ref('schemas', 'ClientList')) },
           '400': errorResponse('Bad limit or cursor.', ['invalid_request']),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '503': ref('responses', 'Unavailable'),
         },
       },
@@ -365,6 +268,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '200': { description: 'The client.', content: jsonContent(ref('schemas', 'Client')) },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '503': ref('responses', 'Unavailable'),
         },
@@ -383,6 +287,7 @@ export const openapi: OpenApiDocument = {
           },
           '400': ref('responses', 'InvalidMetadata'),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '413': ref('responses', 'TooLarge'),
           '503': ref('responses', 'Unavailable'),
@@ -397,6 +302,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '204': { description: 'Removed.' },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '503': ref('responses', 'Unavailable'),
         },
@@ -419,6 +325,7 @@ export const openapi: OpenApiDocument = {
             'invalid_client_metadata',
           ]),
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '404': ref('responses', 'NotFound'),
           '413': ref('responses', 'TooLarge'),
           '503': ref('responses', 'Unavailable'),
@@ -435,6 +342,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '201': { description: 'The new public key.', content: jsonContent(ref('schemas', 'PublicJwk')) },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
           '503': ref('responses', 'Unavailable'),
         },
       },
@@ -447,6 +355,7 @@ export const openapi: OpenApiDocument = {
         responses: {
           '200': { description: 'Every published key.', content: jsonContent(ref('schemas', 'SigningKeyList')) },
           '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
         },
       },
     },

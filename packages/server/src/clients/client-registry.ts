@@ -141,7 +141,7 @@ export class ClientRegistry {
     try {
       await this.store.insertClient(record, secretRecord);
     } catch (err) {
-      if (err instanceof DuplicateClientError) throw new Conflict(`client_id already exists: ${clientId}`);
+      if (err instanceof DuplicateClientError) throw new Conflict('this client_id is taken');
       throw err;
     }
     this.invalidate(clientId);
@@ -158,13 +158,19 @@ export class ClientRegistry {
     const current = await this.#require(clientId);
     const metadata = applyPatch(current.metadata, body);
     // The HMAC key of client_secret_jwt must be recoverable, and a client
-    // leaving private_key_jwt has no secret at all: either way it needs a new
-    // one, which is issued and shown once, as at registration.
+    // coming back from a method without secrets has none (they were deleted
+    // when it left): either way it needs a new one, issued and shown once, as
+    // at registration.
     const needsSecret =
       (keepsSealedSecret(metadata) && !current.secrets.some((s) => s.sealed)) ||
       (usesSecret(metadata) && current.secrets.length === 0);
+    // A secret a client no longer uses is a credential nobody watches: gone with the change, in one transaction.
+    const dropSecrets = !usesSecret(metadata) && current.secrets.length > 0;
     const now = this.now();
-    if (!(await this.store.updateClient(clientId, metadata, now))) throw notFound(clientId);
+    const updated = dropSecrets
+      ? await this.store.updateClientDeletingSecrets(clientId, metadata, now)
+      : await this.store.updateClient(clientId, metadata, now);
+    if (!updated) throw notFound();
     const secret = needsSecret ? newSecret() : undefined;
     if (secret) await this.store.addSecret(clientId, this.#secretRecord(clientId, secret, metadata, now), now, now);
     this.invalidate(clientId);
@@ -172,10 +178,10 @@ export class ClientRegistry {
   }
 
   async delete(clientId: string): Promise<void> {
-    if (!isClientId(clientId)) throw notFound(clientId);
+    if (!isClientId(clientId)) throw notFound();
     const deleted = await this.store.deleteClient(clientId);
     this.invalidate(clientId);
-    if (!deleted) throw notFound(clientId);
+    if (!deleted) throw notFound();
   }
 
   /** A new secret; the previous ones stay valid `previousSecretTtl` more seconds. */
@@ -195,7 +201,7 @@ export class ClientRegistry {
       now,
     );
     this.invalidate(clientId);
-    if (!ok) throw notFound(clientId);
+    if (!ok) throw notFound();
     return { client: current, secret };
   }
 
@@ -239,9 +245,9 @@ export class ClientRegistry {
   }
 
   async #require(clientId: string): Promise<StoredClient> {
-    if (!isClientId(clientId)) throw notFound(clientId);
+    if (!isClientId(clientId)) throw notFound();
     const client = await this.store.getClient(clientId);
-    if (!client) throw notFound(clientId);
+    if (!client) throw notFound();
     return client;
   }
 
@@ -266,6 +272,7 @@ function newSecret(): string {
   return CLIENT_SECRET_PREFIX + randomToken(32);
 }
 
-function notFound(clientId: string): NotFound {
-  return new NotFound(`no client: ${clientId.slice(0, 128)}`);
+// The id is not echoed: it may hold quotes or backslashes, which RFC 6749 §5.2 keeps out of error_description.
+export function notFound(): NotFound {
+  return new NotFound('no such client');
 }

@@ -208,7 +208,7 @@ export const options = {
   },
   authFailuresPerAddress: {
     env: 'TESSERA_AUTH_FAILURES_PER_ADDRESS',
-    doc: 'Failed client authentications per source address per minute; past it, further failures answer 429 (correct credentials still work). Loopback addresses are exempt: behind a local proxy, set TESSERA_TRUST_PROXY.',
+    doc: 'Failed client authentications per source address per minute, and wrong admin keys apart; past it, further failures answer 429 (correct credentials still work). Loopback addresses are exempt: behind a local proxy, set TESSERA_TRUST_PROXY.',
     default: '600',
     schema: z.coerce.number().int('must be an integer').min(1).max(10_000_000),
   },

@@ -89,7 +89,7 @@ export class Metrics {
     this.#issued.add(label, alg, format, () => ({ client_id: label, alg, format }));
   }
 
-  limited(limit: 'address_failures' | 'client_failures' | 'issuance'): void {
+  limited(limit: 'address_failures' | 'admin_failures' | 'client_failures' | 'issuance'): void {
     if (this.enabled) this.rateLimited.inc({ limit });
   }
 

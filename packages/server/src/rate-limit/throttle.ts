@@ -58,6 +58,27 @@ export class Throttle {
     return undefined;
   }
 
+  /**
+   * Counts a wrong admin key from `address`, apart from client failures but
+   * on the same per-address budget; the 429 to answer instead once over it.
+   * Only wrong keys are counted and refused: the right key is checked first
+   * and always accepted, so a flood from a shared address cannot lock the
+   * operator out.
+   */
+  async recordAdminFailure(address: string, now: number): Promise<RateLimited | undefined> {
+    if (isLoopback(address)) return undefined;
+    try {
+      const byAddress = await this.counter.hit(`fail:admin:${address}`, WINDOW_MS, now);
+      if (byAddress.count > this.limits.failuresPerAddress) {
+        this.metrics.limited('admin_failures');
+        return new RateLimited('too many wrong admin keys from this address', byAddress.resetAt - now);
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'rate limit counters unavailable; not limiting');
+    }
+    return undefined;
+  }
+
   /** A client's token issuance limit per minute: its own, else the server default; 0: none. */
   issuanceLimit(clientLimit: number | undefined): number {
     return clientLimit ?? this.limits.tokensPerMinute;

@@ -261,6 +261,26 @@ function clients(store: Get): void {
     assert.equal(await store().updateClient(id('missing'), changed, T), false);
   });
 
+  it('updates metadata and deletes every secret at once, leaving other clients alone', async () => {
+    const c = client(id('c'));
+    const other = client(id('c'));
+    await store().insertClient(c, secret(T));
+    await store().addSecret(c.clientId, secret(T + 1, { sealed: 'v1.sealed' }), T + 60_000, T + 1);
+    const kept = secret(T);
+    await store().insertClient(other, kept);
+    const changed = metadata({ token_endpoint_auth_method: 'private_key_jwt' });
+    assert.equal(await store().updateClientDeletingSecrets(c.clientId, changed, T + 5), true);
+    assert.deepEqual(await store().getClient(c.clientId), {
+      clientId: c.clientId,
+      metadata: changed,
+      createdAt: T,
+      updatedAt: T + 5,
+      secrets: [],
+    });
+    assert.deepEqual((await store().getClient(other.clientId))?.secrets, [kept]);
+    assert.equal(await store().updateClientDeletingSecrets(id('missing'), changed, T), false);
+  });
+
   it('deletes a client with its secrets, and nothing else', async () => {
     const c = client(id('c'));
     const other = client(id('c'));

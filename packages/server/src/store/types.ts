@@ -20,6 +20,12 @@ export interface ClientStore {
   listStoredClients(after: string | undefined, limit: number): Promise<StoredClient[]>;
   updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
   /**
+   * As updateClient, and deletes every secret of the client in the same
+   * transaction: a client that leaves the secret methods keeps no secret
+   * that could come back to life.
+   */
+  updateClientDeletingSecrets(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
+  /**
    * Also removes the client's secrets. Its opaque tokens stay until they
    * expire: readers check that the token's client still exists (and was not
    * re-created since), so they are dead already, and finding them would need

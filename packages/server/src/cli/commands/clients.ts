@@ -1,27 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { AUTH_METHOD_NAMES } from '../../client-auth/registry.js';
+import type { ClientMetadata } from '../../clients/client.js';
 import { UsageError } from '../admin-api.js';
 import { date, json, keyValues, show, table } from '../format.js';
 import { adminApi, type ConnectionOptions, collect, integer, note, withAdmin, write } from '../options.js';
 
-/** The client as the admin API returns it (admin/client-view.ts). */
-export interface ClientView {
+/** The client as the admin API returns it (admin/client-view.ts): the metadata table's fields and the registration ones. */
+export type ClientView = ClientMetadata & {
   client_id: string;
   client_secret?: string;
-  client_name?: string;
-  scope: string;
-  audience: string[];
-  grant_types: string[];
-  token_endpoint_auth_method: string;
-  jwks?: { keys: unknown[] };
-  jwks_uri?: string;
-  access_token_ttl: number;
-  access_token_format: string;
-  claims: Record<string, unknown>;
   client_id_issued_at: number;
   updated_at: number;
-}
+};
 
 interface ClientPage {
   items: ClientView[];

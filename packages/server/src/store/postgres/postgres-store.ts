@@ -153,6 +153,18 @@ export class PostgresStore implements Store {
     return rowCount === 1;
   }
 
+  async updateClientDeletingSecrets(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
+    return transaction(this.#pool, async (db) => {
+      const { rowCount } = await db.query(
+        'UPDATE clients SET metadata = $2, scope = $3, access_token_ttl = $4, updated_at = $5 WHERE client_id = $1',
+        [clientId, JSON.stringify(metadata), metadata.scope, metadata.access_token_ttl, updatedAt],
+      );
+      if (rowCount !== 1) return false;
+      await db.query('DELETE FROM client_secrets WHERE client_id = $1', [clientId]);
+      return true;
+    });
+  }
+
   async deleteClient(clientId: string): Promise<boolean> {
     const { rowCount } = await this.#pool.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
     return rowCount === 1;

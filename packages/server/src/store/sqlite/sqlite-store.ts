@@ -181,6 +181,20 @@ export class SqliteStore implements Store {
     );
   }
 
+  async updateClientDeletingSecrets(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
+    return this.#durable(() => {
+      const updated =
+        this.#stmts.updateClient.run({
+          client_id: clientId,
+          metadata: JSON.stringify(metadata),
+          scope: metadata.scope,
+          updated_at: updatedAt,
+        }).changes === 1;
+      if (updated) this.#stmts.deleteSecrets.run(clientId);
+      return updated;
+    });
+  }
+
   async deleteClient(clientId: string): Promise<boolean> {
     return this.#durable(() => this.#stmts.deleteClient.run(clientId).changes === 1);
   }
@@ -345,6 +359,7 @@ function prepare(db: Database.Database) {
       'UPDATE clients SET metadata = @metadata, scope = @scope, updated_at = @updated_at WHERE client_id = @client_id',
     ),
     deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+    deleteSecrets: db.prepare('DELETE FROM client_secrets WHERE client_id = ?'),
     maxTtl: db.prepare("SELECT max(json_extract(metadata, '$.access_token_ttl')) AS ttl FROM clients"),
     listScopes: db.prepare("SELECT DISTINCT scope FROM clients WHERE scope <> ''"),
     insertSecret: db.prepare(

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { AUTH_METHOD_NAMES } from '../client-auth/registry.js';
+import { GRANT_TYPES } from '../grants/registry.js';
+import type { TokenFormat } from '../tokens/granted-token.js';
+import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
+import type { JsonSchema } from './json-schema.js';
+import { audience, claims, JWKS_JSON_SCHEMA, jwks, jwksUri, printableText, scope } from './metadata-values.js';
+
+/** Longest access token lifetime a client may have: 30 days. */
+export const MAX_ACCESS_TOKEN_TTL = 30 * 24 * 3600;
+
+/**
+ * `always`: every client has the field (it has a default) and the admin view
+ * always shows it; `when-set`: optional, shown only when the client has it.
+ */
+export type ViewPresence = 'always' | 'when-set';
+
+/** One client metadata field (RFC 7591 names): everything the server says and checks about it. */
+export type MetadataField<S extends z.ZodType = z.ZodType, V extends ViewPresence = ViewPresence> = {
+  /** Validates and normalises what the admin API receives, at registration and in a PATCH. */
+  readonly schema: S;
+  readonly description: string;
+  /** Its JSON Schema where z.toJSONSchema cannot say it (checks in code, a richer shape); else derived. */
+  readonly jsonSchema?: JsonSchema;
+  readonly view: V;
+} & (V extends 'always' ? { readonly default: z.output<S> } : { readonly default?: never });
+
+// The registries' name types are inferred from the grants and methods, which
+// read client metadata: typing these fields by them would be circular, so
+// they are strings here and the registries check the values.
+const GRANT_NAMES = GRANT_TYPES as readonly string[];
+const AUTH_METHOD_NAME_LIST = AUTH_METHOD_NAMES as readonly string[];
+
+/** Checks each entry on its own (the default against its schema), keeping its literal types. */
+function field<S extends z.ZodType, V extends ViewPresence>(f: MetadataField<S, V>): MetadataField<S, V> {
+  return f;
+}
+
+/**
+ * THE client metadata: validation at registration and in a PATCH
+ * (client-metadata.ts), the stored type (ClientMetadata below), the admin
+ * view (admin/client-view.ts), the admin routes' response schemas and the
+ * OpenAPI document (admin/client-schemas.ts) all derive from this table. A
+ * new metadata field is one entry here.
+ */
+export const METADATA_FIELDS = {
+  client_name: field({ schema: printableText(200), description: 'Human name.', view: 'when-set' }),
+  scope: field({
+    schema: scope,
+    description: 'Allowed scopes, space-delimited (RFC 6749 §3.3 tokens).',
+    view: 'always',
+    default: '',
+  }),
+  audience: field({ schema: audience, description: 'Allowed audiences.', view: 'always', default: [] }),
+  grant_types: field({
+    schema: z
+      .array(z.enum(GRANT_NAMES, { message: `grant_types: each must be one of ${GRANT_NAMES.join(', ')}` }))
+      .transform((g) => [...new Set(g)]),
+    description: '`["client_credentials"]`, or `[]` for a resource server that only introspects.',
+    view: 'always',
+    default: ['client_credentials'],
+  }),
+  token_endpoint_auth_method: field({
+    schema: z.enum(AUTH_METHOD_NAME_LIST, {
+      message: `token_endpoint_auth_method: must be one of ${AUTH_METHOD_NAME_LIST.join(', ')}`,
+    }),
+    description: 'How the client authenticates at the token endpoint.',
+    view: 'always',
+    default: 'client_secret_basic',
+  }),
+  jwks: field({
+    schema: jwks,
+    description: 'The public keys of a client that signs its assertions (private_key_jwt).',
+    jsonSchema: JWKS_JSON_SCHEMA,
+    view: 'when-set',
+  }),
+  jwks_uri: field({
+    schema: jwksUri,
+    description: 'Where the client serves its public keys: https only (plain http only for loopback hosts).',
+    jsonSchema: { type: 'string', format: 'uri', maxLength: 2048 },
+    view: 'when-set',
+  }),
+  access_token_ttl: field({
+    schema: z.number().int('access_token_ttl: must be an integer number of seconds').min(1).max(MAX_ACCESS_TOKEN_TTL),
+    description: 'Token lifetime, seconds.',
+    view: 'always',
+    default: 3600,
+  }),
+  access_token_format: field({
+    schema: z.enum(['jwt', 'opaque'] satisfies TokenFormat[], {
+      message: 'access_token_format: must be jwt or opaque',
+    }),
+    description: 'jwt (RFC 9068), or opaque: a reference token checked by introspection.',
+    view: 'always',
+    default: 'jwt',
+  }),
+  claims: field({
+    schema: claims,
+    description: `Extra claims put in every token. Registered claims are refused: ${[...REGISTERED_CLAIMS].join(', ')}.`,
+    jsonSchema: { type: 'object', maxProperties: 50, additionalProperties: true },
+    view: 'always',
+    default: {},
+  }),
+  token_rate_limit: field({
+    schema: z
+      .number()
+      .int('token_rate_limit: an integer number of token requests per minute (0: unlimited)')
+      .min(0)
+      .max(10_000_000),
+    description: 'Token requests per minute (0: unlimited). Absent: the server default, TESSERA_TOKEN_RATE_LIMIT.',
+    view: 'when-set',
+  }),
+};
+
+type Fields = typeof METADATA_FIELDS;
+export type MetadataName = keyof Fields;
+type Value<K extends MetadataName> = z.output<Fields[K]['schema']>;
+type Always = { [K in MetadataName]: Fields[K]['view'] extends 'always' ? K : never }[MetadataName];
+
+/** Client metadata as stored and used: every `always` field present, the others optional. */
+export type ClientMetadata = { [K in Always]: Value<K> } & {
+  [K in Exclude<MetadataName, Always>]?: Value<K> | undefined;
+};
+
+export const METADATA_NAMES = Object.keys(METADATA_FIELDS) as MetadataName[];
+
+/** The metadata a client gets for every field it did not send, as a fresh copy (defaults are never shared). */
+export function defaultMetadata(): Partial<ClientMetadata> {
+  const out: Record<string, unknown> = {};
+  for (const name of METADATA_NAMES) {
+    const f: { readonly default?: unknown } = METADATA_FIELDS[name];
+    if (f.default !== undefined) out[name] = structuredClone(f.default);
+  }
+  return out as Partial<ClientMetadata>;
+}

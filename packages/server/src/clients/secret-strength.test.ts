@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { checkSecretStrength, estimatedBits, MIN_SECRET_BITS } from './secret-strength.js';
+
+describe('imported secret strength', () => {
+  it('refuses runs, sequences and repeats however long', () => {
+    for (const weak of [
+      'a'.repeat(32),
+      'a'.repeat(512),
+      'abc'.repeat(11),
+      '0123456789'.repeat(4),
+      '0123456789abcdefghijklmnopqrstuvwxyz',
+      'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+      'aabbccddeeffgghhiijjkkllmmnnoopp',
+      '02468acegikmoqsuwy02468acegikmoqsuwy',
+      'Password1234567890123456789012345',
+      'ab'.repeat(64),
+    ]) {
+      assert.ok(estimatedBits(weak) < MIN_SECRET_BITS, weak);
+      assert.throws(() => checkSecretStrength(weak), { code: 'invalid_client_metadata' }, weak);
+    }
+  });
+
+  it('accepts random strings of 32 characters and more (openssl rand -base64 24, base64url, hex)', () => {
+    // A million tries of base64 from 24 random bytes found none under 130 bits.
+    for (let i = 0; i < 500; i++) {
+      for (const s of [
+        randomBytes(24).toString('base64'),
+        randomBytes(24).toString('base64url'),
+        randomBytes(32).toString('hex'),
+      ]) {
+        assert.doesNotThrow(() => checkSecretStrength(s), s);
+      }
+    }
+  });
+
+  it('says how far off a refused secret is, in the RFC 6749 §5.2 charset', () => {
+    assert.throws(
+      () => checkSecretStrength('a'.repeat(32)),
+      (err: { description: string }) => {
+        assert.match(
+          err.description,
+          /^client_secret: too predictable \(about 0 bits estimated, at least 128 needed\)/,
+        );
+        assert.doesNotMatch(err.description, /["\\]/);
+        return true;
+      },
+    );
+  });
+});
