@@ -5,6 +5,7 @@ import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
 import { SecretRehasher } from './client-auth/rehash-secret.js';
 import { RemoteJwksCache } from './client-auth/remote-jwks.js';
 import { ClientRegistry, DEFAULT_REGISTRY_OPTIONS } from './clients/client-registry.js';
+import { followClientChanges } from './clients/follow-client-changes.js';
 import type { Config } from './config/load-config.js';
 import { endpointsFor, type ServerContext } from './core/context.js';
 import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
@@ -94,6 +95,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       ...DEFAULT_REGISTRY_OPTIONS,
       cacheSize: config.clientCacheSize,
     });
+    followClientChanges(clients, feed);
     keys = new SigningKeys(store, sealer, config.signingAlg, now, feed);
     const adminKey: AdminKey = await resolveAdminKey(config.adminKey, config.adminKeyPrevious, store, hasher, logger);
     // Before the keys are loaded: they then open under the current key, and a wrong key is reported first.

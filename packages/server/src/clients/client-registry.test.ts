@@ -6,6 +6,7 @@ import { SecretHasher } from '../crypto/secret-hasher.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { ChangeFeed } from '../sync/change-feed.js';
 import { ClientRegistry, DEFAULT_REGISTRY_OPTIONS } from './client-registry.js';
+import { followClientChanges } from './follow-client-changes.js';
 
 /** A real SQLite store, with a hook run inside each read, and the reads counted. */
 class CountingStore extends SqliteStore {
@@ -44,11 +45,14 @@ const body = (i: number) => ({
 describe('ClientRegistry cache', () => {
   let store: CountingStore;
   let feed: TestFeed;
-  const registry = (cacheSize = 1000) =>
-    new ClientRegistry(store, new SecretHasher(key), new Sealer(key), Date.now, feed, {
+  const registry = (cacheSize = 1000) => {
+    const r = new ClientRegistry(store, new SecretHasher(key), new Sealer(key), Date.now, feed, {
       ...DEFAULT_REGISTRY_OPTIONS,
       cacheSize,
     });
+    followClientChanges(r, feed);
+    return r;
+  };
 
   beforeEach(async () => {
     store = new CountingStore(':memory:');

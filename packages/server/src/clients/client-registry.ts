@@ -65,12 +65,6 @@ export class ClientRegistry {
     private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {
     this.#cache = new BoundedCache(options.cacheSize);
-    feed.subscribe(
-      (change) => {
-        if (change.kind === 'client') this.#forget(change.clientId);
-      },
-      () => this.#forgetAll(),
-    );
   }
 
   async get(clientId: string): Promise<StoredClient | undefined> {
@@ -216,7 +210,7 @@ export class ClientRegistry {
 
   /** After a write here: forget it, and tell every other process to. */
   invalidate(clientId: string): void {
-    this.#forget(clientId);
+    this.forget(clientId);
     this.feed.publish({ kind: 'client', clientId });
   }
 
@@ -232,13 +226,15 @@ export class ClientRegistry {
     return client;
   }
 
-  #forget(clientId: string): void {
+  /** Drops one client from the cache (changed here, or on another node: follow-client-changes.ts). */
+  forget(clientId: string): void {
     this.#generation++;
     this.#cache.delete(clientId);
     this.#scopes = undefined;
   }
 
-  #forgetAll(): void {
+  /** Drops every client: a feed that reconnected may have missed changes. */
+  forgetAll(): void {
     this.#generation++;
     this.#cache.clear();
     this.#scopes = undefined;
