@@ -17,6 +17,13 @@
  *   npm run build && npm run bench:instructions   # bench/results/instructions.md (~10 min)
  *   npm run bench:instructions -- --smoke         # EdDSA only, ~0.5 min (CI): bench/results/instructions-smoke.md
  *
+ * Before and after a change: BENCH_BASELINE=<another build's
+ * packages/server/dist/main.js> counts that build too, beside this one
+ * (report: bench/results/instructions-baseline.md). BENCH_ALGS=ES256 counts
+ * only the algorithms listed, BENCH_RUNS the runs per system (default 2).
+ * A run now and then lands about 16,000 instructions (~2.7 %) above the
+ * others of the same build, whichever build: count more than once.
+ *
  * Each server runs under callgrind with counting off, answers a warm-up
  * (the JIT has compiled the hot path by its end), then is counted for a
  * fixed number of requests. Node runs with V8's compiler and garbage
@@ -43,14 +50,19 @@ const settings = {
   counted: (alg: Alg) => (smoke ? 200 : alg === 'RS256' ? 1000 : 3000),
   /** Connections the requests are sent over, each waiting for its answer. */
   concurrency: 8,
-  algs: (smoke ? ['EdDSA'] : ['RS256', 'ES256', 'EdDSA']) as Alg[],
+  /** BENCH_ALGS=ES256,EdDSA counts only those. */
+  algs: (process.env.BENCH_ALGS?.split(',') ?? (smoke ? ['EdDSA'] : ['RS256', 'ES256', 'EdDSA'])) as Alg[],
   /** Each system is counted this often, in a fresh process: the report shows how close the runs agree. */
-  runs: smoke ? 1 : 2,
+  runs: Number(process.env.BENCH_RUNS ?? (smoke ? 1 : 2)),
   /** Servers measured at once: valgrind runs each on one core. */
   parallel: 2,
 };
 const resultsDir = join(import.meta.dirname, 'results');
-const reportFile = join(resultsDir, smoke ? 'instructions-smoke.md' : 'instructions.md');
+const baseline = process.env.BENCH_BASELINE;
+const reportFile = join(
+  resultsDir,
+  smoke ? 'instructions-smoke.md' : baseline ? 'instructions-baseline.md' : 'instructions.md',
+);
 const work = mkdtempSync(join(tmpdir(), 'tessera-instructions-'));
 const encryptionKey = randomBytes(32).toString('base64url');
 
@@ -98,10 +110,11 @@ const valgrind = (() => {
 function cases(): Case[] {
   const db = () => join(work, `${randomBytes(4).toString('hex')}.db`);
   const tessera =
-    (env: Record<string, string> = {}) =>
+    (env: Record<string, string> = {}, main?: string) =>
     (o: StartOptions) =>
       startTessera({
         ...o,
+        ...(main ? { main } : {}),
         databaseUrl: `sqlite:${db()}`,
         encryptionKey,
         logLevel: 'warn',
@@ -112,6 +125,7 @@ function cases(): Case[] {
   const lean = (o: StartOptions) => startLean(o, db());
   const list = settings.algs.flatMap((alg): Case[] => [
     { alg, system: 'Tessera (SQLite)', start: tessera() },
+    ...(baseline ? [{ alg, system: 'Tessera (SQLite), baseline build', start: tessera({}, baseline) }] : []),
     { alg, system: 'lean reference', start: lean },
   ]);
   // The one per-request feature a setting turns off: what it costs, in the same unit.
@@ -197,7 +211,13 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 }
 
 function render(counted: Counted[], seconds: number): string {
-  const about = { ...machine(), node: process.version, valgrind, tessera: tesseraBuild() };
+  const about = {
+    ...machine(),
+    node: process.version,
+    valgrind,
+    tessera: tesseraBuild(),
+    ...(baseline ? { 'baseline build': baseline } : {}),
+  };
   const lines = [
     '# Tessera: instructions per token request',
     `Generated ${new Date().toISOString()} by \`npm run bench:instructions${smoke ? ' -- --smoke' : ''}\` in ${(seconds / 60).toFixed(1)} min.`,
