@@ -493,15 +493,13 @@ describe('token endpoint: client_credentials', () => {
     assert.equal((await h.admin('POST', '/admin/clients', { client_id: id })).statusCode, 201);
     const again = await h.admin('POST', '/admin/clients', { client_id: id });
     assert.equal(again.statusCode, 409);
-    assert.deepEqual(again.json(), {
-      error: 'conflict',
-      error_description: "client_id already exists: quote'back?slash",
-    });
+    // The id is not echoed at all: it may hold any VSCHAR, quotes and backslashes included.
+    assert.deepEqual(again.json(), { error: 'conflict', error_description: 'this client_id is taken' });
     const missing = await h.admin('PATCH', `/admin/clients/${encodeURIComponent('new\nline"\u{1F600}')}`, {
       scope: 'a',
     });
     assert.equal(missing.statusCode, 404);
-    assert.deepEqual(missing.json(), { error: 'not_found', error_description: "no client: new?line'?" });
+    assert.deepEqual(missing.json(), { error: 'not_found', error_description: 'no such client' });
     const format = await h.admin('POST', '/admin/clients', { access_token_format: 'x' });
     assert.equal(format.statusCode, 400);
     assert.match(format.json().error_description, /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/);

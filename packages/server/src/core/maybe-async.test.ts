@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runSteps, type Step, then } from './maybe-async.js';
+import { runSteps, type Step } from './maybe-async.js';
 
 describe('runSteps', () => {
   const record =
@@ -35,15 +35,5 @@ describe('runSteps', () => {
     const later: Step<string[]> = () => Promise.reject(new Error('async'));
     await assert.rejects(Promise.resolve(runSteps([record('d', true), later, record('e')], seen)), /async/);
     assert.deepEqual(seen, ['a', 'd']);
-  });
-});
-
-describe('then', () => {
-  it('calls on synchronously for a value, after the promise for a promise', async () => {
-    assert.equal(
-      then(2, (v) => v * 2),
-      4,
-    );
-    assert.equal(await then(Promise.resolve(2), (v) => v * 2), 4);
   });
 });

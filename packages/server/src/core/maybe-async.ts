@@ -1,15 +1,6 @@
 /** A value, or a promise of it: what a step returns when only some of its paths need the store. */
 export type MaybePromise<T> = T | Promise<T>;
 
-/**
- * `next(value)`, synchronously when `value` is already there. The token
- * endpoint's steady state (a cached client, a JWT) then runs without a
- * promise or a microtask; any step that does wait makes the rest wait too.
- */
-export function then<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return value instanceof Promise ? value.then(next) : next(value);
-}
-
 /** One step of a pipeline: it reads and fills in `state`, synchronously or not. */
 export type Step<S> = (state: S) => void | Promise<void>;
 

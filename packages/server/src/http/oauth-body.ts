@@ -61,7 +61,12 @@ export function authorizationHeader(req: FastifyRequest): string | undefined {
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) {
+    // The usual spellings first: no lower-cased copy of every header name.
+    const isAuthorization =
+      name === 'Authorization' ||
+      name === 'authorization' ||
+      (name.length === 13 && name.toLowerCase() === 'authorization');
+    if (isAuthorization && ++seen > 1) {
       throw new InvalidRequest('more than one Authorization header');
     }
   }
