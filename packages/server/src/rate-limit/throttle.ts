@@ -27,6 +27,13 @@ export interface ThrottleLimits {
  * memory; while Redis is away each node counts alone (FallbackCounter). If
  * counting fails all the same, limits fail open: availability first.
  */
+/** What each failure budget answers once spent. */
+const REFUSALS = {
+  address_failures: 'too many failed authentications from this address',
+  client_failures: 'too many failed authentications for this client',
+  admin_failures: 'too many wrong admin keys from this address',
+} as const;
+
 export class Throttle {
   constructor(
     private readonly counter: WindowCounter,
@@ -41,17 +48,10 @@ export class Throttle {
       // Loopback is this machine (its proxy, health checks, tooling): no address budget there.
       const byAddress = isLoopback(address)
         ? undefined
-        : await this.counter.hit(`fail:addr:${address}`, WINDOW_MS, now);
-      if (byAddress && byAddress.count > this.limits.failuresPerAddress) {
-        this.metrics.limited('address_failures');
-        return new RateLimited('too many failed authentications from this address', byAddress.resetAt - now);
-      }
+        : await this.#over(`fail:addr:${address}`, this.limits.failuresPerAddress, 'address_failures', now);
+      if (byAddress) return byAddress;
       if (clientId === undefined) return undefined;
-      const byClient = await this.counter.hit(`fail:client:${clientId}`, WINDOW_MS, now);
-      if (byClient.count > this.limits.failuresPerClient) {
-        this.metrics.limited('client_failures');
-        return new RateLimited('too many failed authentications for this client', byClient.resetAt - now);
-      }
+      return await this.#over(`fail:client:${clientId}`, this.limits.failuresPerClient, 'client_failures', now);
     } catch (err) {
       this.logger.warn({ err }, 'rate limit counters unavailable; not limiting');
     }
@@ -68,15 +68,19 @@ export class Throttle {
   async recordAdminFailure(address: string, now: number): Promise<RateLimited | undefined> {
     if (isLoopback(address)) return undefined;
     try {
-      const byAddress = await this.counter.hit(`fail:admin:${address}`, WINDOW_MS, now);
-      if (byAddress.count > this.limits.failuresPerAddress) {
-        this.metrics.limited('admin_failures');
-        return new RateLimited('too many wrong admin keys from this address', byAddress.resetAt - now);
-      }
+      return await this.#over(`fail:admin:${address}`, this.limits.failuresPerAddress, 'admin_failures', now);
     } catch (err) {
       this.logger.warn({ err }, 'rate limit counters unavailable; not limiting');
     }
     return undefined;
+  }
+
+  /** Counts one more under `key`; past `limit` in the window, the 429 to answer (and a metric by `label`). */
+  async #over(key: string, limit: number, label: keyof typeof REFUSALS, now: number): Promise<RateLimited | undefined> {
+    const used = await this.counter.hit(key, WINDOW_MS, now);
+    if (used.count <= limit) return undefined;
+    this.metrics.limited(label);
+    return new RateLimited(REFUSALS[label], used.resetAt - now);
   }
 
   /** A client's token issuance limit per minute: its own, else the server default; 0: none. */
