@@ -1,7 +1,14 @@
 import { InvalidClientMetadata } from '../errors/index.js';
 
-/** What an imported client secret must carry at least: beyond guessing, as a generated one is (256 bits). */
-export const MIN_SECRET_BITS = 128;
+/**
+ * The least estimated entropy an imported client secret must show. Below a
+ * random 128-bit secret's (32 hex characters estimate at about 100 to 130
+ * bits: a 32-character sample cannot show all of its alphabet), far above
+ * what typed patterns score (32 × a: 0; abcabc…: 5; password × 4: 25). At
+ * the failure budget of TESSERA_AUTH_FAILURES_PER_CLIENT (300 a minute),
+ * 2^96 guesses take longer than the universe has existed, many times over.
+ */
+export const MIN_SECRET_BITS = 96;
 
 /**
  * A rough estimate of the entropy of `secret`, in bits: bits per character
@@ -11,9 +18,11 @@ export const MIN_SECRET_BITS = 128;
  * characters (plain Shannon on 32 characters under-counts a random string
  * by a quarter, as most characters are seen once), capped by the alphabet
  * its character classes span. A character continues a pattern when it keeps
- * a small step of the ones before it (aaaa, abcd, 0246, aabbcc) or repeats a
- * pair seen earlier (abcabc, 0123456789 again). Random strings lose almost
- * nothing to either rule; typed patterns lose nearly everything. Words and
+ * a small step of the ones before it (aaaa, abcd, 0246, aabbcc) or ends a
+ * run of three seen earlier (abcabc, password twice). Random strings lose
+ * almost nothing to either rule (three characters repeat by chance about
+ * once in ten 32-character hex strings; a pair, twice in each); typed
+ * patterns lose nearly everything. Words and
  * keyboard walks are not recognised: this is a floor against placeholders
  * and mistakes, not a password meter.
  */
@@ -66,14 +75,15 @@ function alphabetSize(chars: readonly number[]): number {
   return size;
 }
 
-/** How many characters do not continue a run, a small-step sequence or an earlier pair. */
+/** How many characters do not continue a run, a small-step sequence or a run of three seen before. */
 function unpatterned(chars: readonly number[]): number {
-  const seen = new Set<number>();
+  const seen = new Set<string>();
   let count = 0;
   for (let i = 0; i < chars.length; i++) {
-    const pair = (chars[i - 1] ?? -1) * 0x110000 + (chars[i] as number);
-    if (!(keepsStep(chars, i, 1) || keepsStep(chars, i, 2) || (i > 0 && seen.has(pair)))) count++;
-    if (i > 0) seen.add(pair);
+    const triple =
+      i >= 2 ? String.fromCodePoint(chars[i - 2] as number, chars[i - 1] as number, chars[i] as number) : '';
+    if (!(keepsStep(chars, i, 1) || keepsStep(chars, i, 2) || seen.has(triple))) count++;
+    if (i >= 2) seen.add(triple);
   }
   return count;
 }
