@@ -42,10 +42,7 @@ describe('imported secret strength', () => {
     assert.throws(
       () => checkSecretStrength('a'.repeat(32)),
       (err: { description: string }) => {
-        assert.match(
-          err.description,
-          /^client_secret: too predictable \(about 0 bits estimated, at least 96 needed\)/,
-        );
+        assert.match(err.description, /^client_secret: too predictable \(about 0 bits estimated, at least 96 needed\)/);
         assert.doesNotMatch(err.description, /["\\]/);
         return true;
       },
