@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_KEY, basic, decodeJwt, type Harness, startHarness } from './harness.js';
+import { ADMIN_KEY, basic, decodeJwt, type Harness, startHarness, tokenWithSecretJwt } from './harness.js';
 
 describe('admin API', () => {
   let h: Harness;
@@ -274,6 +274,37 @@ describe('admin API', () => {
     assert.equal(post.statusCode, 200);
     const again = await h.admin('GET', `/admin/clients/${c.client_id}`);
     assert.equal(again.json().client_secret, undefined, 'shown once');
+  });
+
+  it('leaving client_secret_jwt keeps the secret but drops its recoverable copy; coming back issues a new one', async () => {
+    const c = await h.createClient({ scope: 'a', token_endpoint_auth_method: 'client_secret_jwt' });
+    const sealed = (await h.tessera.ctx.store.getClient(c.client_id))?.secrets.map((s) => s.sealed !== null);
+    assert.deepEqual(sealed, [true], 'client_secret_jwt needs the secret itself: sealed');
+    const toBasic = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    assert.equal(toBasic.statusCode, 200);
+    assert.equal(toBasic.json().client_secret, undefined, 'the same secret goes on working');
+    const secrets = (await h.tessera.ctx.store.getClient(c.client_id))?.secrets ?? [];
+    assert.deepEqual(
+      secrets.map((s) => s.sealed),
+      [null],
+      'no recoverable copy is kept',
+    );
+    const token = await h.token(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(c.client_id, c.client_secret) },
+    );
+    assert.equal(token.statusCode, 200);
+    // Back to client_secret_jwt, the HMAC key must be recoverable again: a new secret, shown once.
+    const back = await h.admin('PATCH', `/admin/clients/${c.client_id}`, {
+      token_endpoint_auth_method: 'client_secret_jwt',
+    });
+    assert.match(back.json().client_secret, /^tessera_cs_/);
+    assert.equal(
+      (await tokenWithSecretJwt(h, { client_id: c.client_id, client_secret: back.json().client_secret })).statusCode,
+      200,
+    );
   });
 
   it('DELETE removes the client: 204, then 404, no more tokens', async () => {

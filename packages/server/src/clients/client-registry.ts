@@ -5,7 +5,7 @@ import { secretContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
-import { type ClientStore, DuplicateClientError } from '../store/types.js';
+import { type ClientStore, DuplicateClientError, type SecretChange } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { BoundedCache } from './bounded-cache.js';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
@@ -158,11 +158,18 @@ export class ClientRegistry {
     const needsSecret =
       (keepsSealedSecret(metadata) && !current.secrets.some((s) => s.sealed)) ||
       (usesSecret(metadata) && current.secrets.length === 0);
-    // A secret a client no longer uses is a credential nobody watches: gone with the change, in one transaction.
-    const dropSecrets = !usesSecret(metadata) && current.secrets.length > 0;
+    // A secret a client no longer uses is a credential nobody watches, and a
+    // recoverable copy nobody needs is one more thing to steal: either goes
+    // with the change, in the same transaction.
+    const secretChange: SecretChange | undefined =
+      !usesSecret(metadata) && current.secrets.length > 0
+        ? 'delete'
+        : !keepsSealedSecret(metadata) && current.secrets.some((s) => s.sealed)
+          ? 'unseal'
+          : undefined;
     const now = this.now();
-    const updated = dropSecrets
-      ? await this.store.updateClientDeletingSecrets(clientId, metadata, now)
+    const updated = secretChange
+      ? await this.store.updateClientSecrets(clientId, metadata, now, secretChange)
       : await this.store.updateClient(clientId, metadata, now);
     if (!updated) throw notFound();
     const secret = needsSecret ? newSecret() : undefined;

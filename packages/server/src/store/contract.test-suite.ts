@@ -269,7 +269,7 @@ function clients(store: Get): void {
     const kept = secret(T);
     await store().insertClient(other, kept);
     const changed = metadata({ token_endpoint_auth_method: 'private_key_jwt' });
-    assert.equal(await store().updateClientDeletingSecrets(c.clientId, changed, T + 5), true);
+    assert.equal(await store().updateClientSecrets(c.clientId, changed, T + 5, 'delete'), true);
     assert.deepEqual(await store().getClient(c.clientId), {
       clientId: c.clientId,
       metadata: changed,
@@ -278,7 +278,22 @@ function clients(store: Get): void {
       secrets: [],
     });
     assert.deepEqual((await store().getClient(other.clientId))?.secrets, [kept]);
-    assert.equal(await store().updateClientDeletingSecrets(id('missing'), changed, T), false);
+    assert.equal(await store().updateClientSecrets(id('missing'), changed, T, 'delete'), false);
+  });
+
+  it('updates metadata and drops the sealed copies of the secrets at once, keeping their hashes', async () => {
+    const c = client(id('c'));
+    const other = client(id('c'));
+    const sealed = secret(T, { sealed: 'v1.sealed' });
+    await store().insertClient(c, sealed);
+    const kept = secret(T, { sealed: 'v1.other' });
+    await store().insertClient(other, kept);
+    const changed = metadata({ token_endpoint_auth_method: 'client_secret_basic' });
+    assert.equal(await store().updateClientSecrets(c.clientId, changed, T + 5, 'unseal'), true);
+    const read = await store().getClient(c.clientId);
+    assert.deepEqual(read?.metadata, changed);
+    assert.deepEqual(read?.secrets, [{ ...sealed, sealed: null }]);
+    assert.deepEqual((await store().getClient(other.clientId))?.secrets, [kept]);
   });
 
   it('deletes a client with its secrets, and nothing else', async () => {

@@ -10,6 +10,9 @@ export class DuplicateClientError extends Error {
   override name = 'DuplicateClientError';
 }
 
+/** What a metadata change does to a client's stored secrets (ClientStore.updateClientSecrets). */
+export type SecretChange = 'delete' | 'unseal';
+
 export interface ClientStore {
   /** Throws DuplicateClientError when the id is taken. */
   insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void>;
@@ -20,11 +23,17 @@ export interface ClientStore {
   listStoredClients(after: string | undefined, limit: number): Promise<StoredClient[]>;
   updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
   /**
-   * As updateClient, and deletes every secret of the client in the same
-   * transaction: a client that leaves the secret methods keeps no secret
-   * that could come back to life.
+   * As updateClient, and in the same transaction changes every secret of
+   * the client: `delete` (it left the secret methods: no secret may come back
+   * to life) or `unseal` (its method no longer needs the secret itself: only
+   * the hashes stay, no recoverable copy).
    */
-  updateClientDeletingSecrets(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
+  updateClientSecrets(
+    clientId: string,
+    metadata: ClientMetadata,
+    updatedAt: number,
+    change: SecretChange,
+  ): Promise<boolean>;
   /**
    * Also removes the client's secrets. Its opaque tokens stay until they
    * expire: readers check that the token's client still exists (and was not

@@ -22,6 +22,7 @@ import {
   type OpaqueTokenRecord,
   type SealedRef,
   type SealedValue,
+  type SecretChange,
   type SigningKeyRecord,
   type Store,
 } from '../types.js';
@@ -153,14 +154,24 @@ export class PostgresStore implements Store {
     return rowCount === 1;
   }
 
-  async updateClientDeletingSecrets(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
+  async updateClientSecrets(
+    clientId: string,
+    metadata: ClientMetadata,
+    updatedAt: number,
+    change: SecretChange,
+  ): Promise<boolean> {
     return transaction(this.#pool, async (db) => {
       const { rowCount } = await db.query(
         'UPDATE clients SET metadata = $2, scope = $3, access_token_ttl = $4, updated_at = $5 WHERE client_id = $1',
         [clientId, JSON.stringify(metadata), metadata.scope, metadata.access_token_ttl, updatedAt],
       );
       if (rowCount !== 1) return false;
-      await db.query('DELETE FROM client_secrets WHERE client_id = $1', [clientId]);
+      await db.query(
+        change === 'delete'
+          ? 'DELETE FROM client_secrets WHERE client_id = $1'
+          : 'UPDATE client_secrets SET sealed = NULL WHERE client_id = $1',
+        [clientId],
+      );
       return true;
     });
   }

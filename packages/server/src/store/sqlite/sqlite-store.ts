@@ -23,6 +23,7 @@ import {
   type OpaqueTokenRecord,
   type SealedRef,
   type SealedValue,
+  type SecretChange,
   type SigningKeyRecord,
   type Store,
 } from '../types.js';
@@ -181,7 +182,12 @@ export class SqliteStore implements Store {
     );
   }
 
-  async updateClientDeletingSecrets(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
+  async updateClientSecrets(
+    clientId: string,
+    metadata: ClientMetadata,
+    updatedAt: number,
+    change: SecretChange,
+  ): Promise<boolean> {
     return this.#durable(() => {
       const updated =
         this.#stmts.updateClient.run({
@@ -190,7 +196,7 @@ export class SqliteStore implements Store {
           scope: metadata.scope,
           updated_at: updatedAt,
         }).changes === 1;
-      if (updated) this.#stmts.deleteSecrets.run(clientId);
+      if (updated) (change === 'delete' ? this.#stmts.deleteSecrets : this.#stmts.unsealSecrets).run(clientId);
       return updated;
     });
   }
@@ -360,6 +366,7 @@ function prepare(db: Database.Database) {
     ),
     deleteClient: db.prepare('DELETE FROM clients WHERE client_id = ?'),
     deleteSecrets: db.prepare('DELETE FROM client_secrets WHERE client_id = ?'),
+    unsealSecrets: db.prepare('UPDATE client_secrets SET sealed = NULL WHERE client_id = ?'),
     maxTtl: db.prepare("SELECT max(json_extract(metadata, '$.access_token_ttl')) AS ttl FROM clients"),
     listScopes: db.prepare("SELECT DISTINCT scope FROM clients WHERE scope <> ''"),
     insertSecret: db.prepare(
