@@ -278,9 +278,67 @@ describe('tessera CLI', () => {
     assert.equal(notJson.stderr, 'tessera: --claims: not valid JSON\n');
     const noKey = await run(['keys', 'list'], { TESSERA_ADMIN_KEY: '' });
     assert.equal(noKey.code, 1);
-    assert.equal(noKey.stderr, 'tessera: no admin key: set TESSERA_ADMIN_KEY or pass --admin-key\n');
+    assert.equal(noKey.stderr, 'tessera: no admin key: set TESSERA_ADMIN_KEY or pipe it to --admin-key-stdin\n');
     const unknown = await run(['clients', 'frobnicate']);
     assert.equal(unknown.code, 1);
+  });
+
+  it('takes the client secret and the admin key from stdin (--*-stdin), documented in --help', async () => {
+    const tokenHelp = await run(['token', '--help']);
+    assert.match(tokenHelp.stdout, /--client-secret-stdin +read the secret from stdin/);
+    assert.match(tokenHelp.stdout, /env TESSERA_CLIENT_SECRET/);
+    const listHelp = await run(['clients', 'list', '--help']);
+    assert.match(listHelp.stdout, /--admin-key-stdin +read the admin API key from stdin/);
+    const help = await run(['--help']);
+    assert.match(help.stdout, /--client-secret-stdin/);
+    assert.match(help.stdout, /--admin-key-stdin/);
+
+    // The admin key from stdin only (no variable), with the newline `echo` adds.
+    const noEnv = { TESSERA_URL: server.url };
+    const created = await run(
+      ['clients', 'create', '--json', '--admin-key-stdin', '--scope', 'event.create', '--audience', 'event'],
+      noEnv,
+      `${server.adminKey}\n`,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const c = JSON.parse(created.stdout);
+    const listed = await run(['keys', 'list', '--json', '--admin-key-stdin'], noEnv, server.adminKey);
+    assert.equal(listed.code, 0, listed.stderr);
+
+    // The client secret from stdin; no argument and no variable carries it.
+    const token = await run(
+      ['token', '--json', '--client-id', c.client_id, '--client-secret-stdin', '--audience', 'event'],
+      noEnv,
+      `${c.client_secret}\n`,
+    );
+    assert.equal(token.code, 0, token.stderr);
+    assert.equal(JSON.parse(token.stdout).response.scope, 'event.create');
+    // The variable works as before.
+    const fromEnv = await run(['token', '--json'], {
+      ...noEnv,
+      TESSERA_CLIENT_ID: c.client_id,
+      TESSERA_CLIENT_SECRET: c.client_secret,
+    });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    // A wrong secret on stdin is refused like any other.
+    const wrong = await run(['token', '--client-id', c.client_id, '--client-secret-stdin'], noEnv, 'nope\n');
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.stderr, 'tessera: invalid_client: client authentication failed (HTTP 401)\n');
+
+    // Usage errors: empty stdin, two lines, both forms, two readers of stdin.
+    const empty = await run(['token', '--client-id', c.client_id, '--client-secret-stdin'], noEnv, '');
+    assert.equal(empty.code, 1);
+    assert.equal(empty.stderr, 'tessera: --client-secret-stdin: stdin is empty\n');
+    const twoLines = await run(['token', '--client-id', c.client_id, '--client-secret-stdin'], noEnv, 'a\nb\n');
+    assert.equal(twoLines.stderr, 'tessera: --client-secret-stdin: stdin must hold one line\n');
+    const both = await run(['token', '--client-id', 'x', '--client-secret', 'y', '--client-secret-stdin'], noEnv);
+    assert.equal(both.stderr, 'tessera: --client-secret and --client-secret-stdin: give one\n');
+    const twoReaders = await run(['clients', 'create', '--json-body', '-', '--admin-key-stdin'], noEnv, '{}');
+    assert.equal(twoReaders.code, 1);
+    assert.equal(twoReaders.stderr, 'tessera: --admin-key-stdin: stdin is already read by another option\n');
+
+    const deleted = await run(['clients', 'delete', c.client_id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
   });
 
   it('exit 2 when the server cannot be reached', async () => {

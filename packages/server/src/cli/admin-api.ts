@@ -120,7 +120,7 @@ export class AdminApi {
 
   constructor(base: string, adminKey: string | undefined) {
     this.#base = baseUrl(base);
-    if (!adminKey) throw new UsageError('no admin key: set TESSERA_ADMIN_KEY or pass --admin-key');
+    if (!adminKey) throw new UsageError('no admin key: set TESSERA_ADMIN_KEY or pipe it to --admin-key-stdin');
     this.#authorization = `Bearer ${adminKey}`;
   }
 

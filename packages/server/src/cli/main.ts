@@ -17,8 +17,11 @@ Exit codes:
 
 Environment:
   TESSERA_URL        server base URL (default http://localhost:8080)
-  TESSERA_ADMIN_KEY  admin API key (for clients and keys)
-  TESSERA_CLIENT_ID, TESSERA_CLIENT_SECRET  credentials for \`tessera token\`
+  TESSERA_ADMIN_KEY  admin API key (for clients and keys; or pipe it to --admin-key-stdin)
+  TESSERA_CLIENT_ID, TESSERA_CLIENT_SECRET  credentials for \`tessera token\` (or pipe the secret
+                     to --client-secret-stdin)
+Secrets belong in these variables or on stdin, not in arguments: \`npm run\` echoes its arguments
+and \`ps\` shows them.
 `;
 
 /** src/cli/main.ts and dist/cli/main.js both sit two levels below the package. */

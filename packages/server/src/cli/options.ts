@@ -1,11 +1,12 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { AdminApi } from './admin-api.js';
+import { AdminApi, UsageError } from './admin-api.js';
 
 export const DEFAULT_URL = 'http://localhost:8080';
 
 export interface ConnectionOptions {
   url: string;
   adminKey?: string;
+  adminKeyStdin?: boolean;
   json?: boolean;
 }
 
@@ -22,11 +23,34 @@ export function withServer(cmd: Command): Command {
 
 /** withServer plus --admin-key, for the admin API. */
 export function withAdmin(cmd: Command): Command {
-  return withServer(cmd).option('--admin-key <key>', 'admin API key (env TESSERA_ADMIN_KEY; prefer the variable)');
+  return withServer(cmd)
+    .option('--admin-key <key>', 'admin API key (env TESSERA_ADMIN_KEY; prefer the variable or --admin-key-stdin)')
+    .option('--admin-key-stdin', 'read the admin API key from stdin (one line), so it is in no argument list or log');
 }
 
-export function adminApi(opts: ConnectionOptions): AdminApi {
-  return new AdminApi(opts.url, opts.adminKey || process.env.TESSERA_ADMIN_KEY);
+/** The admin key: --admin-key-stdin, else --admin-key, else TESSERA_ADMIN_KEY. */
+export async function adminApi(opts: ConnectionOptions): Promise<AdminApi> {
+  const key = opts.adminKeyStdin ? await secretFromStdin('--admin-key-stdin') : opts.adminKey;
+  return new AdminApi(opts.url, key || process.env.TESSERA_ADMIN_KEY);
+}
+
+let stdinTaken = false;
+
+/** All of stdin, as text; read once per run (a second reader is a usage error, not an empty answer). */
+export async function readStdin(option: string): Promise<string> {
+  if (stdinTaken) throw new UsageError(`${option}: stdin is already read by another option`);
+  stdinTaken = true;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A secret piped in (`printf %s "$SECRET" | …` or `… <<< "$SECRET"`): one line, its line ending dropped. */
+export async function secretFromStdin(option: string): Promise<string> {
+  const secret = (await readStdin(option)).replace(/\r?\n$/, '');
+  if (!secret) throw new UsageError(`${option}: stdin is empty`);
+  if (/[\r\n]/.test(secret)) throw new UsageError(`${option}: stdin must hold one line`);
+  return secret;
 }
 
 /** For commander: an integer in [min, max], or a clear usage error. */

@@ -4,7 +4,7 @@ import { AUTH_METHOD_NAMES } from '../../client-auth/registry.js';
 import type { ClientMetadata } from '../../clients/client.js';
 import { UsageError } from '../admin-api.js';
 import { date, json, keyValues, show, table } from '../format.js';
-import { adminApi, type ConnectionOptions, collect, integer, note, withAdmin, write } from '../options.js';
+import { adminApi, type ConnectionOptions, collect, integer, note, readStdin, withAdmin, write } from '../options.js';
 
 /** The client as the admin API returns it (admin/client-view.ts): the metadata table's fields and the registration ones. */
 export type ClientView = ClientMetadata & {
@@ -71,7 +71,7 @@ async function metadataBody(opts: MetadataOptions): Promise<Record<string, unkno
 async function readJsonObject(source: string, option: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = source === '-' ? await readStdin() : await readFile(source, 'utf8');
+    text = source === '-' ? await readStdin('--json-body -') : await readFile(source, 'utf8');
   } catch (err) {
     throw new UsageError(`${option}: cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
@@ -89,12 +89,6 @@ function parseJsonObject(text: string, option: string): Record<string, unknown> 
     throw new UsageError(`${option}: must be a JSON object`);
   }
   return value as Record<string, unknown>;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function clientPath(id: string): string {
@@ -149,7 +143,7 @@ function printClientTable(items: readonly ClientView[]): void {
  * are as large as the API allows (or `max`, if smaller).
  */
 async function listClients(opts: ConnectionOptions & { limit?: number; cursor?: string }): Promise<ClientPage> {
-  const api = adminApi(opts);
+  const api = await adminApi(opts);
   const items: ClientView[] = [];
   let cursor: string | null = opts.cursor ?? null;
   for (;;) {
@@ -171,7 +165,7 @@ export function clientsCommand(program: Command): void {
     .option('--client-id <id>', 'client_id: choose the id (default: a generated UUID)')
     .action(async (opts: MetadataOptions) => {
       const body = await metadataBody(opts);
-      printClient(await adminApi(opts).call<ClientView>('POST', '/admin/clients', body), opts);
+      printClient(await (await adminApi(opts)).call<ClientView>('POST', '/admin/clients', body), opts);
     });
 
   withAdmin(clients.command('list').description('list clients, following next_cursor through every page'))
@@ -188,7 +182,7 @@ export function clientsCommand(program: Command): void {
   withAdmin(clients.command('get').description('show one client (never its secret)'))
     .argument('<client_id>')
     .action(async (id: string, opts: ConnectionOptions) => {
-      printClient(await adminApi(opts).call<ClientView>('GET', clientPath(id)), opts);
+      printClient(await (await adminApi(opts)).call<ClientView>('GET', clientPath(id)), opts);
     });
 
   withMetadata(withAdmin(clients.command('update').description('change a client (PATCH: only what is given)')))
@@ -196,13 +190,13 @@ export function clientsCommand(program: Command): void {
     .action(async (id: string, opts: MetadataOptions) => {
       const body = await metadataBody(opts);
       if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give an option or --json-body');
-      printClient(await adminApi(opts).call<ClientView>('PATCH', clientPath(id), body), opts);
+      printClient(await (await adminApi(opts)).call<ClientView>('PATCH', clientPath(id), body), opts);
     });
 
   withAdmin(clients.command('delete').description('remove a client; its tokens stop introspecting as active'))
     .argument('<client_id>')
     .action(async (id: string, opts: ConnectionOptions) => {
-      await adminApi(opts).call<undefined>('DELETE', clientPath(id));
+      await (await adminApi(opts)).call<undefined>('DELETE', clientPath(id));
       // 204 has no body: --json prints nothing, the exit code says it all.
       if (!opts.json) write(`deleted ${id}\n`);
     });
@@ -216,6 +210,6 @@ export function clientsCommand(program: Command): void {
     )
     .action(async (id: string, opts: ConnectionOptions & { previousSecretTtl?: number }) => {
       const body = opts.previousSecretTtl === undefined ? {} : { previous_secret_ttl: opts.previousSecretTtl };
-      printClient(await adminApi(opts).call<ClientView>('POST', `${clientPath(id)}/secrets`, body), opts);
+      printClient(await (await adminApi(opts)).call<ClientView>('POST', `${clientPath(id)}/secrets`, body), opts);
     });
 }

@@ -18,7 +18,7 @@ export function keysCommand(program: Command): void {
 
   withAdmin(keys.command('list').description('the published keys and which one signs')).action(
     async (opts: ConnectionOptions) => {
-      const answer = await adminApi(opts).call<{ items: KeyView[] }>('GET', '/admin/keys');
+      const answer = await (await adminApi(opts)).call<{ items: KeyView[] }>('GET', '/admin/keys');
       if (opts.json) return write(json(answer));
       write(
         table(
@@ -41,7 +41,7 @@ export function keysCommand(program: Command): void {
       .command('rotate')
       .description('make a new signing key; the old one stays in the JWKS until its last token expires'),
   ).action(async (opts: ConnectionOptions) => {
-    const jwk = await adminApi(opts).call<Record<string, unknown>>('POST', '/admin/keys/rotate');
+    const jwk = await (await adminApi(opts)).call<Record<string, unknown>>('POST', '/admin/keys/rotate');
     if (opts.json) return write(json(jwk));
     write(
       keyValues([

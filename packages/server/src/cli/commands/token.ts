@@ -1,11 +1,12 @@
 import { type Command, Option } from 'commander';
 import { baseUrl, CliError, request, UsageError } from '../admin-api.js';
 import { json, keyValues, show } from '../format.js';
-import { type ConnectionOptions, collect, withServer, write } from '../options.js';
+import { type ConnectionOptions, collect, secretFromStdin, withServer, write } from '../options.js';
 
 interface TokenOptions extends ConnectionOptions {
   clientId?: string;
   clientSecret?: string;
+  clientSecretStdin?: boolean;
   scope?: string;
   audience?: string[];
   authMethod: 'basic' | 'post';
@@ -53,9 +54,16 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
 
 async function getToken(opts: TokenOptions): Promise<{ endpoint: string; response: TokenResponse }> {
   const clientId = opts.clientId || process.env.TESSERA_CLIENT_ID;
-  const clientSecret = opts.clientSecret || process.env.TESSERA_CLIENT_SECRET;
+  if (opts.clientSecretStdin && opts.clientSecret) {
+    throw new UsageError('--client-secret and --client-secret-stdin: give one');
+  }
+  const clientSecret = opts.clientSecretStdin
+    ? await secretFromStdin('--client-secret-stdin')
+    : opts.clientSecret || process.env.TESSERA_CLIENT_SECRET;
   if (!clientId) throw new UsageError('no client id: set TESSERA_CLIENT_ID or pass --client-id');
-  if (!clientSecret) throw new UsageError('no client secret: set TESSERA_CLIENT_SECRET or pass --client-secret');
+  if (!clientSecret) {
+    throw new UsageError('no client secret: set TESSERA_CLIENT_SECRET or pass --client-secret-stdin');
+  }
 
   const metadata = await request<{ token_endpoint?: unknown }>(discoveryUrl(baseUrl(opts.url)));
   const endpoint = metadata.body?.token_endpoint;
@@ -84,7 +92,11 @@ export function tokenCommand(program: Command): void {
       ),
   )
     .option('--client-id <id>', 'the client (env TESSERA_CLIENT_ID)')
-    .option('--client-secret <secret>', 'its secret (env TESSERA_CLIENT_SECRET; prefer the variable)')
+    .option(
+      '--client-secret <secret>',
+      'its secret (env TESSERA_CLIENT_SECRET; prefer the variable or --client-secret-stdin: an argument is seen by ps and echoed by npm)',
+    )
+    .option('--client-secret-stdin', 'read the secret from stdin (one line)')
     .option('--scope <scopes>', 'scopes to ask for, space-delimited (default: all the client may have)')
     .option('--audience <audience>', 'an audience to ask for (repeat for several)', collect)
     .addOption(
