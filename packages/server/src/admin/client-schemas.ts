@@ -46,7 +46,7 @@ export const REGISTRATION_PROPERTIES = {
   client_secret: {
     ...fromZod(REGISTRATION_FIELDS.client_secret),
     description:
-      'Import an existing secret (migration): at least 96 bits of entropy by a conservative estimate (runs, sequences and repeats are refused; 32 random hex characters pass); default a generated one.',
+      'Import an existing secret (migration): at least 72 bits of entropy by a conservative estimate (runs, sequences and repeats are refused; 32 random hex characters pass); default a generated one.',
   },
 } as const;
 

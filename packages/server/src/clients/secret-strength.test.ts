@@ -23,7 +23,7 @@ describe('imported secret strength', () => {
   });
 
   it('accepts random strings of 32 characters and more (openssl rand -base64 24, base64url, hex, UUIDs)', () => {
-    // 4,000 tries each: 32 hex characters (128 random bits) estimated at 98 bits at the least, a UUID at 110.
+    // 200,000 tries each (scratch): 32 hex characters (128 random bits) never scored under 88 bits, a UUID under 108.
     for (let i = 0; i < 500; i++) {
       for (const s of [
         randomBytes(24).toString('base64'),
@@ -42,7 +42,7 @@ describe('imported secret strength', () => {
     assert.throws(
       () => checkSecretStrength('a'.repeat(32)),
       (err: { description: string }) => {
-        assert.match(err.description, /^client_secret: too predictable \(about 0 bits estimated, at least 96 needed\)/);
+        assert.match(err.description, /^client_secret: too predictable \(about 0 bits estimated, at least 72 needed\)/);
         assert.doesNotMatch(err.description, /["\\]/);
         return true;
       },
