@@ -120,12 +120,35 @@ export function toExtColumn(extension: OpaqueTokenRecord['extension']): string |
   return extension === undefined ? null : JSON.stringify(extension);
 }
 
+/** An opaque_tokens row; `audience` is JSON text in SQLite and an array in PostgreSQL. */
+export interface TokenRow<Audience> {
+  id: string;
+  hash: string;
+  client_id: string;
+  jti: string;
+  scope: string;
+  audience: Audience;
+  iat: number;
+  exp: number;
+  ext: string | null;
+}
+
 /**
  * Sets `extension` from opaque_tokens.ext only when the row has one, so a
  * token without (or stored before the column existed) reads back without
  * the property, deepEqual to the record that was inserted.
  */
-export function withExtension(token: OpaqueTokenRecord, ext: string | null): OpaqueTokenRecord {
-  if (ext !== null) token.extension = JSON.parse(ext) as Record<string, unknown>;
+export function fromTokenRow(r: TokenRow<unknown>, audience: readonly string[]): OpaqueTokenRecord {
+  const token: OpaqueTokenRecord = {
+    id: r.id,
+    hash: r.hash,
+    clientId: r.client_id,
+    jti: r.jti,
+    scope: r.scope,
+    audience,
+    iat: r.iat,
+    exp: r.exp,
+  };
+  if (r.ext !== null) token.extension = JSON.parse(r.ext) as Record<string, unknown>;
   return token;
 }

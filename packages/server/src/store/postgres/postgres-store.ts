@@ -12,10 +12,11 @@ import {
   fromClientSecretRows,
   fromKeyRow,
   fromSealedRow,
+  fromTokenRow,
   type KeyRow,
   type SealedRow,
+  type TokenRow,
   toExtColumn,
-  withExtension,
 } from '../sql-rows.js';
 import {
   DuplicateClientError,
@@ -30,18 +31,6 @@ import { migrate } from './migrations.js';
 import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
 
 export type { PostgresStoreOptions } from './pool.js';
-
-interface TokenRow {
-  id: string;
-  hash: string;
-  client_id: string;
-  jti: string;
-  scope: string;
-  audience: string[];
-  iat: number;
-  exp: number;
-  ext: string | null;
-}
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -324,22 +313,10 @@ export class PostgresStore implements Store {
   }
 
   async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
-    const { rows } = await this.#pool.query<TokenRow>('SELECT * FROM opaque_tokens WHERE id = $1', [id]);
+    const { rows } = await this.#pool.query<TokenRow<string[]>>('SELECT * FROM opaque_tokens WHERE id = $1', [id]);
     const r = rows[0];
     if (!r) return undefined;
-    return withExtension(
-      {
-        id: r.id,
-        hash: r.hash,
-        clientId: r.client_id,
-        jti: r.jti,
-        scope: r.scope,
-        audience: r.audience,
-        iat: r.iat,
-        exp: r.exp,
-      },
-      r.ext,
-    );
+    return fromTokenRow(r, r.audience);
   }
 
   async deleteOpaqueToken(id: string): Promise<boolean> {

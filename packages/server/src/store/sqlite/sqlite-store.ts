@@ -14,9 +14,10 @@ import {
   fromClientSecretRows,
   fromKeyRow,
   fromSealedRow,
+  fromTokenRow,
   type KeyRow,
   type SealedRow,
-  withExtension,
+  type TokenRow,
 } from '../sql-rows.js';
 import {
   DuplicateClientError,
@@ -54,18 +55,6 @@ function createPrivately(path: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-}
-
-interface TokenRow {
-  id: string;
-  hash: string;
-  client_id: string;
-  jti: string;
-  scope: string;
-  audience: string;
-  iat: number;
-  exp: number;
-  ext: string | null;
 }
 
 /**
@@ -297,21 +286,9 @@ export class SqliteStore implements Store {
   }
 
   async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
-    const r = this.#stmts.getToken.get(id) as TokenRow | undefined;
+    const r = this.#stmts.getToken.get(id) as TokenRow<string> | undefined;
     if (!r) return undefined;
-    return withExtension(
-      {
-        id: r.id,
-        hash: r.hash,
-        clientId: r.client_id,
-        jti: r.jti,
-        scope: r.scope,
-        audience: JSON.parse(r.audience) as string[],
-        iat: r.iat,
-        exp: r.exp,
-      },
-      r.ext,
-    );
+    return fromTokenRow(r, JSON.parse(r.audience) as string[]);
   }
 
   async deleteOpaqueToken(id: string): Promise<boolean> {
