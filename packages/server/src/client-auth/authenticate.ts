@@ -7,7 +7,7 @@ import { unknownClientIdForLog } from '../logging/redact-secrets.js';
 import type { AuthenticatedClient, AuthRequest } from './authenticated-client.js';
 import type { ClientAuthDeps } from './deps.js';
 import type { AuthMethod, Presentation } from './method.js';
-import { AUTH_METHODS, authMethod } from './registry.js';
+import { AUTH_METHODS, authMethod, CARRIERS } from './registry.js';
 
 export type { ClientAuthDeps } from './deps.js';
 
@@ -30,21 +30,11 @@ export function authenticateClient(deps: ClientAuthDeps, req: AuthRequest): Mayb
     : checkCredentials(deps, method, presented, client);
 }
 
-/** The places a credential can be carried: RFC 6749 §2.3 allows one per request. */
-function credentialsCarried(req: AuthRequest): number {
-  const { params } = req;
-  const assertion = single(params, 'client_assertion_type') ?? single(params, 'client_assertion');
-  return (
-    (req.authorization === undefined ? 0 : 1) +
-    (single(params, 'client_secret') === undefined ? 0 : 1) +
-    (assertion === undefined ? 0 : 1)
-  );
-}
-
 /** The one method a request uses, read without touching the store. */
 function readCredentials(req: AuthRequest): { method: AuthMethod; presented: Presentation } {
   const bodyId = single(req.params, 'client_id');
-  const carried = credentialsCarried(req);
+  let carried = 0;
+  for (const carrier of CARRIERS) if (carrier.present(req)) carried++;
   if (carried > 1) throw new InvalidClient('more than one client authentication method', 'multiple_methods');
   let found: { method: AuthMethod; presented: Presentation } | undefined;
   for (const method of AUTH_METHODS as readonly AuthMethod[]) {

@@ -1,4 +1,5 @@
 import { InvalidClient } from '../errors/index.js';
+import { AUTHORIZATION_HEADER } from './carriers.js';
 import { verifySecrets } from './client-secret.js';
 import type { AuthMethod } from './method.js';
 
@@ -45,6 +46,7 @@ export const clientSecretBasic = {
   name: 'client_secret_basic',
   secret: 'hashed',
   keys: false,
+  carrier: AUTHORIZATION_HEADER,
   // The same secret sent in the body (Keycloak, Duende and Curity accept either).
   alsoAccepts: ['client_secret_post'],
   read(req) {

@@ -1,4 +1,5 @@
 import { checkAssertion, readAssertion } from './assertion-method.js';
+import { CLIENT_ASSERTION_PARAMS } from './carriers.js';
 import { SECRET_ALGS } from './client-assertion.js';
 import type { AuthMethod } from './method.js';
 
@@ -7,6 +8,7 @@ export const clientSecretJwt = {
   name: 'client_secret_jwt',
   secret: 'sealed',
   keys: false,
+  carrier: CLIENT_ASSERTION_PARAMS,
   signingAlgs: SECRET_ALGS,
   read: (req) => readAssertion(req, 'client_secret_jwt'),
   verify: checkAssertion,

@@ -1,5 +1,6 @@
 import { single } from '../core/params.js';
 import { InvalidClient } from '../errors/index.js';
+import { CLIENT_SECRET_PARAM } from './carriers.js';
 import { verifySecrets } from './client-secret.js';
 import type { AuthMethod } from './method.js';
 
@@ -8,6 +9,7 @@ export const clientSecretPost = {
   name: 'client_secret_post',
   secret: 'hashed',
   keys: false,
+  carrier: CLIENT_SECRET_PARAM,
   alsoAccepts: ['client_secret_basic'],
   read(req) {
     const secret = single(req.params, 'client_secret');

@@ -1,5 +1,6 @@
 import type { StoredClient } from '../clients/client.js';
 import type { AuthRequest } from './authenticated-client.js';
+import type { Carrier } from './carriers.js';
 import type { ClientAuthDeps } from './deps.js';
 
 /**
@@ -27,6 +28,8 @@ export interface AuthMethod<Proof = unknown, Name extends string = string> {
   readonly secret: SecretKeeping;
   /** Whether a client registered for it needs public keys (`jwks` or `jwks_uri`). */
   readonly keys: boolean;
+  /** Where its credential travels: one carrier per request (RFC 6749 §2.3). */
+  readonly carrier: Carrier;
   /**
    * Other methods a client registered for this one may use (the same proof
    * presented another way, e.g. a secret in the body or in Basic).

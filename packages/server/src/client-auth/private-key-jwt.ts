@@ -1,4 +1,5 @@
 import { checkAssertion, readAssertion } from './assertion-method.js';
+import { CLIENT_ASSERTION_PARAMS } from './carriers.js';
 import { PRIVATE_KEY_ALGS } from './client-assertion.js';
 import type { AuthMethod } from './method.js';
 
@@ -7,6 +8,7 @@ export const privateKeyJwt = {
   name: 'private_key_jwt',
   secret: 'none',
   keys: true,
+  carrier: CLIENT_ASSERTION_PARAMS,
   signingAlgs: PRIVATE_KEY_ALGS,
   read: (req) => readAssertion(req, 'private_key_jwt'),
   verify: checkAssertion,

@@ -1,3 +1,4 @@
+import type { Carrier } from './carriers.js';
 import { clientSecretBasic } from './client-secret-basic.js';
 import { clientSecretJwt } from './client-secret-jwt.js';
 import { clientSecretPost } from './client-secret-post.js';
@@ -16,6 +17,9 @@ export type AuthMethodName = (typeof AUTH_METHODS)[number]['name'];
 export const AUTH_METHOD_NAMES: readonly AuthMethodName[] = AUTH_METHODS.map((m) => m.name);
 
 const BY_NAME = new Map<string, AuthMethod>(AUTH_METHODS.map((m) => [m.name, m as AuthMethod]));
+
+/** Every place a credential may travel, each once (methods presented alike share one). */
+export const CARRIERS: readonly Carrier[] = [...new Set(AUTH_METHODS.map((m): Carrier => m.carrier))];
 
 /** The method named `name`, if this server has it. */
 export function authMethod(name: string): AuthMethod | undefined {
