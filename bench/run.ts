@@ -5,6 +5,7 @@
  *
  *   npm run build && npm run bench        # full: bench/results/latest.md (~25 min)
  *   npm run bench:smoke                   # CI: a few seconds per system, bench/results/smoke.md
+ *   npm run bench -- --only dpop          # one part (see PARTS), bench/results/only-dpop.md
  *
  * Servers run on core 0 (`taskset -c 0`), load generators on core 1. Exits
  * non-zero when a benchmark fails to start or gets a wrong response; goals
@@ -20,6 +21,7 @@ import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
 import { commandsRun } from './lib/children.js';
 import { latestProfile, type ProfileSummary, summariseProfile } from './lib/cpu-profile.js';
 import { machine, tesseraBuild } from './lib/environment.js';
+import { FLOWS, PLAIN } from './lib/flows.js';
 import { fillDenylist, registerClients } from './lib/growth.js';
 import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
@@ -40,6 +42,8 @@ import {
 } from './lib/targets.js';
 
 const smoke = process.argv.includes('--smoke');
+/** `--only dpop,growth`: just these parts, for measuring one flow in minutes; the full run is the report of record. */
+const only = onlyParts(process.argv);
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const settings = {
   runs: num('BENCH_RUNS', smoke ? 1 : 3),
@@ -60,9 +64,26 @@ const settings = {
 const SERVER_CPUS = '0';
 const LOAD_CPUS = '1';
 const resultsDir = join(import.meta.dirname, 'results');
-const reportFile = join(resultsDir, smoke ? 'smoke.md' : 'latest.md');
+const reportFile = join(resultsDir, `${smoke ? 'smoke' : only ? `only-${[...only].join('-')}` : 'latest'}.md`);
 const profileDir = join(resultsDir, 'profiles', smoke ? 'smoke' : 'latest');
 const started = performance.now();
+
+/** What `--only` can pick: the suite's parts and each flow of bench/lib/flows.ts. */
+function onlyParts(argv: string[]): Set<string> | undefined {
+  const at = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (at < 0) return undefined;
+  const arg = argv[at] as string;
+  const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
+  const parts = new Set((value ?? '').split(',').filter(Boolean));
+  const known = ['token', 'operations', 'growth', 'profiles', 'micro', ...FLOWS.map((f) => f.key)];
+  const unknown = [...parts].filter((p) => !known.includes(p));
+  if (parts.size === 0 || unknown.length > 0) {
+    process.stderr.write(`bench: --only takes a comma-separated list of: ${known.join(', ')}\n`);
+    process.exit(2);
+  }
+  return parts;
+}
+const wants = (part: string) => !only || only.has(part);
 
 if (!existsSync(SERVER_MAIN)) {
   process.stderr.write(`bench: ${SERVER_MAIN} is missing; run \`npm run build\` first\n`);
@@ -319,7 +340,7 @@ async function main(): Promise<Report> {
     // may use both cores and the load generator shares them, and Tessera with V8's young generation capped.
     // The last JWT kind also measures the logging cost: Tessera at info (one line per request, to /dev/null).
     const [logAlg, logFormat] = formats.at(-2) as [Alg, Format];
-    for (const [alg, format] of formats) {
+    for (const [alg, format] of wants('token') ? formats : []) {
       const l = label(alg, format);
       const token = (system: string, start: () => Promise<Target>): Contender => ({
         group: 'token',
@@ -375,7 +396,25 @@ async function main(): Promise<Report> {
 
     // Operations cost: metrics and a per-client issuance limit (checked on every request, never reached) on, as
     // shipped, against both off.
-    cases.push(...(await onOff(settings.growthAlg)));
+    if (wants('operations')) cases.push(...(await onOff(settings.growthAlg)));
+
+    // Every flow beyond the plain request, against the plain request of its algorithm, taking turns.
+    const flows = FLOWS.filter((f) => wants(f.key));
+    for (const alg of new Set(flows.map((f) => f.alg))) {
+      const flow = (system: string, over: Partial<TesseraOptions>): Contender => ({
+        group: 'flows',
+        system,
+        label: alg,
+        start: () => startTessera(tesseraOptions(alg, 'jwt', over)),
+        fixedRate: false,
+      });
+      cases.push(
+        ...(await measureTogether([
+          flow(PLAIN, {}),
+          ...flows.filter((f) => f.alg === alg).map((f) => flow(f.name, f.options(work))),
+        ])),
+      );
+    }
 
     // Growth: the same workload spread over N clients (a random one per request), then a long denylist,
     // measured together so each ratio to the one-client case comes from alternating runs.
@@ -387,39 +426,40 @@ async function main(): Promise<Report> {
       fixedRate: false,
     });
     const denyDb = join(shm, 'denylist.db');
-    cases.push(
-      ...(await measureTogether([
-        ...settings.growthClients.map((n) =>
-          growth(`${n.toLocaleString('en-US')} client(s)`, async () => {
-            const file = join(work, `clients-${n}.txt`);
-            const t = await startTessera(
-              tesseraOptions(settings.growthAlg, 'jwt', {
-                databaseUrl: sqliteUrl(`growth-${n}`, shm),
-                registerClient: false,
-              }),
-            );
-            try {
-              const { seconds } = await registerClients(t, n, file, 300_000);
-              notes.push(
-                `Registered ${n.toLocaleString('en-US')} client(s) through POST /admin/clients, 32 at a time, in ${seconds.toFixed(1)} s (${Math.round(n / seconds).toLocaleString('en-US')}/s).`,
+    if (wants('growth'))
+      cases.push(
+        ...(await measureTogether([
+          ...settings.growthClients.map((n) =>
+            growth(`${n.toLocaleString('en-US')} client(s)`, async () => {
+              const file = join(work, `clients-${n}.txt`);
+              const t = await startTessera(
+                tesseraOptions(settings.growthAlg, 'jwt', {
+                  databaseUrl: sqliteUrl(`growth-${n}`, shm),
+                  registerClient: false,
+                }),
               );
-            } catch (err) {
-              await t.stop();
-              throw err;
-            }
-            return { ...t, creds: { authFile: file } };
+              try {
+                const { seconds } = await registerClients(t, n, file, 300_000);
+                notes.push(
+                  `Registered ${n.toLocaleString('en-US')} client(s) through POST /admin/clients, 32 at a time, in ${seconds.toFixed(1)} s (${Math.round(n / seconds).toLocaleString('en-US')}/s).`,
+                );
+              } catch (err) {
+                await t.stop();
+                throw err;
+              }
+              return { ...t, creds: { authFile: file } };
+            }),
+          ),
+          growth(`1 client, ${settings.denylist.toLocaleString('en-US')} revoked JWTs`, async () => {
+            // The store is created (and migrated) by the helper first, then the server opens it.
+            const { seconds } = await fillDenylist(denyDb, settings.denylist);
+            notes.push(
+              `Put ${settings.denylist.toLocaleString('en-US')} jtis on the denylist with SqliteStore.revokeJti in ${seconds.toFixed(1)} s.`,
+            );
+            return startTessera(tesseraOptions(settings.growthAlg, 'jwt', { databaseUrl: `sqlite:${denyDb}` }));
           }),
-        ),
-        growth(`1 client, ${settings.denylist.toLocaleString('en-US')} revoked JWTs`, async () => {
-          // The store is created (and migrated) by the helper first, then the server opens it.
-          const { seconds } = await fillDenylist(denyDb, settings.denylist);
-          notes.push(
-            `Put ${settings.denylist.toLocaleString('en-US')} jtis on the denylist with SqliteStore.revokeJti in ${seconds.toFixed(1)} s.`,
-          );
-          return startTessera(tesseraOptions(settings.growthAlg, 'jwt', { databaseUrl: `sqlite:${denyDb}` }));
-        }),
-      ])),
-    );
+        ])),
+      );
 
     // Profiles: Tessera wherever it falls short of the lean reference (always at least one, so this never rots),
     // and the lean reference beside it.
@@ -431,7 +471,7 @@ async function main(): Promise<Report> {
       const l = label(a, f);
       return !(rate('Tessera (SQLite)', l) >= rate('lean reference', l));
     });
-    for (const [alg, format] of short.length > 0 ? short : formats.slice(-1)) {
+    for (const [alg, format] of !wants('profiles') ? [] : short.length > 0 ? short : formats.slice(-1)) {
       const l = label(alg, format);
       const t = await profile(`tessera-sqlite-${l}`, (dir) =>
         startTessera(tesseraOptions(alg, format, { cpuProfDir: dir })),
@@ -445,16 +485,18 @@ async function main(): Promise<Report> {
     }
     // And the largest growth case, on the database and clients file it left behind.
     const most = settings.growthClients.at(-1) as number;
-    const g = await profile(`tessera-sqlite-${most}-clients`, async (dir) => ({
-      ...(await startTessera(
-        tesseraOptions(settings.growthAlg, 'jwt', {
-          databaseUrl: sqliteUrl(`growth-${most}`, shm),
-          registerClient: false,
-          cpuProfDir: dir,
-        }),
-      )),
-      creds: { authFile: join(work, `clients-${most}.txt`) },
-    }));
+    const g = !(wants('profiles') && wants('growth'))
+      ? undefined
+      : await profile(`tessera-sqlite-${most}-clients`, async (dir) => ({
+          ...(await startTessera(
+            tesseraOptions(settings.growthAlg, 'jwt', {
+              databaseUrl: sqliteUrl(`growth-${most}`, shm),
+              registerClient: false,
+              cpuProfDir: dir,
+            }),
+          )),
+          creds: { authFile: join(work, `clients-${most}.txt`) },
+        }));
     if (g)
       profiles.push({
         name: `Tessera (SQLite) ${settings.growthAlg}, ${most.toLocaleString('en-US')} clients`,
@@ -465,7 +507,7 @@ async function main(): Promise<Report> {
     await backing?.drop().catch(() => {});
   }
 
-  const micro = await runMicroBenchmarks(smoke);
+  const micro = wants('micro') ? await runMicroBenchmarks(smoke) : [];
   for (const m of micro) if (m.failed) failures.push(`${m.file}: ${m.failed}`);
 
   return {

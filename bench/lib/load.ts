@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnTracked } from './children.js';
+import type { DpopProofs } from './dpop-proofs.js';
 import type { PacedConfig, PacedResult } from './paced-load.js';
 
 /**
@@ -18,7 +19,12 @@ export interface Credentials {
   auth?: string;
   /** …or a file with one per line, picked at random per request. */
   authFile?: string;
+  /** DPoP proofs, a fresh file written before each run (wrk only). */
+  dpop?: DpopProofs;
 }
+
+/** More proofs than the fastest DPoP case answers per second, so a run never runs out (it would fail if it did). */
+const DPOP_PROOFS_PER_SECOND = 12_000;
 
 export interface SaturationResult {
   ok: number;
@@ -74,13 +80,21 @@ export async function saturate(
   connections: number,
   cpus: string,
 ): Promise<SaturationResult> {
-  if (!WRK) return autocannonSaturate(url, creds, body, seconds, connections);
+  if (!WRK) {
+    if (creds.dpop) throw new Error('the DPoP cases need wrk (apt-get install wrk)');
+    return autocannonSaturate(url, creds, body, seconds, connections);
+  }
   const env: Record<string, string> = { BENCH_BODY: body };
   if (creds.authFile) env.BENCH_AUTH_FILE = creds.authFile;
   else env.BENCH_AUTH = creds.auth ?? '';
   const shown: Record<string, string> = creds.authFile
     ? { BENCH_AUTH_FILE: creds.authFile }
     : { BENCH_AUTH: 'Basic …' };
+  if (creds.dpop) {
+    creds.dpop.write(Math.ceil((seconds + 1) * DPOP_PROOFS_PER_SECOND));
+    env.BENCH_DPOP_FILE = creds.dpop.file;
+    shown.BENCH_DPOP_FILE = creds.dpop.file;
+  }
   const out = await runToEnd(
     'taskset',
     ['-c', cpus, WRK, '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, url],

@@ -1,4 +1,5 @@
 import type { ProfileSummary } from './cpu-profile.js';
+import { FLOW_GOAL, PLAIN } from './flows.js';
 import type { SaturationResult } from './load.js';
 import type { MicroResult } from './micro.js';
 import type { PacedResult } from './paced-load.js';
@@ -147,150 +148,156 @@ export function renderReport(r: Report): string {
       `${fixed(w2 / tr)} × ${mark(ok(w2 / tr, 1.8))} (${fixed(busy(w2case))} of 2 cores busy)`,
     ]);
   }
-  p(
-    '## Goals (Tessera, embedded SQLite, one core)',
-    table(
-      [
-        'token',
-        '÷ lean reference (≥ 1.00)',
-        '÷ oidc-provider (≥ 1.60)',
-        'peak RSS (≤ 90 MB)',
-        `p99 at ${Math.round(s.fixedShare * 100)} % (≤ 5 ms)`,
-        '2 workers ÷ 1 (≥ 1.80)',
-      ],
-      goalRows,
-    ),
-  );
+  if (labels.length > 0)
+    p(
+      '## Goals (Tessera, embedded SQLite, one core)',
+      table(
+        [
+          'token',
+          '÷ lean reference (≥ 1.00)',
+          '÷ oidc-provider (≥ 1.60)',
+          'peak RSS (≤ 90 MB)',
+          `p99 at ${Math.round(s.fixedShare * 100)} % (≤ 5 ms)`,
+          '2 workers ÷ 1 (≥ 1.80)',
+        ],
+        goalRows,
+      ),
+    );
 
   // The same measures for the ceiling of the stack: a goal the lean reference misses too is a bound of the stack.
-  p(
-    '## The lean reference against the same goals',
-    'Where the lean reference (the least a Fastify token endpoint can do) misses a goal too, the bound is the stack: ' +
-      'signing, Node.js and V8, not what Tessera adds. For peak RSS, see also “Young generation capped” below.',
-    table(
-      ['token', 'lean ÷ oidc-provider', 'lean peak RSS MB', `lean p99 at ${Math.round(s.fixedShare * 100)} % ms`],
-      labels.map((l) => {
-        const lean = find('token', LEAN, l);
-        const p99 = lean?.paced.length ? median(lean.paced.map((x) => x.p99_ms)) : Number.NaN;
-        return [
-          l,
-          fixed(rate(lean) / rate(find('token', OIDC, l))),
-          fixed(lean && !lean.failed ? lean.rssPeakMb : Number.NaN, 0),
-          ms(p99),
-        ];
-      }),
-    ),
-  );
+  if (labels.length > 0)
+    p(
+      '## The lean reference against the same goals',
+      'Where the lean reference (the least a Fastify token endpoint can do) misses a goal too, the bound is the stack: ' +
+        'signing, Node.js and V8, not what Tessera adds. For peak RSS, see also “Young generation capped” below.',
+      table(
+        ['token', 'lean ÷ oidc-provider', 'lean peak RSS MB', `lean p99 at ${Math.round(s.fixedShare * 100)} % ms`],
+        labels.map((l) => {
+          const lean = find('token', LEAN, l);
+          const p99 = lean?.paced.length ? median(lean.paced.map((x) => x.p99_ms)) : Number.NaN;
+          return [
+            l,
+            fixed(rate(lean) / rate(find('token', OIDC, l))),
+            fixed(lean && !lean.failed ? lean.rssPeakMb : Number.NaN, 0),
+            ms(p99),
+          ];
+        }),
+      ),
+    );
 
-  p(
-    '## Ratios per algorithm (median tokens/s ÷ median tokens/s)',
-    table(
-      [
-        'token',
-        'Tessera SQLite ÷ lean',
-        'Tessera SQLite ÷ oidc-provider',
-        'Tessera PG+Redis ÷ lean',
-        'Tessera PG+Redis ÷ oidc-provider',
-      ],
-      labels.map((l) => {
-        const t = rate(find('token', TESSERA, l));
-        const pg = rate(find('token', TESSERA_PG, l));
-        const lean = rate(find('token', LEAN, l));
-        const oidc = rate(find('token', OIDC, l));
-        return [l, fixed(t / lean), fixed(t / oidc), fixed(pg / lean), fixed(pg / oidc)];
-      }),
-    ),
-  );
+  if (labels.length > 0)
+    p(
+      '## Ratios per algorithm (median tokens/s ÷ median tokens/s)',
+      table(
+        [
+          'token',
+          'Tessera SQLite ÷ lean',
+          'Tessera SQLite ÷ oidc-provider',
+          'Tessera PG+Redis ÷ lean',
+          'Tessera PG+Redis ÷ oidc-provider',
+        ],
+        labels.map((l) => {
+          const t = rate(find('token', TESSERA, l));
+          const pg = rate(find('token', TESSERA_PG, l));
+          const lean = rate(find('token', LEAN, l));
+          const oidc = rate(find('token', OIDC, l));
+          return [l, fixed(t / lean), fixed(t / oidc), fixed(pg / lean), fixed(pg / oidc)];
+        }),
+      ),
+    );
 
   const head = ['tokens/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MB idle → peak → after'];
-  p(
-    `## Token endpoint at saturation (${s.connections} connections)`,
-    table(
-      ['token', 'system', ...head],
-      labels.flatMap((l) =>
-        r.cases.filter((c) => c.group === 'token' && c.label === l).map((c) => saturationRow(c, [l, c.system])),
+  if (labels.length > 0)
+    p(
+      `## Token endpoint at saturation (${s.connections} connections)`,
+      table(
+        ['token', 'system', ...head],
+        labels.flatMap((l) =>
+          r.cases.filter((c) => c.group === 'token' && c.label === l).map((c) => saturationRow(c, [l, c.system])),
+        ),
       ),
-    ),
-  );
+    );
 
-  p(
-    `## At a fixed ${Math.round(s.fixedShare * 100)} % of capacity (paced open loop)`,
-    table(
-      [
-        'token',
-        'system',
-        'offered /s',
-        'achieved /s',
-        'p50 ms',
-        'p99 ms',
-        'p99.9 ms',
-        'max ms',
-        'generator late p99 ms',
-      ],
-      labels.flatMap((l) =>
-        r.cases
-          .filter((c) => c.group === 'token' && c.label === l && c.paced.length > 0)
-          .map((c) => [
-            l,
-            c.system,
-            int(c.paced[0]?.target_rate ?? Number.NaN),
-            spread(c.paced.map((x) => x.achieved_rate)),
-            spread(
-              c.paced.map((x) => x.p50_ms),
-              ms,
-            ),
-            spread(
-              c.paced.map((x) => x.p99_ms),
-              ms,
-            ),
-            spread(
-              c.paced.map((x) => x.p999_ms),
-              ms,
-            ),
-            spread(
-              c.paced.map((x) => x.max_ms),
-              ms,
-            ),
-            spread(
-              c.paced.map((x) => x.lateness_p99_ms),
-              ms,
-            ),
-          ]),
+  if (labels.length > 0)
+    p(
+      `## At a fixed ${Math.round(s.fixedShare * 100)} % of capacity (paced open loop)`,
+      table(
+        [
+          'token',
+          'system',
+          'offered /s',
+          'achieved /s',
+          'p50 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'max ms',
+          'generator late p99 ms',
+        ],
+        labels.flatMap((l) =>
+          r.cases
+            .filter((c) => c.group === 'token' && c.label === l && c.paced.length > 0)
+            .map((c) => [
+              l,
+              c.system,
+              int(c.paced[0]?.target_rate ?? Number.NaN),
+              spread(c.paced.map((x) => x.achieved_rate)),
+              spread(
+                c.paced.map((x) => x.p50_ms),
+                ms,
+              ),
+              spread(
+                c.paced.map((x) => x.p99_ms),
+                ms,
+              ),
+              spread(
+                c.paced.map((x) => x.p999_ms),
+                ms,
+              ),
+              spread(
+                c.paced.map((x) => x.max_ms),
+                ms,
+              ),
+              spread(
+                c.paced.map((x) => x.lateness_p99_ms),
+                ms,
+              ),
+            ]),
+        ),
       ),
-    ),
-  );
+    );
 
   const workers = r.cases.filter((c) => c.group === 'workers');
-  p(
-    '## TESSERA_WORKERS=2 (server and wrk share both cores)',
-    table(
-      [
-        'token',
-        '1 worker, pinned (tokens/s)',
-        ...head,
-        '÷ 1 worker',
-        'cores busy (of 2)',
-        'wrk CPU µs/req',
-        'most 2 cores allow ÷ 1',
-      ],
-      workers.map((c) => {
-        const one = rate(find('token', TESSERA, c.label));
-        const bound = 2e6 / (median(c.cpuUsPerRequest) + median(c.loadUsPerRequest)) / one;
-        return [
-          ...saturationRow(c, [c.label, int(one)]),
-          fixed(rate(c) / one),
-          fixed(busy(c)),
-          int(median(c.loadUsPerRequest)),
-          fixed(bound),
-        ];
-      }),
-    ),
-    'Cores busy: the whole machine (/proc/stat, all but idle and iowait) during the runs, server, wrk and all. ' +
-      'The one-worker figure had a core to itself and wrk the other; here the two workers share both cores with wrk. ' +
-      'Most 2 cores allow: two cores of CPU time divided by what one request cost in these runs, the workers (CPU µs/req) ' +
-      'plus wrk (its own CPU time, from cutime + cstime of the suite, per request), as a multiple of the one-worker ' +
-      'figure. Where ÷ 1 worker comes near it, the workers scale fully and the rest of the machine went to the load generator.',
-  );
+  if (workers.length > 0)
+    p(
+      '## TESSERA_WORKERS=2 (server and wrk share both cores)',
+      table(
+        [
+          'token',
+          '1 worker, pinned (tokens/s)',
+          ...head,
+          '÷ 1 worker',
+          'cores busy (of 2)',
+          'wrk CPU µs/req',
+          'most 2 cores allow ÷ 1',
+        ],
+        workers.map((c) => {
+          const one = rate(find('token', TESSERA, c.label));
+          const bound = 2e6 / (median(c.cpuUsPerRequest) + median(c.loadUsPerRequest)) / one;
+          return [
+            ...saturationRow(c, [c.label, int(one)]),
+            fixed(rate(c) / one),
+            fixed(busy(c)),
+            int(median(c.loadUsPerRequest)),
+            fixed(bound),
+          ];
+        }),
+      ),
+      'Cores busy: the whole machine (/proc/stat, all but idle and iowait) during the runs, server, wrk and all. ' +
+        'The one-worker figure had a core to itself and wrk the other; here the two workers share both cores with wrk. ' +
+        'Most 2 cores allow: two cores of CPU time divided by what one request cost in these runs, the workers (CPU µs/req) ' +
+        'plus wrk (its own CPU time, from cutime + cstime of the suite, per request), as a multiple of the one-worker ' +
+        'figure. Where ÷ 1 worker comes near it, the workers scale fully and the rest of the machine went to the load generator.',
+    );
 
   // A variant of Tessera, each row after the default Tessera case of its token kind, with its ratio to it.
   const againstDefault = (variants: CaseResult[], defaultName: string, variantName: string) =>
@@ -303,37 +310,59 @@ export function renderReport(r: Report): string {
     });
 
   const logging = r.cases.filter((c) => c.group === 'logging');
-  p('## Logging cost', table(['token', 'log level', ...head, 'info ÷ warn'], againstDefault(logging, 'warn', 'info')));
+  if (logging.length > 0)
+    p(
+      '## Logging cost',
+      table(['token', 'log level', ...head, 'info ÷ warn'], againstDefault(logging, 'warn', 'info')),
+    );
 
   const memory = r.cases.filter((c) => c.group === 'memory');
-  p(
-    `## Young generation capped (NODE_OPTIONS=${s.youngGenerationCap})`,
-    'V8 grows its young generation to two 16 MiB semi-spaces under sustained load; capped, it stays small. ' +
-      'Measured side by side with the default, in the same turns (docs/deployment.md, Memory).',
-    table(['token', 'young generation', ...head, 'capped ÷ default'], againstDefault(memory, 'default', 'capped')),
-  );
+  if (memory.length > 0)
+    p(
+      `## Young generation capped (NODE_OPTIONS=${s.youngGenerationCap})`,
+      'V8 grows its young generation to two 16 MiB semi-spaces under sustained load; capped, it stays small. ' +
+        'Measured side by side with the default, in the same turns (docs/deployment.md, Memory).',
+      table(['token', 'young generation', ...head, 'capped ÷ default'], againstDefault(memory, 'default', 'capped')),
+    );
 
   const operations = r.cases.filter((c) => c.group === 'operations');
   const off = operations.find((c) => c.label === 'off');
-  p(
-    '## Cost of metrics and rate limiting (same run, alternating)',
-    'On: TESSERA_METRICS=true and TESSERA_TOKEN_RATE_LIMIT=10000000 (a limit counted on every request, never reached); ' +
-      'off: TESSERA_METRICS=false, TESSERA_TOKEN_RATE_LIMIT=0. Goal: on ≥ 0.95 × off.',
-    table(
-      ['setting', ...head, 'on ÷ off'],
-      operations.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(off)))),
-    ),
-  );
+  if (operations.length > 0)
+    p(
+      '## Cost of metrics and rate limiting (same run, alternating)',
+      'On: TESSERA_METRICS=true and TESSERA_TOKEN_RATE_LIMIT=10000000 (a limit counted on every request, never reached); ' +
+        'off: TESSERA_METRICS=false, TESSERA_TOKEN_RATE_LIMIT=0. Goal: on ≥ 0.95 × off.',
+      table(
+        ['setting', ...head, 'on ÷ off'],
+        operations.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(off)))),
+      ),
+    );
+
+  const flows = r.cases.filter((c) => c.group === 'flows');
+  if (flows.length > 0)
+    p(
+      '## Flows against the plain request (same algorithm, same run, alternating)',
+      `Each flow beside the plain client_credentials request (client_secret_basic, a Bearer JWT) of its algorithm, on its own server, taking turns. Goal: every flow ≥ ${fixed(FLOW_GOAL)} × plain (bench/lib/flows.ts).`,
+      table(
+        ['token', 'flow', ...head, '÷ plain', `goal (≥ ${fixed(FLOW_GOAL)})`],
+        flows.map((c) => {
+          const ratio = rate(c) / rate(find('flows', PLAIN, c.label));
+          const goal = c.system === PLAIN ? '' : mark(Number.isFinite(ratio) ? ratio >= FLOW_GOAL : undefined);
+          return saturationRow(c, [c.label, c.system]).concat(fixed(ratio), goal);
+        }),
+      ),
+    );
 
   const growth = r.cases.filter((c) => c.group === 'growth');
   const base = rate(growth[0]);
-  p(
-    `## Growth (${s.growthAlg}, embedded SQLite; client cache holds up to TESSERA_CLIENT_CACHE_SIZE, default 100,000)`,
-    table(
-      ['case', ...head, '÷ 1 client'],
-      growth.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / base))),
-    ),
-  );
+  if (growth.length > 0)
+    p(
+      `## Growth (${s.growthAlg}, embedded SQLite; client cache holds up to TESSERA_CLIENT_CACHE_SIZE, default 100,000)`,
+      table(
+        ['case', ...head, '÷ 1 client'],
+        growth.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / base))),
+      ),
+    );
 
   if (r.profiles.length > 0) {
     p(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { freePort, SERVER_MAIN } from '../../e2e/support/tessera-process.js';
 import { spawnTracked, stopChild } from './children.js';
+import { DpopProofs } from './dpop-proofs.js';
 import type { Credentials } from './load.js';
 import { processTree } from './proc.js';
 
@@ -47,6 +48,10 @@ export interface TesseraOptions extends StartOptions {
   workers: number;
   /** Register the one benchmark client (default true). */
   registerClient?: boolean;
+  /** More metadata for that client, e.g. `{ dpop_bound_access_tokens: true }`. */
+  clientMetadata?: Record<string, unknown>;
+  /** Send a fresh DPoP proof with every request (bench/lib/dpop-proofs.ts), written under this directory. */
+  dpopDir?: string;
   /** Further TESSERA_* settings. */
   env?: Record<string, string>;
   /** The server's main.js; default this checkout's build (bench/ab.ts passes another build's). */
@@ -150,8 +155,9 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
   };
   if (o.registerClient !== false) {
     try {
-      const c = await registerClient(target, o.format);
+      const c = await registerClient(target, o.format, o.clientMetadata);
       target.creds = { auth: basic(c.client_id, c.client_secret) };
+      if (o.dpopDir) target.creds.dpop = new DpopProofs(join(o.dpopDir, `dpop-${port}.txt`), target.tokenUrl);
     } catch (err) {
       await target.stop();
       throw err;
@@ -163,11 +169,12 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
 export async function registerClient(
   t: { baseUrl: string; adminKey: string },
   format: Format,
+  metadata: Record<string, unknown> = {},
 ): Promise<{ client_id: string; client_secret: string }> {
   const r = await fetch(`${t.baseUrl}/admin/clients`, {
     method: 'POST',
     headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ scope: 'a b', audience: ['calendar'], access_token_format: format }),
+    body: JSON.stringify({ scope: 'a b', audience: ['calendar'], access_token_format: format, ...metadata }),
   });
   if (r.status !== 201) throw new Error(`client registration failed: ${r.status} ${await r.text()}`);
   return (await r.json()) as { client_id: string; client_secret: string };

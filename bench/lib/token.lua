@@ -5,6 +5,9 @@
 -- BENCH_AUTH_FILE   a file with one Authorization header value per line:
 --                   each request picks one of them at random.
 -- BENCH_BODY        the form body (default: grant_type=client_credentials).
+-- BENCH_DPOP_FILE   a file with one DPoP proof per line (RFC 9449): each
+--                   request sends the next one, as a proof is single use, and
+--                   only a DPoP-bound token counts as a correct answer.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
@@ -13,6 +16,11 @@ wrk.body = os.getenv("BENCH_BODY") or "grant_type=client_credentials"
 local threads = {}
 local auth_file = os.getenv("BENCH_AUTH_FILE")
 local auths = {}
+local dpop_file = os.getenv("BENCH_DPOP_FILE")
+local proofs = {}
+local next_proof = 1
+local want = '"access_token"'
+if dpop_file then want = '"token_type":"DPoP"' end
 
 function setup(thread)
   table.insert(threads, thread)
@@ -27,18 +35,28 @@ function init(args)
     end
     math.randomseed(os.time() + #threads)
   end
+  if dpop_file then
+    for line in io.lines(dpop_file) do
+      if line ~= "" then table.insert(proofs, line) end
+    end
+  end
 end
 
-if auth_file then
+if auth_file or dpop_file then
   -- Defined only with a file, so the one-client case keeps wrk's static request.
   function request()
-    wrk.headers["Authorization"] = auths[math.random(#auths)]
+    if auth_file then wrk.headers["Authorization"] = auths[math.random(#auths)] end
+    if dpop_file then
+      -- Past the last proof, the first is sent again: a replay, which the server must refuse (counted as wrong).
+      wrk.headers["DPoP"] = proofs[next_proof] or proofs[1]
+      next_proof = next_proof + 1
+    end
     return wrk.format()
   end
 end
 
 function response(status, headers, body)
-  if status == 200 and string.find(body, '"access_token"', 1, true) then
+  if status == 200 and string.find(body, want, 1, true) then
     ok = ok + 1
   else
     bad = bad + 1
