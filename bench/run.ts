@@ -32,6 +32,7 @@ import { type CaseResult, type Report, renderReport } from './lib/report.js';
 import { median } from './lib/stats.js';
 import {
   type Alg,
+  atIntrospection,
   BODY,
   type Format,
   startLean,
@@ -75,7 +76,7 @@ function onlyParts(argv: string[]): Set<string> | undefined {
   const arg = argv[at] as string;
   const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
   const parts = new Set((value ?? '').split(',').filter(Boolean));
-  const known = ['token', 'operations', 'growth', 'profiles', 'micro', ...FLOWS.map((f) => f.key)];
+  const known = ['token', 'introspection', 'operations', 'growth', 'profiles', 'micro', ...FLOWS.map((f) => f.key)];
   const unknown = [...parts].filter((p) => !known.includes(p));
   if (parts.size === 0 || unknown.length > 0) {
     process.stderr.write(`bench: --only takes a comma-separated list of: ${known.join(', ')}\n`);
@@ -397,6 +398,30 @@ async function main(): Promise<Report> {
     // Operations cost: metrics and a per-client issuance limit (checked on every request, never reached) on, as
     // shipped, against both off.
     if (wants('operations')) cases.push(...(await onOff(settings.growthAlg)));
+
+    // Introspection: Tessera's JWT and opaque tokens, and oidc-provider's opaque ones, taking turns.
+    if (wants('introspection')) {
+      const alg = settings.growthAlg;
+      const at = (system: string, label: string, start: () => Promise<Target>, path: string): Contender => ({
+        group: 'introspection',
+        system,
+        label,
+        start: async () => atIntrospection(await start(), path),
+        fixedRate: false,
+      });
+      cases.push(
+        ...(await measureTogether([
+          at('Tessera (SQLite)', 'JWT', () => startTessera(tesseraOptions(alg, 'jwt')), '/oauth2/introspect'),
+          at('Tessera (SQLite)', 'opaque', () => startTessera(tesseraOptions(alg, 'opaque')), '/oauth2/introspect'),
+          at(
+            'oidc-provider',
+            'opaque',
+            () => startOidcProvider({ alg, format: 'opaque', cpus: SERVER_CPUS }, true),
+            '/token/introspection',
+          ),
+        ])),
+      );
+    }
 
     // Every flow beyond the plain request, against the plain request of its algorithm, taking turns.
     const flows = FLOWS.filter((f) => wants(f.key));

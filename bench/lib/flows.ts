@@ -29,3 +29,6 @@ export const FLOWS: readonly Flow[] = [
     options: (work) => ({ clientMetadata: { dpop_bound_access_tokens: true }, dpopDir: work }),
   },
 ];
+
+/** Introspection (RFC 7662) of one token, Tessera's JWT and opaque against oidc-provider's opaque (it keeps no JWTs to introspect). */
+export const INTROSPECTION_GOAL = 2;

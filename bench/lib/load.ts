@@ -21,6 +21,10 @@ export interface Credentials {
   authFile?: string;
   /** DPoP proofs, a fresh file written before each run (wrk only). */
   dpop?: DpopProofs;
+  /** The form body, where it is not the token request's (e.g. `token=…` for introspection). */
+  body?: string;
+  /** What a correct answer contains (default `"access_token"`; `"active":true` for introspection). */
+  expect?: string;
 }
 
 /** More proofs than the fastest DPoP case answers per second, so a run never runs out (it would fail if it did). */
@@ -81,10 +85,11 @@ export async function saturate(
   cpus: string,
 ): Promise<SaturationResult> {
   if (!WRK) {
-    if (creds.dpop) throw new Error('the DPoP cases need wrk (apt-get install wrk)');
+    if (creds.dpop || creds.body || creds.expect) throw new Error('this case needs wrk (apt-get install wrk)');
     return autocannonSaturate(url, creds, body, seconds, connections);
   }
-  const env: Record<string, string> = { BENCH_BODY: body };
+  const env: Record<string, string> = { BENCH_BODY: creds.body ?? body };
+  if (creds.expect) env.BENCH_EXPECT = creds.expect;
   if (creds.authFile) env.BENCH_AUTH_FILE = creds.authFile;
   else env.BENCH_AUTH = creds.auth ?? '';
   const shown: Record<string, string> = creds.authFile
@@ -99,7 +104,7 @@ export async function saturate(
     'taskset',
     ['-c', cpus, WRK, '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, url],
     env,
-    { ...shown, BENCH_BODY: body },
+    { ...shown, BENCH_BODY: creds.body ? `${creds.body.slice(0, 24)}…` : body },
     (seconds + 30) * 1000,
   );
   const line = out.split('\n').find((l) => l.startsWith('BENCH '));

@@ -1,5 +1,5 @@
 import type { ProfileSummary } from './cpu-profile.js';
-import { FLOW_GOAL, PLAIN } from './flows.js';
+import { FLOW_GOAL, INTROSPECTION_GOAL, PLAIN } from './flows.js';
 import type { SaturationResult } from './load.js';
 import type { MicroResult } from './micro.js';
 import type { PacedResult } from './paced-load.js';
@@ -335,6 +335,23 @@ export function renderReport(r: Report): string {
       table(
         ['setting', ...head, 'on ÷ off'],
         operations.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(off)))),
+      ),
+    );
+
+  const introspection = r.cases.filter((c) => c.group === 'introspection');
+  const oidcIntrospection = rate(introspection.find((c) => c.system === OIDC));
+  if (introspection.length > 0)
+    p(
+      '## Introspection (RFC 7662, same run, alternating)',
+      'One token, introspected by the client it was issued to; only `"active":true` answers count. ' +
+        `oidc-provider keeps no JWT access tokens to introspect, so both of Tessera's formats are set against its opaque tokens. Goal: Tessera ≥ ${fixed(INTROSPECTION_GOAL)} × oidc-provider.`,
+      table(
+        ['token', 'system', ...head, '÷ oidc-provider', `goal (≥ ${fixed(INTROSPECTION_GOAL)})`],
+        introspection.map((c) => {
+          const ratio = rate(c) / oidcIntrospection;
+          const goal = c.system === OIDC ? '' : mark(Number.isFinite(ratio) ? ratio >= INTROSPECTION_GOAL : undefined);
+          return saturationRow(c, [c.label, c.system]).concat(fixed(ratio), goal);
+        }),
       ),
     );
 

@@ -223,7 +223,27 @@ export function startLean(o: StartOptions, sqlitePath: string): Promise<Target> 
   return startReference('lean reference', source, '/oauth2/token', o, { BENCH_SQLITE: sqlitePath });
 }
 
-export function startOidcProvider(o: StartOptions): Promise<Target> {
+export function startOidcProvider(o: StartOptions, introspection = false): Promise<Target> {
   const source = join(import.meta.dirname, '..', 'oidc-provider-reference', 'server.ts');
-  return startReference('oidc-provider', source, '/token', o);
+  return startReference('oidc-provider', source, '/token', o, introspection ? { BENCH_INTROSPECTION: '1' } : {});
+}
+
+/**
+ * The same server, now measured at its introspection endpoint (`path` under
+ * the token URL's origin): one token, got here first, introspected by the
+ * client it was issued to, every answer `"active":true`.
+ */
+export async function atIntrospection(t: Target, path: string): Promise<Target> {
+  const r = await fetch(t.tokenUrl, {
+    method: 'POST',
+    headers: { authorization: t.creds.auth ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+    body: BODY,
+  });
+  const { access_token: token } = (await r.json()) as { access_token?: string };
+  if (!token) throw new Error(`no token to introspect from ${t.tokenUrl}: ${r.status}`);
+  return {
+    ...t,
+    tokenUrl: new URL(path, t.tokenUrl).href,
+    creds: { auth: t.creds.auth, body: `token=${encodeURIComponent(token)}`, expect: '"active":true' },
+  };
 }

@@ -5,6 +5,7 @@
 -- BENCH_AUTH_FILE   a file with one Authorization header value per line:
 --                   each request picks one of them at random.
 -- BENCH_BODY        the form body (default: grant_type=client_credentials).
+-- BENCH_EXPECT      what a correct 200 answer contains (default: "access_token").
 -- BENCH_DPOP_FILE   a file with one DPoP proof per line (RFC 9449): each
 --                   request sends the next one, as a proof is single use, and
 --                   only a DPoP-bound token counts as a correct answer.
@@ -19,7 +20,7 @@ local auths = {}
 local dpop_file = os.getenv("BENCH_DPOP_FILE")
 local proofs = {}
 local next_proof = 1
-local want = '"access_token"'
+local want = os.getenv("BENCH_EXPECT") or '"access_token"'
 if dpop_file then want = '"token_type":"DPoP"' end
 
 function setup(thread)

@@ -7,8 +7,9 @@
  * else is left at its defaults.
  *
  * Environment: PORT, BENCH_ALG (RS256 | ES256 | EdDSA), BENCH_FORMAT
- * (jwt | opaque), BENCH_CLIENT_ID, BENCH_CLIENT_SECRET. Prints `READY` when
- * listening on 127.0.0.1.
+ * (jwt | opaque), BENCH_CLIENT_ID, BENCH_CLIENT_SECRET, BENCH_INTROSPECTION
+ * (`1`: its introspection endpoint on, at /token/introspection). Prints
+ * `READY` when listening on 127.0.0.1.
  */
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -50,6 +51,7 @@ const configuration = {
   features: {
     clientCredentials: { enabled: true },
     devInteractions: { enabled: false },
+    introspection: { enabled: process.env.BENCH_INTROSPECTION === '1' },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => RESOURCE,
