@@ -201,7 +201,7 @@ describe('Dockerfile', () => {
               replayed.push(`skipped (system packages): ${command}`);
               continue;
             }
-            if (command.includes(VOLUME)) {
+            if (new RegExp(`(^|\\s)${VOLUME}(\\s|$)`).test(command)) {
               // Preparing the volume's mount point: done on its stand-in, as root as in Docker when root.
               if (root) run('/bin/sh', ['-c', command.replaceAll(VOLUME, volume)], { cwd: tmp });
               else mkdirSync(volume, { mode: 0o700 });
