@@ -29,6 +29,7 @@ interface MetadataOptions extends ConnectionOptions {
   claims?: string;
   jwks?: string;
   jwksUri?: string;
+  dpopBound?: boolean;
   clientId?: string;
   jsonBody?: string;
 }
@@ -49,6 +50,9 @@ function withMetadata(cmd: Command): Command {
     .option('--claims <json>', 'claims: extra token claims, a JSON object')
     .option('--jwks <file>', 'jwks: a JSON file holding the public key set (private_key_jwt)')
     .option('--jwks-uri <url>', 'jwks_uri: where the public key set is served (private_key_jwt)')
+    // Both spellings, so that neither is the default: only a flag given changes the client.
+    .option('--dpop-bound', 'dpop_bound_access_tokens: every token request must carry a DPoP proof (RFC 9449)')
+    .option('--no-dpop-bound', 'dpop_bound_access_tokens: false (tokens without a proof are Bearer tokens)')
     .option('--json-body <file|->', 'any client metadata as a JSON object, from a file or - (stdin); options win');
 }
 
@@ -65,6 +69,7 @@ async function metadataBody(opts: MetadataOptions): Promise<Record<string, unkno
   if (opts.claims !== undefined) body.claims = parseJsonObject(opts.claims, '--claims');
   if (opts.jwks !== undefined) body.jwks = await readJsonObject(opts.jwks, '--jwks');
   if (opts.jwksUri !== undefined) body.jwks_uri = opts.jwksUri;
+  if (opts.dpopBound !== undefined) body.dpop_bound_access_tokens = opts.dpopBound;
   return body;
 }
 
@@ -118,6 +123,7 @@ function printClient(c: ClientView, opts: ConnectionOptions): void {
   );
   if (c.jwks) entries.push(['jwks', `${c.jwks.keys.length} key(s)`]);
   if (c.jwks_uri) entries.push(['jwks_uri', c.jwks_uri]);
+  if (c.dpop_bound_access_tokens !== undefined) entries.push(['dpop bound', String(c.dpop_bound_access_tokens)]);
   entries.push(['created', date(c.client_id_issued_at)], ['updated', date(c.updated_at)]);
   write(keyValues(entries));
 }
