@@ -56,7 +56,11 @@ describe('checkDpop: proof, nonce, then the jti spent once', () => {
     const p = await proof({ jti });
     await check(plain, p);
     const jkt = await calculateJwkThumbprint(jwk, 'sha256');
-    assert.equal(await store.useOnce(replayKey(jkt, jti), T + 1000, T + 59_999), false, 'still spent at iat + 59.999 s');
+    assert.equal(
+      await store.useOnce(replayKey(jkt, jti), T + 1000, T + 59_999),
+      false,
+      'still spent at iat + 59.999 s',
+    );
     assert.ok(replayKey(jkt, jti).startsWith(`dpop:${jkt}:`));
     assert.notEqual(replayKey(jkt, jti), replayKey('another-key', jti));
   });
@@ -102,7 +106,10 @@ describe('checkDpop: proof, nonce, then the jti spent once', () => {
     const p = await proof();
     now += 61_000;
     try {
-      await assert.rejects(check(plain, p), (err: unknown) => err instanceof InvalidDpopProof && err.reason === 'iat is too old');
+      await assert.rejects(
+        check(plain, p),
+        (err: unknown) => err instanceof InvalidDpopProof && err.reason === 'iat is too old',
+      );
     } finally {
       now = T;
     }

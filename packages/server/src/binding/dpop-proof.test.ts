@@ -124,10 +124,7 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     const rsa = await pair('RS256');
     for (const member of ['p', 'q', 'dp', 'dq', 'qi']) {
       const jwk = { ...rsa.jwk, [member]: rsa.privateJwk[member as keyof JWK] };
-      await refused(
-        await proof({ alg: 'RS256', jwk, key: rsa.privateKey }),
-        'jwk holds a private or symmetric key',
-      );
+      await refused(await proof({ alg: 'RS256', jwk, key: rsa.privateKey }), 'jwk holds a private or symmetric key');
     }
   });
 

@@ -38,7 +38,11 @@ const AUTH_METHODS = [...AUTH_METHOD_NAMES];
 const MAX_TTL = 30 * 24 * 3600;
 const MAX_PAGE = 200;
 
-/** The RFC 7591 fields as options, shared by `create` and `update`. */
+/**
+ * The RFC 7591 fields as options, shared by `create` and `update`. A boolean
+ * field has both spellings (`--dpop-bound`, `--no-dpop-bound`), so neither
+ * is a default: only a flag given changes the client.
+ */
 function withMetadata(cmd: Command): Command {
   return cmd
     .option('--name <name>', 'client_name: a human name')
@@ -50,7 +54,6 @@ function withMetadata(cmd: Command): Command {
     .option('--claims <json>', 'claims: extra token claims, a JSON object')
     .option('--jwks <file>', 'jwks: a JSON file holding the public key set (private_key_jwt)')
     .option('--jwks-uri <url>', 'jwks_uri: where the public key set is served (private_key_jwt)')
-    // Both spellings, so that neither is the default: only a flag given changes the client.
     .option('--dpop-bound', 'dpop_bound_access_tokens: every token request must carry a DPoP proof (RFC 9449)')
     .option('--no-dpop-bound', 'dpop_bound_access_tokens: false (tokens without a proof are Bearer tokens)')
     .option('--json-body <file|->', 'any client metadata as a JSON object, from a file or - (stdin); options win');
