@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { InvalidDpopProof, toWire } from '../errors/index.js';
 import { DPOP_SIGNING_ALGS, MAX_PROOF_LENGTH, normalizedHtu, verifyDpopProof } from './dpop-proof.js';
 
@@ -137,6 +137,34 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     await refused(await proof({ jwk: p384.jwk }), 'jwk does not fit alg ES256');
     const other = await pair('ES256');
     await refused(await proof({ jwk: other.jwk }), /^proof rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+  });
+
+  it('refuses a jwk marked for another use or algorithm, or with members that are not strings', async () => {
+    await refused(await proof({ jwk: { ...es.jwk, use: 'enc' } }), 'jwk use is not sig');
+    await refused(await proof({ jwk: { ...es.jwk, alg: 'ES384' } }), 'jwk is for another alg than ES256');
+    assert.ok(await verifyDpopProof(await proof({ jwk: { ...es.jwk, use: 'sig', alg: 'ES256', kid: 'k' } }), expected));
+    await refused(
+      await proof({ jwk: { ...es.jwk, x: 42 } as unknown as JWK }),
+      /^proof rejected: jwk member x is not a string/,
+    );
+    await refused(await proof({ jwk: { ...es.jwk, x: 'AAAA' } }), /^proof rejected: /);
+  });
+
+  it('verifies each proof with the key it carries, however often that key was seen before', async () => {
+    const rsa = await pair('RS256');
+    // The same RSA key under two algorithms: each proof is checked with the algorithm it names.
+    for (const alg of ['RS256', 'PS256', 'RS256']) {
+      const key = (await importJWK(rsa.privateJwk, alg)) as PrivateKey;
+      const verified = await verifyDpopProof(await proof({ alg, jwk: rsa.jwk, key }), expected);
+      assert.equal(verified.jkt, await calculateJwkThumbprint(rsa.jwk, 'sha256'));
+    }
+    const other = await pair('ES256');
+    await verifyDpopProof(await proof(), expected);
+    await refused(await proof({ jwk: other.jwk }), /^proof rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    await refused(
+      await proof({ jwk: es.jwk, key: other.privateKey }),
+      /^proof rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/,
+    );
   });
 
   it('refuses an oversized proof before parsing it', async () => {

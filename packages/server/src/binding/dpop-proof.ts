@@ -1,6 +1,7 @@
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, type JWK, jwtVerify } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { InvalidDpopProof } from '../errors/index.js';
 import { isCanonicalCompactJws } from '../tokens/base64url.js';
+import { type ProofKey, proofKey } from './dpop-proof-key.js';
 
 /**
  * The algorithms a DPoP proof may use (RFC 9449 §4.2): asymmetric only, so
@@ -81,11 +82,14 @@ export async function verifyDpopProof(header: string, expected: ProofExpectation
   if (header.includes(',')) throw new InvalidDpopProof('more than one DPoP header');
   // Before jose, whose decoder skips whitespace and ignores padding and unused bits.
   if (!isCanonicalCompactJws(header)) throw new InvalidDpopProof('not a JWS in canonical base64url');
-  const jwk = checkHeader(header);
+  const { alg, jwk } = checkHeader(header);
+  let key: ProofKey;
   let payload: Record<string, unknown>;
   try {
+    const found = proofKey(alg, jwk);
+    key = found instanceof Promise ? await found : found;
     payload = (
-      await jwtVerify(header, EmbeddedJWK, {
+      await jwtVerify(header, key.key, {
         typ: 'dpop+jwt',
         algorithms: DPOP_SIGNING_ALGS,
         currentDate: new Date(expected.nowMs),
@@ -94,12 +98,11 @@ export async function verifyDpopProof(header: string, expected: ProofExpectation
   } catch (err) {
     throw new InvalidDpopProof(`proof rejected: ${describe(err)}`);
   }
-  const claims = checkClaims(payload, expected);
-  return { ...claims, jkt: await calculateJwkThumbprint(jwk as JWK, 'sha256') };
+  return { ...checkClaims(payload, expected), jkt: key.jkt };
 }
 
-/** The protected header's own checks, with reasons jose would not give: returns the proof's public key. */
-function checkHeader(header: string): Record<string, unknown> {
+/** The protected header's own checks, with reasons jose would not give: returns the algorithm and the public key. */
+function checkHeader(header: string): { alg: string; jwk: Record<string, unknown> } {
   let protectedHeader: Record<string, unknown>;
   try {
     protectedHeader = decodeProtectedHeader(header) as Record<string, unknown>;
@@ -120,7 +123,10 @@ function checkHeader(header: string): Record<string, unknown> {
   if (key.kty !== wanted.kty || (wanted.crv !== undefined && !wanted.crv.includes(key.crv as string))) {
     throw new InvalidDpopProof(`jwk does not fit alg ${alg}`);
   }
-  return key;
+  // RFC 7517 §4.2, §4.4: a key marked for another use or algorithm is not for this proof.
+  if (key.use !== undefined && key.use !== 'sig') throw new InvalidDpopProof('jwk use is not sig');
+  if (key.alg !== undefined && key.alg !== alg) throw new InvalidDpopProof(`jwk is for another alg than ${alg}`);
+  return { alg, jwk: key };
 }
 
 function checkClaims(p: Record<string, unknown>, expected: ProofExpectation): Omit<VerifiedProof, 'jkt'> {

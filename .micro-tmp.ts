@@ -1,0 +1,36 @@
+import { randomUUID, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, calculateJwkThumbprint } from 'jose';
+import { verifyDpopProof } from './packages/server/src/binding/dpop-proof.ts';
+import { SqliteStore } from './packages/server/src/store/sqlite/sqlite-store.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const { privateKey, publicKey } = await generateKeyPair('ES256');
+const jwk = await exportJWK(publicKey);
+const url = 'http://localhost/oauth2/token';
+const N = 3000;
+const now = Date.now();
+const proofs: string[] = [];
+for (let i = 0; i < N; i++) proofs.push(await new SignJWT({ jti: randomUUID(), htm: 'POST', htu: url, iat: Math.floor(now / 1000) }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).sign(privateKey));
+let t0 = performance.now();
+for (const p of proofs) await verifyDpopProof(p, { method: 'POST', url, nowMs: now });
+console.log('verifyDpopProof µs/op', ((performance.now() - t0) * 1000) / N);
+t0 = performance.now();
+for (let i = 0; i < N; i++) await calculateJwkThumbprint(jwk, 'sha256');
+console.log('thumbprint µs/op', ((performance.now() - t0) * 1000) / N);
+const key = createPublicKey({ key: jwk as any, format: 'jwk' });
+t0 = performance.now();
+for (const p of proofs) { const [h, pl, s] = p.split('.'); nodeVerify('sha256', Buffer.from(`${h}.${pl}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s as string, 'base64url')); }
+console.log('node:crypto verify only µs/op', ((performance.now() - t0) * 1000) / N);
+t0 = performance.now();
+for (let i = 0; i < N; i++) createPublicKey({ key: jwk as any, format: 'jwk' });
+console.log('node:crypto import jwk µs/op', ((performance.now() - t0) * 1000) / N);
+const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'b-')), 'x.db'));
+t0 = performance.now();
+for (let i = 0; i < N; i++) await store.useOnce(`dpop:${randomUUID()}`, now + 60000, now);
+console.log('sqlite file useOnce µs/op (sequential)', ((performance.now() - t0) * 1000) / N);
+t0 = performance.now();
+await Promise.all(Array.from({length: N}, () => store.useOnce(`dpop:${randomUUID()}`, now + 60000, now)));
+console.log('sqlite file useOnce µs/op (concurrent)', ((performance.now() - t0) * 1000) / N);
+await store.close();
