@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type JsonWebKey, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { InvalidDpopProof, toWire } from '../errors/index.js';
 import { DPOP_SIGNING_ALGS, MAX_PROOF_LENGTH, normalizedHtu, verifyDpopProof } from './dpop-proof.js';
 
@@ -136,7 +136,7 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     const p384 = await pair('ES384');
     await refused(await proof({ jwk: p384.jwk }), 'jwk does not fit alg ES256');
     const other = await pair('ES256');
-    await refused(await proof({ jwk: other.jwk }), /^proof rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    await refused(await proof({ jwk: other.jwk }), 'signature does not verify with the jwk');
   });
 
   it('refuses a jwk marked for another use or algorithm, or with members that are not strings', async () => {
@@ -145,9 +145,9 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     assert.ok(await verifyDpopProof(await proof({ jwk: { ...es.jwk, use: 'sig', alg: 'ES256', kid: 'k' } }), expected));
     await refused(
       await proof({ jwk: { ...es.jwk, x: 42 } as unknown as JWK }),
-      /^proof rejected: jwk member x is not a string/,
+      'jwk is not a usable public key: jwk member x is not a string',
     );
-    await refused(await proof({ jwk: { ...es.jwk, x: 'AAAA' } }), /^proof rejected: /);
+    await refused(await proof({ jwk: { ...es.jwk, x: 'AAAA' } }), /^jwk is not a usable public key: /);
   });
 
   it('verifies each proof with the key it carries, however often that key was seen before', async () => {
@@ -160,11 +160,8 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     }
     const other = await pair('ES256');
     await verifyDpopProof(await proof(), expected);
-    await refused(await proof({ jwk: other.jwk }), /^proof rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
-    await refused(
-      await proof({ jwk: es.jwk, key: other.privateKey }),
-      /^proof rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/,
-    );
+    await refused(await proof({ jwk: other.jwk }), 'signature does not verify with the jwk');
+    await refused(await proof({ jwk: es.jwk, key: other.privateKey }), 'signature does not verify with the jwk');
   });
 
   it('refuses an oversized proof before parsing it', async () => {
@@ -186,7 +183,7 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     await refused('e30.e30.AA', 'typ is not dpop+jwt');
     await refused(`${Buffer.from('nope').toString('base64url')}.e30.AA`, 'malformed protected header');
     const [h, , s] = good.split('.');
-    await refused(`${h}.${Buffer.from('[1]').toString('base64url')}.${s}`, /^proof rejected: /);
+    await refused(`${h}.${Buffer.from('[1]').toString('base64url')}.${s}`, 'signature does not verify with the jwk');
   });
 
   it('refuses an iat in the future or too old, and accepts a little skew', async () => {
@@ -229,8 +226,47 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     await refused(await proof({ claims: { jti: 'x'.repeat(257) } }), 'jti is too long');
   });
 
-  it('refuses an expired proof (an exp claim is checked when present)', async () => {
-    await refused(await proof({ claims: { exp: NOW - 1 } }), /^proof rejected: ERR_JWT_EXPIRED/);
+  it('honours exp and nbf when a proof has them', async () => {
+    await refused(await proof({ claims: { exp: NOW - 1 } }), 'proof expired');
+    await refused(await proof({ claims: { exp: 'later' } }), 'proof expired');
+    await refused(await proof({ claims: { nbf: NOW + 60 } }), 'proof not yet valid');
+    assert.ok(await verifyDpopProof(await proof({ claims: { exp: NOW + 60, nbf: NOW } }), expected));
+  });
+
+  it('refuses claims that are not a JSON object, even when signed', async () => {
+    const sign = (payload: string) =>
+      new CompactSign(new TextEncoder().encode(payload))
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: es.jwk })
+        .sign(es.privateKey);
+    await refused(await sign('[1]'), 'claims are not a JSON object');
+    await refused(await sign('null'), 'claims are not a JSON object');
+    await refused(await sign('{"jti":'), 'claims are not JSON');
+    await refused(
+      await new CompactSign(Buffer.from([0x7b, 0xff, 0x7d]))
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: es.jwk })
+        .sign(es.privateKey),
+      'claims are not JSON',
+    );
+  });
+
+  it('refuses crit extensions and RSA keys under 2048 bits', async () => {
+    // Written by hand: jose signs neither of these.
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = enc({ jti: randomUUID(), htm: 'POST', htu: URL_, iat: NOW });
+    const signed = (header: Record<string, unknown>, key: KeyObject, options: object = {}) => {
+      const input = `${enc(header)}.${claims}`;
+      return `${input}.${sign('sha256', Buffer.from(input), { key, ...options }).toString('base64url')}`;
+    };
+    const ec = createPrivateKey({ key: es.privateJwk as JsonWebKey, format: 'jwk' });
+    const critical = { alg: 'ES256', typ: 'dpop+jwt', jwk: es.jwk, crit: ['b64'], b64: false };
+    await refused(signed(critical, ec, { dsaEncoding: 'ieee-p1363' }), 'crit header parameters are not supported');
+
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const jwk = small.publicKey.export({ format: 'jwk' });
+    await refused(
+      signed({ alg: 'RS256', typ: 'dpop+jwt', jwk }, small.privateKey),
+      'jwk is not a usable public key: RSA keys must have at least 2048 bits',
+    );
   });
 });
 
