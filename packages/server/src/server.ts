@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
+import { DpopNonces } from './binding/dpop-nonce.js';
 import { SecretRehasher } from './client-auth/rehash-secret.js';
 import { RemoteJwksCache } from './client-auth/remote-jwks.js';
 import { ClientRegistry, DEFAULT_REGISTRY_OPTIONS } from './clients/client-registry.js';
@@ -118,6 +119,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       metrics,
       throttle,
       now,
+      dpop: {
+        replay: redis ?? store,
+        nonces: config.dpopNonce === 'required' ? new DpopNonces(encryption.key, previous) : undefined,
+        now,
+      },
       grants: { defaultAudience: Object.freeze([defaultAudienceFor(config, issuer)]) },
       auth: {
         clients,

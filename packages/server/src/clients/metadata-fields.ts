@@ -101,6 +101,12 @@ export const METADATA_FIELDS = {
     view: 'always',
     default: {},
   }),
+  dpop_bound_access_tokens: field({
+    schema: z.boolean({ message: 'dpop_bound_access_tokens: must be true or false' }),
+    description:
+      'RFC 9449 §5.2: true, and every token request must carry a DPoP proof (its tokens are all DPoP-bound). Absent: false.',
+    view: 'when-set',
+  }),
   token_rate_limit: field({
     schema: z
       .number()

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         tokenRateLimit: 0,
         authFailuresPerAddress: 600,
         authFailuresPerClient: 300,
+        dpopNonce: 'off',
         metrics: true,
         metricsPort: undefined,
         metricsHost: '127.0.0.1',
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
       /^TESSERA_WORKERS above 1 needs a database the workers share/,
     ],
     [{ TESSERA_TRUST_PROXY: 'maybe' }, /^TESSERA_TRUST_PROXY must be true, false, a hop count/],
+    [{ TESSERA_DPOP_NONCE: 'sometimes' }, /^TESSERA_DPOP_NONCE must be off or required \(got "sometimes"\)$/],
     [
       { TESSERA_HEADERS_TIMEOUT_MS: '60000' },
       /^TESSERA_HEADERS_TIMEOUT_MS must not exceed TESSERA_REQUEST_TIMEOUT_MS$/,

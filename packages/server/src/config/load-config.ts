@@ -32,6 +32,8 @@ export interface Config {
   readonly tokenRateLimit: number;
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerClient: number;
+  /** RFC 9449 §8 server nonces in DPoP proofs at the token endpoint. */
+  readonly dpopNonce: 'off' | 'required';
   readonly metrics: boolean;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;

@@ -218,6 +218,12 @@ export const options = {
     default: '300',
     schema: z.coerce.number().int('must be an integer').min(1).max(10_000_000),
   },
+  dpopNonce: {
+    env: 'TESSERA_DPOP_NONCE',
+    doc: '`off`, or `required`: the token endpoint then answers a DPoP proof without a fresh server nonce with `use_dpop_nonce` and a `DPoP-Nonce` header (RFC 9449 §8). Nonces are an HMAC of a one-minute window under a key derived from the encryption key: every node with the same key accepts them, with no shared state. See docs/security.md.',
+    default: 'off',
+    schema: z.enum(['off', 'required'], { message: 'must be off or required' }),
+  },
   metrics: {
     env: 'TESSERA_METRICS',
     doc: 'Collect Prometheus metrics (`true` or `false`). `false` removes their cost from every request: no /metrics route, no metrics port.',

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DpopDeps } from '../binding/dpop-binding.js';
 import type { ClientAuthDeps } from '../client-auth/deps.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Config } from '../config/load-config.js';
@@ -44,6 +45,8 @@ export interface ServerContext {
   /** Keyed hash for opaque access tokens (its own key, apart from client secrets). */
   readonly tokenHasher: SecretHasher;
   readonly auth: ClientAuthDeps;
+  /** Binding tokens to DPoP keys (RFC 9449): the replay store and, when required, server nonces. */
+  readonly dpop: DpopDeps;
   /** What grants may use (each takes its slice). */
   readonly grants: GrantDeps;
   readonly logger: Logger;

@@ -1,3 +1,4 @@
+import { checkDpop, type DpopBinding, proofRequired } from '../binding/dpop-binding.js';
 import { authenticateClient } from '../client-auth/authenticate.js';
 import type { StoredClient } from '../clients/client.js';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors/index.js';
@@ -14,7 +15,7 @@ import type { TokenRequest } from './token-request.js';
 /** What the token endpoint uses of the server. */
 export type TokenEndpointDeps = Pick<
   ServerContext,
-  'auth' | 'grants' | 'throttle' | 'keys' | 'issuer' | 'store' | 'tokenHasher' | 'now'
+  'auth' | 'grants' | 'throttle' | 'keys' | 'issuer' | 'store' | 'tokenHasher' | 'now' | 'dpop'
 >;
 
 export interface TokenResult {
@@ -23,6 +24,8 @@ export interface TokenResult {
   clientId: string;
   format: 'jwt' | 'opaque';
   alg: string;
+  /** A fresh server nonce for the `DPoP-Nonce` header (RFC 9449 §8), when nonces are required. */
+  dpopNonce: string | undefined;
 }
 
 /** One token request on its way through the steps; each step fills in what the next ones read. */
@@ -31,6 +34,8 @@ class TokenFlow {
   client!: StoredClient;
   token!: GrantedToken;
   issued!: IssuedToken;
+  /** The key a DPoP proof proved; undefined without a proof. */
+  dpop: DpopBinding | undefined = undefined;
   constructor(
     readonly deps: TokenEndpointDeps,
     readonly request: TokenRequest,
@@ -49,7 +54,9 @@ const STEPS: readonly Step<TokenFlow>[] = [
   rejectRepeatedParams,
   authenticate,
   checkGrantAllowed,
+  checkDpopProof,
   applyGrant,
+  bindToDpopKey,
   limitIssuance,
   issue,
 ];
@@ -93,6 +100,29 @@ function checkGrantAllowed(f: TokenFlow): void {
   }
 }
 
+/**
+ * RFC 9449: a proof, when there is one, is checked only now that the client
+ * has authenticated (as oidc-provider does): a stranger can neither spend a
+ * client's proof jtis nor learn anything from the proof checks. Without a
+ * proof, and for a client not bound to DPoP, this is two comparisons.
+ */
+function checkDpopProof(f: TokenFlow): void | Promise<void> {
+  const { request } = f;
+  if (request.dpop === undefined) {
+    if (f.client.metadata.dpop_bound_access_tokens === true) throw proofRequired();
+    return;
+  }
+  return checkDpop(f.deps.dpop, { dpop: request.dpop, method: request.method, url: request.url }).then((binding) => {
+    f.dpop = binding;
+  });
+}
+
+/** RFC 9449 §6: the token is bound to the proven key (`cnf.jkt`), beside any other binding a step made. */
+function bindToDpopKey(f: TokenFlow): void {
+  if (f.dpop === undefined) return;
+  f.token.cnf = { ...f.token.cnf, jkt: f.dpop.jkt };
+}
+
 function applyGrant(f: TokenFlow): void | Promise<void> {
   const token = f.grant.grant.handle(f.request, f.client, f.deps.grants);
   if (token instanceof Promise) {
@@ -125,5 +155,6 @@ function result(f: TokenFlow): TokenResult {
     clientId: f.client.clientId,
     format: f.token.format,
     alg: f.issued.alg,
+    dpopNonce: f.dpop?.nonce,
   };
 }

@@ -13,6 +13,8 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'invalid_client_metadata'
   | 'invalid_token'
   | 'not_found'
@@ -88,6 +90,29 @@ export class InvalidScope extends OAuthError {
 export class InvalidTarget extends OAuthError {
   constructor(description: string) {
     super('invalid_target', 400, description);
+  }
+}
+
+/**
+ * RFC 9449 §5: a DPoP proof that is missing (for a client bound to DPoP),
+ * malformed, wrongly signed, stale or replayed. The wire says which of
+ * those few kinds it was; the precise check that failed goes to the log.
+ */
+export class InvalidDpopProof extends OAuthError {
+  constructor(reason: string, description = 'the DPoP proof is invalid') {
+    super('invalid_dpop_proof', 400, description, reason);
+  }
+}
+
+/**
+ * RFC 9449 §8: the server wants a fresh nonce in the proof; the client
+ * retries with the one in the `DPoP-Nonce` header.
+ */
+export class UseDpopNonce extends OAuthError {
+  constructor(reason: string, nonce: string) {
+    super('use_dpop_nonce', 400, 'a DPoP proof with the nonce in the DPoP-Nonce header is required', reason, {
+      'dpop-nonce': nonce,
+    });
   }
 }
 

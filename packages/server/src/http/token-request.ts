@@ -15,7 +15,8 @@ export function readTokenRequest(req: FastifyRequest, url: string): TokenRequest
     authorization: authorizationHeader(req),
     method: req.method,
     url,
-    dpop: typeof dpop === 'string' ? dpop : undefined,
+    // Node joins a repeated DPoP header with ", " (a test injector may leave an array): either way the proof check refuses it.
+    dpop: typeof dpop === 'string' || dpop === undefined ? dpop : dpop.join(', '),
     clientCertificate: tlsClientCertificate(req),
   };
 }

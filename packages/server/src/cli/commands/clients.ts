@@ -29,6 +29,7 @@ interface MetadataOptions extends ConnectionOptions {
   claims?: string;
   jwks?: string;
   jwksUri?: string;
+  dpopBound?: boolean;
   clientId?: string;
   jsonBody?: string;
 }
@@ -37,7 +38,11 @@ const AUTH_METHODS = [...AUTH_METHOD_NAMES];
 const MAX_TTL = 30 * 24 * 3600;
 const MAX_PAGE = 200;
 
-/** The RFC 7591 fields as options, shared by `create` and `update`. */
+/**
+ * The RFC 7591 fields as options, shared by `create` and `update`. A boolean
+ * field has both spellings (`--dpop-bound`, `--no-dpop-bound`), so neither
+ * is a default: only a flag given changes the client.
+ */
 function withMetadata(cmd: Command): Command {
   return cmd
     .option('--name <name>', 'client_name: a human name')
@@ -49,6 +54,8 @@ function withMetadata(cmd: Command): Command {
     .option('--claims <json>', 'claims: extra token claims, a JSON object')
     .option('--jwks <file>', 'jwks: a JSON file holding the public key set (private_key_jwt)')
     .option('--jwks-uri <url>', 'jwks_uri: where the public key set is served (private_key_jwt)')
+    .option('--dpop-bound', 'dpop_bound_access_tokens: every token request must carry a DPoP proof (RFC 9449)')
+    .option('--no-dpop-bound', 'dpop_bound_access_tokens: false (tokens without a proof are Bearer tokens)')
     .option('--json-body <file|->', 'any client metadata as a JSON object, from a file or - (stdin); options win');
 }
 
@@ -65,6 +72,7 @@ async function metadataBody(opts: MetadataOptions): Promise<Record<string, unkno
   if (opts.claims !== undefined) body.claims = parseJsonObject(opts.claims, '--claims');
   if (opts.jwks !== undefined) body.jwks = await readJsonObject(opts.jwks, '--jwks');
   if (opts.jwksUri !== undefined) body.jwks_uri = opts.jwksUri;
+  if (opts.dpopBound !== undefined) body.dpop_bound_access_tokens = opts.dpopBound;
   return body;
 }
 
@@ -118,6 +126,7 @@ function printClient(c: ClientView, opts: ConnectionOptions): void {
   );
   if (c.jwks) entries.push(['jwks', `${c.jwks.keys.length} key(s)`]);
   if (c.jwks_uri) entries.push(['jwks_uri', c.jwks_uri]);
+  if (c.dpop_bound_access_tokens !== undefined) entries.push(['dpop bound', String(c.dpop_bound_access_tokens)]);
   entries.push(['created', date(c.client_id_issued_at)], ['updated', date(c.updated_at)]);
   write(keyValues(entries));
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DPOP_SIGNING_ALGS } from '../../binding/dpop-proof.js';
 import { AUTH_SIGNING_ALGS as AUTH_ALGS, AUTH_METHOD_NAMES as AUTH_METHODS } from '../../client-auth/registry.js';
 import { PATHS, type ServerContext } from '../../core/context.js';
 import { GRANT_TYPES } from '../../grants/registry.js';
@@ -24,6 +25,7 @@ export async function discoveryRoutes(app: FastifyInstance, { ctx }: { ctx: Serv
     revocation_endpoint_auth_signing_alg_values_supported: AUTH_ALGS,
     scopes_supported: await ctx.clients.scopesSupported(),
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
+    dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS,
   });
   const send = async (_req: unknown, reply: FastifyReply) =>
     reply.header('cache-control', 'public, max-age=60').send(await metadata());

@@ -31,8 +31,10 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
   // answered without a promise (see handleTokenRequest), and a returned reply
   // is a thenable Fastify would wait on until the response has finished.
   app.post(PATHS.token, (req, reply) => {
-    const sendToken = ({ json, clientId, format, alg }: TokenResult): void => {
+    const sendToken = ({ json, clientId, format, alg, dpopNonce }: TokenResult): void => {
       ctx.metrics.tokenIssued(clientId, alg, format);
+      // RFC 9449 §8.2: a fresh nonce with each answer, so the client's next proof needs no retry.
+      if (dpopNonce !== undefined) reply.header('dpop-nonce', dpopNonce);
       noStore(reply).type(JSON_TYPE).send(json);
     };
     const result = handleTokenRequest(ctx, readTokenRequest(req, ctx.endpoints.token));
