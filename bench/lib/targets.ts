@@ -157,7 +157,12 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     try {
       const c = await registerClient(target, o.format, o.clientMetadata);
       target.creds = { auth: basic(c.client_id, c.client_secret) };
-      if (o.dpopDir) target.creds.dpop = new DpopProofs(join(o.dpopDir, `dpop-${port}.txt`), target.tokenUrl);
+      if (o.dpopDir) {
+        // The proof names the token endpoint as discovery publishes it (under the issuer), not the address dialled.
+        const meta = await fetch(`${baseUrl}/.well-known/oauth-authorization-server`);
+        const { token_endpoint: htu } = (await meta.json()) as { token_endpoint: string };
+        target.creds.dpop = new DpopProofs(join(o.dpopDir, `dpop-${port}.txt`), htu);
+      }
     } catch (err) {
       await target.stop();
       throw err;
