@@ -1,3 +1,4 @@
+import { bindTokenToCertificate } from '../binding/certificate-binding.js';
 import { authenticateClient } from '../client-auth/authenticate.js';
 import type { StoredClient } from '../clients/client.js';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors/index.js';
@@ -50,6 +51,7 @@ const STEPS: readonly Step<TokenFlow>[] = [
   authenticate,
   checkGrantAllowed,
   applyGrant,
+  bindToCertificate,
   limitIssuance,
   issue,
 ];
@@ -101,6 +103,11 @@ function applyGrant(f: TokenFlow): void | Promise<void> {
     });
   }
   f.token = token;
+}
+
+/** RFC 8705 §3: `cnf["x5t#S256"]` for clients registered for certificate-bound tokens. */
+function bindToCertificate(f: TokenFlow): void {
+  bindTokenToCertificate(f.client, f.request.clientCertificate, f.token);
 }
 
 /** Per-client issuance limit; unlimited clients (the default) skip the counter and its promise. */

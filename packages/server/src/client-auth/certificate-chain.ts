@@ -1,0 +1,79 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/load-config.js';
+import { certificateFields } from './certificate-der.js';
+
+/** The CAs of TESSERA_TLS_CLIENT_CA: the PEM for the TLS server's `ca`, parsed for our own chain checks. */
+export interface ClientCa {
+  readonly pem: Buffer;
+  readonly certificates: readonly X509Certificate[];
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+/** RFC 5280 §4.2.1.12: id-kp-clientAuth, and anyExtendedKeyUsage. */
+const CLIENT_AUTH_USAGES = ['1.3.6.1.5.5.7.3.2', '2.5.29.37.0'];
+/** Intermediates between a client certificate and a configured CA, at most. */
+const MAX_INTERMEDIATES = 4;
+
+/** Reads the CA file once at start; anything wrong stops start-up with the variable's name. */
+export function loadClientCa(file: string): ClientCa {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(
+      `TESSERA_TLS_CLIENT_CA cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  const blocks = pem.toString('utf8').match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) throw new ConfigError('TESSERA_TLS_CLIENT_CA holds no PEM certificate');
+  const certificates = blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new ConfigError(`TESSERA_TLS_CLIENT_CA: certificate ${i + 1} cannot be read`);
+    }
+  });
+  return { pem, certificates };
+}
+
+function withinValidity(cert: X509Certificate, nowMs: number): boolean {
+  const { notBefore, notAfter } = certificateFields(cert.raw);
+  return notBefore <= nowMs && nowMs <= notAfter;
+}
+
+/** `issuer` signed `cert`, is a CA, and is valid now. */
+function issued(issuer: X509Certificate, cert: X509Certificate, nowMs: number): boolean {
+  return issuer.ca && issuer.checkIssued(cert) && cert.verify(issuer.publicKey) && withinValidity(issuer, nowMs);
+}
+
+/**
+ * Why the client certificate does not chain to a configured CA, or
+ * undefined when it does: the leaf is valid now, may be used for client
+ * authentication, and is signed by a configured CA directly or through the
+ * given intermediates (RFC 9440 `Client-Cert-Chain`), each a CA valid now.
+ * Every configured certificate is a trust anchor, as the operator listed it.
+ *
+ * Done here even when TLS already checked it: a proxy that passes a
+ * certificate on has not necessarily checked it against our CAs.
+ */
+export function chainProblem(
+  leaf: X509Certificate,
+  ca: ClientCa,
+  intermediates: readonly X509Certificate[],
+  nowMs: number,
+): string | undefined {
+  if (!withinValidity(leaf, nowMs)) return 'the client certificate is expired or not yet valid';
+  const usages = leaf.keyUsage as string[] | undefined;
+  if (usages && usages.length > 0 && !usages.some((u) => CLIENT_AUTH_USAGES.includes(u))) {
+    return 'the client certificate is not for client authentication';
+  }
+  let current = leaf;
+  for (let depth = 0; depth <= MAX_INTERMEDIATES; depth++) {
+    if (ca.certificates.some((anchor) => issued(anchor, current, nowMs))) return undefined;
+    const next = intermediates.find((i) => i !== current && issued(i, current, nowMs));
+    if (!next) break;
+    current = next;
+  }
+  return 'the client certificate does not chain to TESSERA_TLS_CLIENT_CA';
+}

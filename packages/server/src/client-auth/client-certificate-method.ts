@@ -1,0 +1,49 @@
+import { X509Certificate } from 'node:crypto';
+import { single } from '../core/params.js';
+import { InvalidClient } from '../errors/index.js';
+import type { AuthRequest } from './authenticated-client.js';
+import type { Carrier } from './carriers.js';
+import { type CertificateFields, certificateFields } from './certificate-der.js';
+import type { Presentation } from './method.js';
+
+/** What the two certificate methods (RFC 8705 §2) read: the certificate and any intermediates, DER. */
+export interface CertificateProof {
+  readonly der: Buffer;
+  readonly chain: readonly Buffer[];
+}
+
+/**
+ * The TLS client certificate belongs to the connection, not to the request:
+ * it never conflicts with a credential in the request. A client that sends
+ * a secret or an assertion over a connection with a certificate
+ * authenticates with that credential, and the certificate may still bind
+ * its token (RFC 8705 §3 binds tokens whatever the authentication method).
+ * So this carrier never counts towards the one-method-per-request rule.
+ */
+export const CLIENT_CERTIFICATE: Carrier = {
+  name: 'TLS client certificate',
+  present: () => false,
+};
+
+/**
+ * RFC 8705 §2: the client names itself with `client_id` in the body and
+ * proves itself with the certificate. Only when no other credential is
+ * presented: the other methods come first in the registry, and an
+ * Authorization header of an unknown scheme is refused rather than ignored.
+ */
+export function readCertificate(req: AuthRequest): Presentation<CertificateProof> | undefined {
+  const der = req.clientCertificate;
+  if (der === undefined || req.authorization !== undefined) return undefined;
+  const clientId = single(req.params, 'client_id');
+  if (clientId === undefined) return undefined;
+  return { clientId, proof: { der, chain: req.clientCertificateChain ?? [] } };
+}
+
+/** The presented certificate, parsed; anything that is not one is `invalid_client`, never a 500. */
+export function parseCertificate(der: Buffer, clientId: string): { cert: X509Certificate; fields: CertificateFields } {
+  try {
+    return { cert: new X509Certificate(der), fields: certificateFields(der) };
+  } catch {
+    throw new InvalidClient('the client certificate cannot be read', 'bad_certificate', clientId);
+  }
+}
