@@ -62,25 +62,65 @@ export function makeCertificates(): TestCertificates {
   const selfSignedCa = (name: string, subject: string) =>
     openssl(
       [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', subject,
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '2',
+        '-subj',
+        subject,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign',
       ],
       dir,
     );
   const issue = (name: string, subject: string, issuer: string, extensions: string) => {
     openssl(
       [
-        'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject,
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        subject,
       ],
       dir,
     );
     writeFileSync(join(dir, `${name}.ext`), extensions);
     openssl(
       [
-        'x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`,
-        '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`,
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${issuer}.pem`,
+        '-CAkey',
+        `${issuer}.key`,
+        '-CAcreateserial',
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
       ],
       dir,
     );
@@ -95,12 +135,30 @@ export function makeCertificates(): TestCertificates {
   issue('client', clientSubject, 'ca', clientExt);
   issue('foreign', clientSubject, 'other-ca', clientExt);
   issue('server-only', clientSubject, 'ca', 'extendedKeyUsage=serverAuth\n');
-  issue('intermediate', '/CN=Tessera Test Intermediate', 'ca', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n');
+  issue(
+    'intermediate',
+    '/CN=Tessera Test Intermediate',
+    'ca',
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n',
+  );
   issue('chained', '/O=Example/CN=chained-caller', 'intermediate', 'extendedKeyUsage=clientAuth\n');
   openssl(
     [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', 'self-signed.key', '-out', 'self-signed.pem', '-days', '2', '-subj', '/CN=self-signed-caller',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'self-signed.key',
+      '-out',
+      'self-signed.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=self-signed-caller',
     ],
     dir,
   );

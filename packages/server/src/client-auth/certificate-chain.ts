@@ -44,7 +44,7 @@ function withinValidity(cert: X509Certificate, nowMs: number): boolean {
 
 /** `issuer` signed `cert`, is a CA, and is valid now. */
 function issued(issuer: X509Certificate, cert: X509Certificate, nowMs: number): boolean {
-  return issuer.ca && issuer.checkIssued(cert) && cert.verify(issuer.publicKey) && withinValidity(issuer, nowMs);
+  return issuer.ca && cert.checkIssued(issuer) && cert.verify(issuer.publicKey) && withinValidity(issuer, nowMs);
 }
 
 /**
