@@ -71,7 +71,8 @@ export const METADATA_FIELDS = {
   }),
   jwks: field({
     schema: jwks,
-    description: 'The public keys of a client that signs its assertions (private_key_jwt).',
+    description:
+      'The public keys of a client that signs its assertions (private_key_jwt) or presents a self-signed certificate (self_signed_tls_client_auth).',
     jsonSchema: JWKS_JSON_SCHEMA,
     view: 'when-set',
   }),
