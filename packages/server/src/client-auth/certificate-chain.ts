@@ -3,10 +3,17 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/load-config.js';
 import { certificateFields } from './certificate-der.js';
 
+/** A certificate with its validity, read once. */
+export interface Anchor {
+  readonly cert: X509Certificate;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
 /** The CAs of TESSERA_TLS_CLIENT_CA: the PEM for the TLS server's `ca`, parsed for our own chain checks. */
 export interface ClientCa {
   readonly pem: Buffer;
-  readonly certificates: readonly X509Certificate[];
+  readonly certificates: readonly Anchor[];
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -28,23 +35,33 @@ export function loadClientCa(file: string): ClientCa {
   const blocks = pem.toString('utf8').match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) throw new ConfigError('TESSERA_TLS_CLIENT_CA holds no PEM certificate');
   const certificates = blocks.map((block, i) => {
-    try {
-      return new X509Certificate(block);
-    } catch {
-      throw new ConfigError(`TESSERA_TLS_CLIENT_CA: certificate ${i + 1} cannot be read`);
-    }
+    const anchor = readAnchor(block);
+    if (!anchor) throw new ConfigError(`TESSERA_TLS_CLIENT_CA: certificate ${i + 1} cannot be read`);
+    return anchor;
   });
   return { pem, certificates };
 }
 
-function withinValidity(cert: X509Certificate, nowMs: number): boolean {
-  const { notBefore, notAfter } = certificateFields(cert.raw);
-  return notBefore <= nowMs && nowMs <= notAfter;
+/** A certificate and its validity, or undefined when it cannot be read. */
+export function readAnchor(certificate: string | Buffer): Anchor | undefined {
+  try {
+    const cert = new X509Certificate(certificate);
+    const { notBefore, notAfter } = certificateFields(cert.raw);
+    return { cert, notBefore, notAfter };
+  } catch {
+    return undefined;
+  }
 }
 
 /** `issuer` signed `cert`, is a CA, and is valid now. */
-function issued(issuer: X509Certificate, cert: X509Certificate, nowMs: number): boolean {
-  return issuer.ca && cert.checkIssued(issuer) && cert.verify(issuer.publicKey) && withinValidity(issuer, nowMs);
+function issued(issuer: Anchor, cert: X509Certificate, nowMs: number): boolean {
+  return (
+    issuer.notBefore <= nowMs &&
+    nowMs <= issuer.notAfter &&
+    issuer.cert.ca &&
+    cert.checkIssued(issuer.cert) &&
+    cert.verify(issuer.cert.publicKey)
+  );
 }
 
 /**
@@ -58,22 +75,22 @@ function issued(issuer: X509Certificate, cert: X509Certificate, nowMs: number): 
  * certificate on has not necessarily checked it against our CAs.
  */
 export function chainProblem(
-  leaf: X509Certificate,
+  leaf: Anchor,
   ca: ClientCa,
-  intermediates: readonly X509Certificate[],
+  intermediates: readonly Anchor[],
   nowMs: number,
 ): string | undefined {
-  if (!withinValidity(leaf, nowMs)) return 'the client certificate is expired or not yet valid';
-  const usages = leaf.keyUsage as string[] | undefined;
+  if (nowMs < leaf.notBefore || nowMs > leaf.notAfter) return 'the client certificate is expired or not yet valid';
+  const usages = leaf.cert.keyUsage as string[] | undefined;
   if (usages && usages.length > 0 && !usages.some((u) => CLIENT_AUTH_USAGES.includes(u))) {
     return 'the client certificate is not for client authentication';
   }
-  let current = leaf;
+  let current = leaf.cert;
   for (let depth = 0; depth <= MAX_INTERMEDIATES; depth++) {
     if (ca.certificates.some((anchor) => issued(anchor, current, nowMs))) return undefined;
-    const next = intermediates.find((i) => i !== current && issued(i, current, nowMs));
+    const next = intermediates.find((i) => i.cert !== current && issued(i, current, nowMs));
     if (!next) break;
-    current = next;
+    current = next.cert;
   }
   return 'the client certificate does not chain to TESSERA_TLS_CLIENT_CA';
 }

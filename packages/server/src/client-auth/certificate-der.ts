@@ -112,7 +112,7 @@ function decodeString(buf: Buffer, e: Element): string | undefined {
     case 0x14: // TeletexString: in practice Latin-1
       return bytes.toString('latin1');
     case 0x1e: // BMPString: UTF-16BE
-      return Buffer.from(bytes).swap16().toString('utf16le');
+      return bytes.length % 2 === 0 ? Buffer.from(bytes).swap16().toString('utf16le') : undefined;
     case 0x1c: {
       // UniversalString: UTF-32BE
       let s = '';

@@ -1,7 +1,6 @@
-import { X509Certificate } from 'node:crypto';
 import type { ClientMetadata, StoredClient } from '../clients/client.js';
 import { InvalidClient } from '../errors/index.js';
-import { chainProblem } from './certificate-chain.js';
+import { type Anchor, chainProblem, readAnchor } from './certificate-chain.js';
 import type { CertificateFields } from './certificate-der.js';
 import {
   type CertificateProof,
@@ -10,7 +9,7 @@ import {
   readCertificate,
 } from './client-certificate-method.js';
 import type { ClientAuthDeps } from './deps.js';
-import { dnMatches, parseDn } from './distinguished-name.js';
+import { dnMatches, type ParsedDn, parseDn } from './distinguished-name.js';
 import type { AuthMethod } from './method.js';
 import { type RegisteredSan, sanMatches } from './subject-alt-names.js';
 
@@ -25,8 +24,16 @@ export const TLS_IDENTITY_FIELDS = [
 
 /** Whether the certificate is the one the client's metadata names. */
 function identityMatches(m: ClientMetadata, fields: CertificateFields): boolean {
-  if (m.tls_client_auth_subject_dn !== undefined)
-    return dnMatches(parseDn(m.tls_client_auth_subject_dn), fields.subject);
+  if (m.tls_client_auth_subject_dn !== undefined) {
+    let dn: ParsedDn;
+    try {
+      dn = parseDn(m.tls_client_auth_subject_dn);
+    } catch {
+      // Checked at registration; a DN stored some other way that does not parse matches nothing.
+      return false;
+    }
+    return dnMatches(dn, fields.subject);
+  }
   const san = registeredSan(m);
   return san !== undefined && sanMatches(san, fields.san);
 }
@@ -39,23 +46,17 @@ function registeredSan(m: ClientMetadata): RegisteredSan | undefined {
   return undefined;
 }
 
-function intermediates(chain: readonly Buffer[]): X509Certificate[] {
-  const out: X509Certificate[] = [];
-  for (const der of chain.slice(0, 8)) {
-    try {
-      out.push(new X509Certificate(der));
-    } catch {
-      // An unreadable intermediate links nothing; the chain check then fails on its own.
-    }
-  }
-  return out;
+/** The readable intermediates; an unreadable one links nothing, and the chain check fails on its own. */
+function intermediates(chain: readonly Buffer[]): Anchor[] {
+  return chain.slice(0, 8).flatMap((der) => readAnchor(der) ?? []);
 }
 
 function verify(deps: ClientAuthDeps, client: StoredClient, proof: CertificateProof): void {
   const id = client.clientId;
   if (!deps.clientCa) throw new InvalidClient('tls_client_auth needs TESSERA_TLS_CLIENT_CA', 'bad_certificate', id);
   const { cert, fields } = parseCertificate(proof.der, id);
-  const problem = chainProblem(cert, deps.clientCa, intermediates(proof.chain), deps.now());
+  const leaf = { cert, notBefore: fields.notBefore, notAfter: fields.notAfter };
+  const problem = chainProblem(leaf, deps.clientCa, intermediates(proof.chain), deps.now());
   if (problem) throw new InvalidClient(problem, 'bad_certificate', id);
   if (!identityMatches(client.metadata, fields)) {
     throw new InvalidClient('the client certificate is not the one registered', 'bad_certificate', id);

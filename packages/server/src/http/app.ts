@@ -100,6 +100,11 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   if (certificates.header && trustProxy === false) {
     ctx.logger.warn('TESSERA_CLIENT_CERT_HEADER is set but TESSERA_TRUST_PROXY trusts no proxy: the header is ignored');
   }
+  if (certificates.header && ctx.config.trustProxy === true) {
+    ctx.logger.warn(
+      'TESSERA_TRUST_PROXY=true believes TESSERA_CLIENT_CERT_HEADER from any address: list the proxy addresses instead',
+    );
+  }
   app.setNotFoundHandler((req, reply) => {
     // Through toWire like every error: the path echoed may hold any character.
     const wire = toWire(new NotFound(`no such resource: ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`));
