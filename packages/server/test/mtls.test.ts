@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { basic, decodeJwt, form, type Harness, startHarness } from './harness.js';
 import { CLIENT_DN, CLIENT_SAN, makeCertificates, type Pem, type TestCertificates } from './openssl-certificates.js';
@@ -167,6 +169,32 @@ describe('mutual TLS (RFC 8705) over a real TLS connection', () => {
       status: 401,
       body: INVALID_CLIENT,
     });
+  });
+
+  it('finds a self-signed certificate key at the client jwks_uri, and caches the set', async () => {
+    const keys = [
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+      createPublicKey(certs.selfSigned.pem).export({ format: 'jwk' }),
+    ];
+    let fetches = 0;
+    const jwksServer = createServer((_req, res) => {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const uri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+      const c = await h.createClient({ token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks_uri: uri });
+      for (let i = 0; i < 2; i++) {
+        const r = await token({ client_id: c.client_id }, certs.selfSigned);
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+      }
+      assert.equal(fetches, 1);
+      assert.deepEqual(await token({ client_id: c.client_id }, certs.client), { status: 401, body: INVALID_CLIENT });
+    } finally {
+      jwksServer.close();
+    }
   });
 
   it('binds tokens of a bound client to its certificate: cnf x5t#S256 is the openssl thumbprint, JWT and opaque', async () => {

@@ -25,7 +25,7 @@ function holds(keys: readonly JWK[] | undefined, presented: Buffer): boolean {
   return keys?.some((k) => spki(k)?.equals(presented) === true) === true;
 }
 
-/** The keys at a client's jwks_uri, fetched (and refetched once when none matches: a rotated key). */
+/** The keys at a client's jwks_uri; refetched when none matches (a rotated key), at most once per cooldown as for private_key_jwt. */
 async function remoteHolds(deps: ClientAuthDeps, uri: string, presented: Buffer): Promise<boolean> {
   const set = deps.assertion.remoteJwks.get(uri);
   try {
