@@ -22,6 +22,13 @@ const CLIENT_AUTH_USAGES = ['1.3.6.1.5.5.7.3.2', '2.5.29.37.0'];
 /** Intermediates between a client certificate and a configured CA, at most. */
 const MAX_INTERMEDIATES = 4;
 
+/**
+ * The configured CA that signed a certificate directly, once checked: the
+ * parsed certificates are cached (client-certificate-method.ts), so a
+ * client's every request after the first skips the signature check.
+ */
+const directIssuer = new WeakMap<X509Certificate, { ca: ClientCa; anchor: Anchor }>();
+
 /** Reads the CA file once at start; anything wrong stops start-up with the variable's name. */
 export function loadClientCa(file: string): ClientCa {
   let pem: Buffer;
@@ -81,13 +88,20 @@ export function chainProblem(
   nowMs: number,
 ): string | undefined {
   if (nowMs < leaf.notBefore || nowMs > leaf.notAfter) return 'the client certificate is expired or not yet valid';
+  // A leaf this CA set signed directly, seen before: only the validity of both can have changed.
+  const known = directIssuer.get(leaf.cert);
+  if (known?.ca === ca && known.anchor.notBefore <= nowMs && nowMs <= known.anchor.notAfter) return undefined;
   const usages = leaf.cert.keyUsage as string[] | undefined;
   if (usages && usages.length > 0 && !usages.some((u) => CLIENT_AUTH_USAGES.includes(u))) {
     return 'the client certificate is not for client authentication';
   }
   let current = leaf.cert;
   for (let depth = 0; depth <= MAX_INTERMEDIATES; depth++) {
-    if (ca.certificates.some((anchor) => issued(anchor, current, nowMs))) return undefined;
+    const anchor = ca.certificates.find((a) => issued(a, current, nowMs));
+    if (anchor) {
+      if (depth === 0) directIssuer.set(leaf.cert, { ca, anchor });
+      return undefined;
+    }
     const next = intermediates.find((i) => i.cert !== current && issued(i, current, nowMs));
     if (!next) break;
     current = next.cert;

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { BoundedCache } from '../clients/bounded-cache.js';
 import { single } from '../core/params.js';
 import { InvalidClient } from '../errors/index.js';
 import type { AuthRequest } from './authenticated-client.js';
@@ -39,11 +40,30 @@ export function readCertificate(req: AuthRequest): Presentation<CertificateProof
   return { clientId, proof: { der, chain: req.clientCertificateChain ?? [] } };
 }
 
+export interface ParsedCertificate {
+  readonly cert: X509Certificate;
+  readonly fields: CertificateFields;
+}
+
+/**
+ * Certificates parsed lately, by their DER: a client sends the same one on
+ * every request until it renews it, and parsing it (node:crypto's and ours)
+ * cost more than the rest of a token request. Bounded; a certificate that
+ * does not parse is never kept.
+ */
+const parsed = new BoundedCache<string, ParsedCertificate>(1000);
+
 /** The presented certificate, parsed; anything that is not one is `invalid_client`, never a 500. */
-export function parseCertificate(der: Buffer, clientId: string): { cert: X509Certificate; fields: CertificateFields } {
+export function parseCertificate(der: Buffer, clientId: string): ParsedCertificate {
+  const key = der.toString('latin1');
+  const known = parsed.get(key, 0);
+  if (known) return known;
+  let fresh: ParsedCertificate;
   try {
-    return { cert: new X509Certificate(der), fields: certificateFields(der) };
+    fresh = { cert: new X509Certificate(der), fields: certificateFields(der) };
   } catch {
     throw new InvalidClient('the client certificate cannot be read', 'bad_certificate', clientId);
   }
+  parsed.set(key, fresh);
+  return fresh;
 }

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../clients/bounded-cache.js';
 import type { ClientMetadata, StoredClient } from '../clients/client.js';
 import { InvalidClient } from '../errors/index.js';
 import { type Anchor, chainProblem, readAnchor } from './certificate-chain.js';
@@ -25,17 +26,28 @@ export const TLS_IDENTITY_FIELDS = [
 /** Whether the certificate is the one the client's metadata names. */
 function identityMatches(m: ClientMetadata, fields: CertificateFields): boolean {
   if (m.tls_client_auth_subject_dn !== undefined) {
-    let dn: ParsedDn;
-    try {
-      dn = parseDn(m.tls_client_auth_subject_dn);
-    } catch {
-      // Checked at registration; a DN stored some other way that does not parse matches nothing.
-      return false;
-    }
-    return dnMatches(dn, fields.subject);
+    const dn = registeredDn(m.tls_client_auth_subject_dn);
+    return dn !== undefined && dnMatches(dn, fields.subject);
   }
   const san = registeredSan(m);
   return san !== undefined && sanMatches(san, fields.san);
+}
+
+/** Registered DNs, parsed once each (bounded). */
+const dns = new BoundedCache<string, ParsedDn | null>(1000);
+
+function registeredDn(text: string): ParsedDn | undefined {
+  let dn = dns.get(text, 0);
+  if (dn === undefined) {
+    try {
+      dn = parseDn(text);
+    } catch {
+      // Checked at registration; a DN stored some other way that does not parse matches nothing.
+      dn = null;
+    }
+    dns.set(text, dn);
+  }
+  return dn ?? undefined;
 }
 
 function registeredSan(m: ClientMetadata): RegisteredSan | undefined {

@@ -46,14 +46,17 @@ export function presentedCertificate(req: FastifyRequest, source: CertificateSou
 
 function fromSocket(req: FastifyRequest): PresentedCertificate {
   const socket = req.raw.socket as Partial<TLSSocket>;
-  if (socket.encrypted !== true || typeof socket.getPeerCertificate !== 'function') return NONE;
-  const peer = socket.getPeerCertificate(true);
-  if (!peer.raw || peer.raw.length === 0) return NONE;
+  if (socket.encrypted !== true || typeof socket.getPeerX509Certificate !== 'function') return NONE;
+  // The X509Certificate, not getPeerCertificate(): that one computes fingerprints and
+  // parses every field of the whole chain, on every request of the connection.
+  const peer = socket.getPeerX509Certificate();
+  if (!peer) return NONE;
   const chain: Buffer[] = [];
   // The handshake's chain links each certificate to its issuer; a self-signed root links to itself.
-  for (let c = peer.issuerCertificate; c && c !== peer && chain.length < MAX_CHAIN; c = c.issuerCertificate) {
-    if (!c.raw || chain.some((d) => d.equals(c.raw))) break;
-    chain.push(c.raw);
+  for (let c = peer.issuerCertificate; c && chain.length < MAX_CHAIN; c = c.issuerCertificate) {
+    const raw = c.raw;
+    if (raw.equals(peer.raw) || chain.some((d) => d.equals(raw))) break;
+    chain.push(raw);
   }
   return { certificate: peer.raw, chain };
 }
