@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
 import { DpopNonces } from './binding/dpop-nonce.js';
+import { loadClientCa } from './client-auth/certificate-chain.js';
 import { SecretRehasher } from './client-auth/rehash-secret.js';
 import { RemoteJwksCache } from './client-auth/remote-jwks.js';
 import { ClientRegistry, DEFAULT_REGISTRY_OPTIONS } from './clients/client-registry.js';
@@ -132,6 +133,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         rehash: hasher.hasPreviousKeys
           ? new SecretRehasher(store, hasher, (clientId) => clients.invalidate(clientId), logger)
           : undefined,
+        clientCa: config.tlsClientCa ? loadClientCa(config.tlsClientCa) : undefined,
         assertion: {
           sealer,
           replay: redis ?? store,

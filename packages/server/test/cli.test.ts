@@ -341,6 +341,44 @@ describe('tessera CLI', () => {
     assert.equal(deleted.code, 0, deleted.stderr);
   });
 
+  it('sets RFC 8705 metadata with --tls-subject-dn, --tls-san-* and --cert-bound', async () => {
+    const created = await run([
+      'clients',
+      'create',
+      '--json',
+      '--client-id',
+      'mtls-cli',
+      '--auth-method',
+      'tls_client_auth',
+      '--tls-subject-dn',
+      'CN=mtls-cli,O=Example',
+      '--cert-bound',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const c = JSON.parse(created.stdout);
+    assert.equal(c.client_secret, undefined, 'a certificate client has no secret');
+    assert.equal(c.tls_client_auth_subject_dn, 'CN=mtls-cli,O=Example');
+    assert.equal(c.tls_client_certificate_bound_access_tokens, true);
+    for (const [option, field, value] of [
+      ['--tls-san-dns', 'tls_client_auth_san_dns', 'mtls-cli.example.com'],
+      ['--tls-san-uri', 'tls_client_auth_san_uri', 'spiffe://example.org/mtls-cli'],
+      ['--tls-san-ip', 'tls_client_auth_san_ip', '10.0.0.7'],
+      ['--tls-san-email', 'tls_client_auth_san_email', 'mtls-cli@example.com'],
+    ] as const) {
+      const updated = await run(['clients', 'update', '--json', 'mtls-cli', option, value, '--no-cert-bound']);
+      assert.equal(updated.code, 0, updated.stderr);
+      const u = JSON.parse(updated.stdout);
+      assert.equal(u[field], value, option);
+      assert.equal(u.tls_client_auth_subject_dn, undefined, 'one name replaces the other');
+      assert.equal(u.tls_client_certificate_bound_access_tokens, false);
+    }
+    const shown = await run(['clients', 'get', 'mtls-cli']);
+    assert.match(shown.stdout, /^tls_client_auth_san_email +mtls-cli@example\.com$/m);
+    const bad = await run(['clients', 'update', 'mtls-cli', '--tls-san-ip', 'nowhere']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /tls_client_auth_san_ip: must be an IPv4 or IPv6 address/);
+  });
+
   it('exit 2 when the server cannot be reached', async () => {
     const port = await freePort();
     const r = await run(['clients', 'list'], { TESSERA_URL: `http://127.0.0.1:${port}` });

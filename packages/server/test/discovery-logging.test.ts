@@ -26,7 +26,14 @@ describe('discovery, JWKS and health', () => {
     assert.equal(m.revocation_endpoint, `${ISSUER}/oauth2/revoke`);
     assert.deepEqual(m.grant_types_supported, ['client_credentials']);
     assert.deepEqual(m.response_types_supported, []);
-    const methods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'];
+    const methods = [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'client_secret_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+    ];
     for (const field of [
       'token_endpoint_auth_methods_supported',
       'introspection_endpoint_auth_methods_supported',
@@ -37,6 +44,7 @@ describe('discovery, JWKS and health', () => {
     assert.ok(m.token_endpoint_auth_signing_alg_values_supported.includes('ES256'));
     assert.ok(!m.token_endpoint_auth_signing_alg_values_supported.includes('none'));
     assert.deepEqual(m.scopes_supported, ['event.create', 'event.view', 'file.view']);
+    assert.equal(m.tls_client_certificate_bound_access_tokens, true);
   });
 
   it('updates scopes_supported when clients change', async () => {

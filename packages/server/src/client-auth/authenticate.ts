@@ -26,8 +26,8 @@ export function authenticateClient(deps: ClientAuthDeps, req: AuthRequest): Mayb
   // Written out rather than with then(): no closure when the client is cached (the token endpoint's steady state).
   const client = deps.clients.find(presented.clientId);
   return client instanceof Promise
-    ? client.then((found) => checkCredentials(deps, method, presented, found))
-    : checkCredentials(deps, method, presented, client);
+    ? client.then((found) => checkCredentials(deps, req, method, presented, found))
+    : checkCredentials(deps, req, method, presented, client);
 }
 
 /** The one method a request uses, read without touching the store. */
@@ -59,19 +59,29 @@ function readCredentials(req: AuthRequest): { method: AuthMethod; presented: Pre
 
 function checkCredentials(
   deps: ClientAuthDeps,
-  method: AuthMethod,
-  presented: Presentation,
+  req: AuthRequest,
+  readAs: AuthMethod,
+  readPresented: Presentation,
   client: StoredClient | undefined,
 ): MaybePromise<AuthenticatedClient> {
-  const { clientId } = presented;
+  const { clientId } = readPresented;
   if (!client) throw new InvalidClient(`unknown client ${unknownClientIdForLog(clientId)}`, 'unknown_client');
   const registered = client.metadata.token_endpoint_auth_method;
+  let method = readAs;
+  let presented = readPresented;
   if (method.name !== registered && !authMethod(registered)?.alsoAccepts?.includes(method.name)) {
-    throw new InvalidClient(
-      `client ${clientId} is registered for ${registered}, not ${method.name}`,
-      'wrong_method',
-      clientId,
-    );
+    // Methods that read a request alike (both certificate methods) are told apart by the one registered.
+    const own = authMethod(registered);
+    const again = own?.carrier === method.carrier ? own.read(req) : undefined;
+    if (!own || again?.clientId !== clientId) {
+      throw new InvalidClient(
+        `client ${clientId} is registered for ${registered}, not ${method.name}`,
+        'wrong_method',
+        clientId,
+      );
+    }
+    method = own;
+    presented = again;
   }
   const verified = method.verify(deps, client, presented.proof);
   const result: AuthenticatedClient = { client, method: method.name };

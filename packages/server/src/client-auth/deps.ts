@@ -1,5 +1,6 @@
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
+import type { ClientCa } from './certificate-chain.js';
 import type { AssertionContext } from './client-assertion.js';
 import type { SecretRehasher } from './rehash-secret.js';
 
@@ -11,4 +12,6 @@ export interface ClientAuthDeps {
   now: () => number;
   /** Only while the encryption key is being rotated: re-hashes secrets hashed under a previous key. */
   rehash?: SecretRehasher | undefined;
+  /** TESSERA_TLS_CLIENT_CA, when set: the CAs tls_client_auth certificates must chain to. */
+  clientCa?: ClientCa | undefined;
 }

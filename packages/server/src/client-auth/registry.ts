@@ -4,13 +4,23 @@ import { clientSecretJwt } from './client-secret-jwt.js';
 import { clientSecretPost } from './client-secret-post.js';
 import type { AuthMethod } from './method.js';
 import { privateKeyJwt } from './private-key-jwt.js';
+import { selfSignedTlsClientAuth } from './self-signed-tls-client-auth.js';
+import { tlsClientAuth } from './tls-client-auth.js';
 
 /**
  * Every client authentication method, one file each. Discovery, metadata
  * validation, the CLI and secret minting all derive from this list: a new
  * method is a new file and a line here.
  */
-export const AUTH_METHODS = [clientSecretBasic, clientSecretPost, privateKeyJwt, clientSecretJwt] as const;
+export const AUTH_METHODS = [
+  clientSecretBasic,
+  clientSecretPost,
+  privateKeyJwt,
+  clientSecretJwt,
+  // Last: a certificate authenticates only when the request carries no other credential.
+  tlsClientAuth,
+  selfSignedTlsClientAuth,
+] as const;
 
 export type AuthMethodName = (typeof AUTH_METHODS)[number]['name'];
 

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, type RemoteJWKSet } from 'jose';
 import { BoundedCache } from '../clients/bounded-cache.js';
 
 /** Largest JWKS document we read from a client's jwks_uri. */
@@ -12,7 +12,7 @@ const MAX_JWKS_BYTES = 64 * 1024;
  * SSRF note in docs/security.md).
  */
 export class RemoteJwksCache {
-  readonly #sets = new BoundedCache<string, JWTVerifyGetKey>(1000);
+  readonly #sets = new BoundedCache<string, RemoteJWKSet>(1000);
 
   constructor(
     /** Least time between two fetches of one URI when an unknown kid shows up. */
@@ -20,7 +20,7 @@ export class RemoteJwksCache {
     private readonly timeoutMs = 5000,
   ) {}
 
-  get(uri: string): JWTVerifyGetKey {
+  get(uri: string): RemoteJWKSet {
     let set = this.#sets.get(uri, Date.now());
     if (!set) {
       set = createRemoteJWKSet(new URL(uri), {

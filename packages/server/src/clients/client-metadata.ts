@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authMethod } from '../client-auth/registry.js';
+import { TLS_IDENTITY_FIELDS } from '../client-auth/tls-client-auth.js';
 import { InvalidClientMetadata } from '../errors/index.js';
 import type { ClientMetadata } from './client.js';
 import { CLIENT_ID_PATTERN } from './client-id.js';
@@ -59,6 +60,12 @@ export function applyPatch(current: ClientMetadata, body: unknown): ClientMetada
     delete next.jwks;
     delete next.jwks_uri;
   }
+  // The certificate's name likewise: a new one replaces the old, and leaving tls_client_auth drops it.
+  const newIdentity = TLS_IDENTITY_FIELDS.some((f) => patch[f] !== undefined);
+  for (const f of TLS_IDENTITY_FIELDS) {
+    if (patch[f] === undefined && (newIdentity || next.token_endpoint_auth_method !== 'tls_client_auth'))
+      delete next[f];
+  }
   return checkConsistency(withoutUndefined(next) as ClientMetadata);
 }
 
@@ -88,6 +95,15 @@ function checkConsistency(m: ClientMetadata): ClientMetadata {
   }
   if (!usesKeys(m) && hasKeys) {
     throw new InvalidClientMetadata('jwks and jwks_uri are only used with methods that verify keys');
+  }
+  const identities = TLS_IDENTITY_FIELDS.filter((f) => m[f] !== undefined).length;
+  if (m.token_endpoint_auth_method === 'tls_client_auth' && identities !== 1) {
+    throw new InvalidClientMetadata(`tls_client_auth requires exactly one of ${TLS_IDENTITY_FIELDS.join(', ')}`);
+  }
+  if (m.token_endpoint_auth_method !== 'tls_client_auth' && identities > 0) {
+    throw new InvalidClientMetadata(
+      'tls_client_auth_subject_dn and tls_client_auth_san_* are only used with tls_client_auth',
+    );
   }
   return m;
 }

@@ -5,6 +5,7 @@ import type { TokenFormat } from '../tokens/granted-token.js';
 import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
 import type { JsonSchema } from './json-schema.js';
 import { audience, claims, JWKS_JSON_SCHEMA, jwks, jwksUri, printableText, scope } from './metadata-values.js';
+import { sanDns, sanEmail, sanIp, sanUri, subjectDn } from './tls-metadata-values.js';
 
 /** Longest access token lifetime a client may have: 30 days. */
 export const MAX_ACCESS_TOKEN_TTL = 30 * 24 * 3600;
@@ -70,7 +71,8 @@ export const METADATA_FIELDS = {
   }),
   jwks: field({
     schema: jwks,
-    description: 'The public keys of a client that signs its assertions (private_key_jwt).',
+    description:
+      'The public keys of a client that signs its assertions (private_key_jwt) or presents a self-signed certificate (self_signed_tls_client_auth).',
     jsonSchema: JWKS_JSON_SCHEMA,
     view: 'when-set',
   }),
@@ -114,6 +116,43 @@ export const METADATA_FIELDS = {
       .min(0)
       .max(10_000_000),
     description: 'Token requests per minute (0: unlimited). Absent: the server default, TESSERA_TOKEN_RATE_LIMIT.',
+    view: 'when-set',
+  }),
+  // RFC 8705 §2.1.2: exactly one of the five names a tls_client_auth client's certificate.
+  tls_client_auth_subject_dn: field({
+    schema: subjectDn,
+    description:
+      'tls_client_auth: the certificate subject, an RFC 4514 string (compared per RFC 4517: types by OID, common string values without case or extra spaces).',
+    jsonSchema: { type: 'string', minLength: 1, maxLength: 1024 },
+    view: 'when-set',
+  }),
+  tls_client_auth_san_dns: field({
+    schema: sanDns,
+    description: 'tls_client_auth: a dNSName SAN the certificate must have (no case).',
+    view: 'when-set',
+  }),
+  tls_client_auth_san_uri: field({
+    schema: sanUri,
+    description: 'tls_client_auth: a uniformResourceIdentifier SAN the certificate must have (exactly).',
+    jsonSchema: { type: 'string', format: 'uri', maxLength: 2048 },
+    view: 'when-set',
+  }),
+  tls_client_auth_san_ip: field({
+    schema: sanIp,
+    description: 'tls_client_auth: an iPAddress SAN the certificate must have (IPv4 or IPv6).',
+    jsonSchema: { type: 'string', maxLength: 64 },
+    view: 'when-set',
+  }),
+  tls_client_auth_san_email: field({
+    schema: sanEmail,
+    description: 'tls_client_auth: an rfc822Name SAN the certificate must have.',
+    jsonSchema: { type: 'string', maxLength: 320 },
+    view: 'when-set',
+  }),
+  tls_client_certificate_bound_access_tokens: field({
+    schema: z.boolean({ message: 'tls_client_certificate_bound_access_tokens: must be true or false' }),
+    description:
+      'RFC 8705 §3: tokens carry cnf x5t#S256 of the TLS client certificate; the client must present one at the token endpoint.',
     view: 'when-set',
   }),
 };

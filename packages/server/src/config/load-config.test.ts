@@ -28,6 +28,8 @@ describe('loadConfig', () => {
         tlsCert: undefined,
         tlsKey: undefined,
         trustProxy: false,
+        tlsClientCa: undefined,
+        clientCertHeader: undefined,
         requestTimeoutMs: 30000,
         headersTimeoutMs: 10000,
         keyRotationDays: 90,
@@ -65,6 +67,15 @@ describe('loadConfig', () => {
     assert.equal(c.databaseUrl, 'postgres://u@db/tessera');
   });
 
+  it('reads the mutual TLS settings; the header name in lower case, as Node reads headers', () => {
+    const c = loadConfig({
+      TESSERA_TLS_CLIENT_CA: '/etc/tessera/clients-ca.pem',
+      TESSERA_CLIENT_CERT_HEADER: 'Client-Cert',
+    });
+    assert.equal(c.tlsClientCa, '/etc/tessera/clients-ca.pem');
+    assert.equal(c.clientCertHeader, 'client-cert');
+  });
+
   const bad: [Record<string, string>, RegExp][] = [
     [{ TESSERA_PORT: 'abc' }, /^TESSERA_PORT must be a port number \(got "abc"\)$/],
     [{ TESSERA_PORT: '70000' }, /^TESSERA_PORT must be between 0 and 65535/],
@@ -94,6 +105,11 @@ describe('loadConfig', () => {
     ],
     [{ TESSERA_TRUST_PROXY: 'maybe' }, /^TESSERA_TRUST_PROXY must be true, false, a hop count/],
     [{ TESSERA_DPOP_NONCE: 'sometimes' }, /^TESSERA_DPOP_NONCE must be off or required \(got "sometimes"\)$/],
+    [{ TESSERA_CLIENT_CERT_HEADER: 'Client Cert' }, /^TESSERA_CLIENT_CERT_HEADER must be a header name/],
+    [
+      { TESSERA_CLIENT_CERT_HEADER: 'Authorization' },
+      /^TESSERA_CLIENT_CERT_HEADER must not be a header Tessera reads for something else/,
+    ],
     [
       { TESSERA_HEADERS_TIMEOUT_MS: '60000' },
       /^TESSERA_HEADERS_TIMEOUT_MS must not exceed TESSERA_REQUEST_TIMEOUT_MS$/,

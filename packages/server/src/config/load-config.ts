@@ -26,6 +26,10 @@ export interface Config {
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly trustProxy: boolean | number | string[];
+  /** PEM file of the CAs for tls_client_auth certificates. */
+  readonly tlsClientCa: string | undefined;
+  /** Lower-cased name of the RFC 9440 header a trusted proxy passes the client certificate in. */
+  readonly clientCertHeader: string | undefined;
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly keyRotationDays: number;

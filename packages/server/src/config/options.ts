@@ -167,7 +167,7 @@ export const options = {
   },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
-    doc: 'Behind a reverse proxy: `true` (trust X-Forwarded-For from anyone), a hop count, or comma-separated proxy addresses/CIDRs. Decides the client address used in logs and rate limits.',
+    doc: 'Behind a reverse proxy: `true` (trust X-Forwarded-For from anyone), a hop count, or comma-separated proxy addresses/CIDRs. Decides the client address used in logs and rate limits, and whether TESSERA_CLIENT_CERT_HEADER is believed.',
     default: 'false',
     schema: z.string().transform((v, ctx): boolean | number | string[] => {
       if (v === 'false') return false;
@@ -181,6 +181,26 @@ export const options = {
       ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count or a list of addresses/CIDRs' });
       return z.NEVER;
     }),
+  },
+  tlsClientCa: {
+    env: 'TESSERA_TLS_CLIENT_CA',
+    doc: 'PEM file of the CAs that issue client certificates for `tls_client_auth` (RFC 8705), read at start. With TESSERA_TLS_CERT set, the server then requests (never requires) a client certificate on every connection.',
+    default: undefined,
+    schema: z.string().min(1).optional(),
+  },
+  clientCertHeader: {
+    env: 'TESSERA_CLIENT_CERT_HEADER',
+    doc: 'Header in which a TLS-terminating proxy passes the client certificate, as RFC 9440 `Client-Cert` (`:<base64 DER>:`; intermediates in `<name>-Chain`). Honoured only from addresses TESSERA_TRUST_PROXY trusts; from anyone else it is stripped unread.',
+    default: undefined,
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be a header name')
+      .transform((v) => v.toLowerCase())
+      .refine(
+        (v) => !['authorization', 'dpop', 'host', 'content-type', 'content-length', 'cookie'].includes(v),
+        'must not be a header Tessera reads for something else',
+      )
+      .optional(),
   },
   requestTimeoutMs: {
     env: 'TESSERA_REQUEST_TIMEOUT_MS',

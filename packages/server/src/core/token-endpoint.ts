@@ -1,3 +1,4 @@
+import { bindTokenToCertificate } from '../binding/certificate-binding.js';
 import { checkDpop, type DpopBinding, proofRequired } from '../binding/dpop-binding.js';
 import { authenticateClient } from '../client-auth/authenticate.js';
 import type { StoredClient } from '../clients/client.js';
@@ -57,6 +58,7 @@ const STEPS: readonly Step<TokenFlow>[] = [
   checkDpopProof,
   applyGrant,
   bindToDpopKey,
+  bindToCertificate,
   limitIssuance,
   issue,
 ];
@@ -131,6 +133,11 @@ function applyGrant(f: TokenFlow): void | Promise<void> {
     });
   }
   f.token = token;
+}
+
+/** RFC 8705 §3: `cnf["x5t#S256"]` for clients registered for certificate-bound tokens. */
+function bindToCertificate(f: TokenFlow): void {
+  bindTokenToCertificate(f.client, f.request.clientCertificate, f.token);
 }
 
 /** Per-client issuance limit; unlimited clients (the default) skip the counter and its promise. */

@@ -18,4 +18,6 @@ export interface TokenRequest {
   readonly dpop: string | undefined;
   /** The client's certificate (DER): from the TLS connection, or from a trusted proxy's header. */
   readonly clientCertificate: Buffer | undefined;
+  /** Intermediates sent beside it (DER), leaf first: from the TLS handshake or RFC 9440 `Client-Cert-Chain`. */
+  readonly clientCertificateChain?: readonly Buffer[] | undefined;
 }

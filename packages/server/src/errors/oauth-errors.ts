@@ -53,7 +53,8 @@ export type AuthFailureKind =
   | 'wrong_method'
   | 'wrong_secret'
   | 'bad_assertion'
-  | 'replayed_assertion';
+  | 'replayed_assertion'
+  | 'bad_certificate';
 
 /** Client authentication failed. The wire body never says why. */
 export class InvalidClient extends OAuthError {

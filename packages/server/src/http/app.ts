@@ -8,12 +8,14 @@ import { ConfigError } from '../config/load-config.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
+import { certificateSource, stripUntrustedHeaders } from './client-certificate.js';
 import { installErrorHandler } from './error-handler.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { type DegradableServices, healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { trustProxyFunction } from './trust-proxy.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -37,10 +39,28 @@ function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer
 }
 
 /**
+ * With TESSERA_TLS_CLIENT_CA, every handshake asks for a client certificate
+ * (naming those CAs) but lets a connection without one, or with one from
+ * another CA, go on: only the token endpoint's methods decide what a
+ * certificate is worth (certificate-chain.ts checks the chain itself), and
+ * clients that authenticate otherwise are not turned away at the handshake.
+ */
+function clientCertificateRequest(ctx: ServerContext): {
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+  ca?: Buffer;
+} {
+  const ca = ctx.auth.clientCa;
+  return ca ? { requestCert: true, rejectUnauthorized: false, ca: ca.pem } : {};
+}
+
+/**
  * Builds the HTTP app (no listening: tests use `inject`, main.ts listens).
  * `degradable`: services /readyz reports on without failing for them.
  */
 export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: DegradableServices = {}): FastifyInstance {
+  const trustProxy = trustProxyFunction(ctx.config.trustProxy);
+  const certificates = certificateSource(ctx.config.clientCertHeader, trustProxy);
   // Typed as the default instance: pino's Logger is wider than FastifyBaseLogger.
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
@@ -60,16 +80,31 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
     requestTimeout: ctx.config.requestTimeoutMs,
-    // Fastify takes a hop count too (proxy-addr), though its types list only the other forms.
-    trustProxy: ctx.config.trustProxy as boolean | string[],
+    // One function, also deciding whether a proxy's client certificate header is believed (http/trust-proxy.ts).
+    trustProxy,
     ...(ctx.config.tlsCert && ctx.config.tlsKey
-      ? { https: { ...readTls(ctx.config.tlsCert, ctx.config.tlsKey), ...SERVER_OPTIONS } }
+      ? {
+          https: {
+            ...readTls(ctx.config.tlsCert, ctx.config.tlsKey),
+            ...clientCertificateRequest(ctx),
+            ...SERVER_OPTIONS,
+          },
+        }
       : { http: SERVER_OPTIONS }),
   }) as unknown as FastifyInstance;
   // Slowloris: a client that trickles headers is cut off long before the request timeout.
   app.server.headersTimeout = ctx.config.headersTimeoutMs;
 
   installErrorHandler(app);
+  stripUntrustedHeaders(app, certificates);
+  if (certificates.header && trustProxy === false) {
+    ctx.logger.warn('TESSERA_CLIENT_CERT_HEADER is set but TESSERA_TRUST_PROXY trusts no proxy: the header is ignored');
+  }
+  if (certificates.header && ctx.config.trustProxy === true) {
+    ctx.logger.warn(
+      'TESSERA_TRUST_PROXY=true believes TESSERA_CLIENT_CERT_HEADER from any address: list the proxy addresses instead',
+    );
+  }
   app.setNotFoundHandler((req, reply) => {
     // Through toWire like every error: the path echoed may hold any character.
     const wire = toWire(new NotFound(`no such resource: ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`));
@@ -117,7 +152,7 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.register(healthRoutes, { ctx, degradable });
   app.register(metricsRoute, { ctx, adminKey });
   app.register(discoveryRoutes, { ctx });
-  app.register(oauthEndpoints, { ctx });
+  app.register(oauthEndpoints, { ctx, certificates });
   app.register(adminRoutes, { ctx, adminKey });
   app.register(openapiRoutes);
   return app;

@@ -32,7 +32,22 @@ interface MetadataOptions extends ConnectionOptions {
   dpopBound?: boolean;
   clientId?: string;
   jsonBody?: string;
+  tlsSubjectDn?: string;
+  tlsSanDns?: string;
+  tlsSanUri?: string;
+  tlsSanIp?: string;
+  tlsSanEmail?: string;
+  certBound?: boolean;
 }
+
+/** RFC 8705 metadata: the option, and the field it sets. */
+const TLS_OPTIONS = [
+  ['tlsSubjectDn', 'tls_client_auth_subject_dn'],
+  ['tlsSanDns', 'tls_client_auth_san_dns'],
+  ['tlsSanUri', 'tls_client_auth_san_uri'],
+  ['tlsSanIp', 'tls_client_auth_san_ip'],
+  ['tlsSanEmail', 'tls_client_auth_san_email'],
+] as const;
 
 const AUTH_METHODS = [...AUTH_METHOD_NAMES];
 const MAX_TTL = 30 * 24 * 3600;
@@ -56,6 +71,13 @@ function withMetadata(cmd: Command): Command {
     .option('--jwks-uri <url>', 'jwks_uri: where the public key set is served (private_key_jwt)')
     .option('--dpop-bound', 'dpop_bound_access_tokens: every token request must carry a DPoP proof (RFC 9449)')
     .option('--no-dpop-bound', 'dpop_bound_access_tokens: false (tokens without a proof are Bearer tokens)')
+    .option('--tls-subject-dn <dn>', 'tls_client_auth_subject_dn: the certificate subject, RFC 4514 (tls_client_auth)')
+    .option('--tls-san-dns <name>', 'tls_client_auth_san_dns: a DNS name SAN of the certificate (tls_client_auth)')
+    .option('--tls-san-uri <uri>', 'tls_client_auth_san_uri: a URI SAN of the certificate (tls_client_auth)')
+    .option('--tls-san-ip <address>', 'tls_client_auth_san_ip: an IP address SAN of the certificate (tls_client_auth)')
+    .option('--tls-san-email <address>', 'tls_client_auth_san_email: an email SAN of the certificate (tls_client_auth)')
+    .option('--cert-bound', 'tls_client_certificate_bound_access_tokens: bind tokens to the TLS client certificate')
+    .option('--no-cert-bound', 'tls_client_certificate_bound_access_tokens: false')
     .option('--json-body <file|->', 'any client metadata as a JSON object, from a file or - (stdin); options win');
 }
 
@@ -73,6 +95,8 @@ async function metadataBody(opts: MetadataOptions): Promise<Record<string, unkno
   if (opts.jwks !== undefined) body.jwks = await readJsonObject(opts.jwks, '--jwks');
   if (opts.jwksUri !== undefined) body.jwks_uri = opts.jwksUri;
   if (opts.dpopBound !== undefined) body.dpop_bound_access_tokens = opts.dpopBound;
+  for (const [option, field] of TLS_OPTIONS) if (opts[option] !== undefined) body[field] = opts[option];
+  if (opts.certBound !== undefined) body.tls_client_certificate_bound_access_tokens = opts.certBound;
   return body;
 }
 
@@ -127,6 +151,8 @@ function printClient(c: ClientView, opts: ConnectionOptions): void {
   if (c.jwks) entries.push(['jwks', `${c.jwks.keys.length} key(s)`]);
   if (c.jwks_uri) entries.push(['jwks_uri', c.jwks_uri]);
   if (c.dpop_bound_access_tokens !== undefined) entries.push(['dpop bound', String(c.dpop_bound_access_tokens)]);
+  for (const [, field] of TLS_OPTIONS) if (c[field] !== undefined) entries.push([field, show(c[field])]);
+  if (c.tls_client_certificate_bound_access_tokens) entries.push(['certificate-bound tokens', 'yes']);
   entries.push(['created', date(c.client_id_issued_at)], ['updated', date(c.updated_at)]);
   write(keyValues(entries));
 }

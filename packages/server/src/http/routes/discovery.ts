@@ -26,6 +26,8 @@ export async function discoveryRoutes(app: FastifyInstance, { ctx }: { ctx: Serv
     scopes_supported: await ctx.clients.scopesSupported(),
     access_token_signing_alg_values_supported: [ctx.config.signingAlg],
     dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS,
+    // RFC 8705 §3.3: certificate-bound tokens, for clients registered for them.
+    tls_client_certificate_bound_access_tokens: true,
   });
   const send = async (_req: unknown, reply: FastifyReply) =>
     reply.header('cache-control', 'public, max-age=60').send(await metadata());

@@ -4,6 +4,7 @@ import { handleIntrospection } from '../../core/introspection-endpoint.js';
 import { handleRevocation } from '../../core/revocation-endpoint.js';
 import { handleTokenRequest, type TokenResult } from '../../core/token-endpoint.js';
 import { InvalidClient, MethodNotAllowed } from '../../errors/index.js';
+import type { CertificateSource } from '../client-certificate.js';
 import { installErrorHandler } from '../error-handler.js';
 import { registerOAuthBodyParsers } from '../oauth-body.js';
 import { readTokenRequest } from '../token-request.js';
@@ -19,7 +20,10 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** Token (RFC 6749), introspection (RFC 7662) and revocation (RFC 7009): POST only. */
-export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: ServerContext }): Promise<void> {
+export async function oauthEndpoints(
+  app: FastifyInstance,
+  { ctx, certificates }: { ctx: ServerContext; certificates: CertificateSource },
+): Promise<void> {
   registerOAuthBodyParsers(app);
   // Failed client authentication is counted; past a budget it answers 429 instead of 401.
   installErrorHandler(app, 'invalid_request', async (err, req) => {
@@ -37,17 +41,19 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
       if (dpopNonce !== undefined) reply.header('dpop-nonce', dpopNonce);
       noStore(reply).type(JSON_TYPE).send(json);
     };
-    const result = handleTokenRequest(ctx, readTokenRequest(req, ctx.endpoints.token));
+    const result = handleTokenRequest(ctx, readTokenRequest(req, ctx.endpoints.token, certificates));
     if (result instanceof Promise) return result.then(sendToken);
     sendToken(result);
   });
 
   app.post(PATHS.introspection, async (req, reply) => {
-    return noStore(reply).send(await handleIntrospection(ctx, readTokenRequest(req, ctx.endpoints.introspection)));
+    return noStore(reply).send(
+      await handleIntrospection(ctx, readTokenRequest(req, ctx.endpoints.introspection, certificates)),
+    );
   });
 
   app.post(PATHS.revocation, async (req, reply) => {
-    await handleRevocation(ctx, readTokenRequest(req, ctx.endpoints.revocation));
+    await handleRevocation(ctx, readTokenRequest(req, ctx.endpoints.revocation, certificates));
     return noStore(reply).send({});
   });
 
