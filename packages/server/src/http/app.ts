@@ -8,12 +8,14 @@ import { ConfigError } from '../config/load-config.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
+import { tracing } from '../tracing/tracing.js';
 import { installErrorHandler } from './error-handler.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { type DegradableServices, healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { installTracingHooks } from './tracing-hooks.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -70,6 +72,8 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.server.headersTimeout = ctx.config.headersTimeoutMs;
 
   installErrorHandler(app);
+  // First, so the request's span is active around every other hook. Off, not even a hook is added.
+  if (tracing !== null) installTracingHooks(app, tracing);
   app.setNotFoundHandler((req, reply) => {
     // Through toWire like every error: the path echoed may hold any character.
     const wire = toWire(new NotFound(`no such resource: ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`));

@@ -4,6 +4,8 @@ import { handleIntrospection } from '../../core/introspection-endpoint.js';
 import { handleRevocation } from '../../core/revocation-endpoint.js';
 import { handleTokenRequest, type TokenResult } from '../../core/token-endpoint.js';
 import { InvalidClient, MethodNotAllowed } from '../../errors/index.js';
+import { ATTR } from '../../tracing/attributes.js';
+import { tracing } from '../../tracing/tracing.js';
 import { installErrorHandler } from '../error-handler.js';
 import { registerOAuthBodyParsers } from '../oauth-body.js';
 import { readTokenRequest } from '../token-request.js';
@@ -33,6 +35,10 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
   app.post(PATHS.token, (req, reply) => {
     const sendToken = ({ json, clientId, format, alg }: TokenResult): void => {
       ctx.metrics.tokenIssued(clientId, alg, format);
+      if (tracing !== null) {
+        tracing.annotate(ATTR.tokenAlg, alg);
+        tracing.annotate(ATTR.tokenFormat, format);
+      }
       noStore(reply).type(JSON_TYPE).send(json);
     };
     const result = handleTokenRequest(ctx, readTokenRequest(req, ctx.endpoints.token));
@@ -41,7 +47,9 @@ export async function oauthEndpoints(app: FastifyInstance, { ctx }: { ctx: Serve
   });
 
   app.post(PATHS.introspection, async (req, reply) => {
-    return noStore(reply).send(await handleIntrospection(ctx, readTokenRequest(req, ctx.endpoints.introspection)));
+    const answer = await handleIntrospection(ctx, readTokenRequest(req, ctx.endpoints.introspection));
+    tracing?.annotate(ATTR.tokenActive, answer.active);
+    return noStore(reply).send(answer);
   });
 
   app.post(PATHS.revocation, async (req, reply) => {
