@@ -23,6 +23,7 @@ import { machine, tesseraBuild } from './lib/environment.js';
 import { fillDenylist, registerClients } from './lib/growth.js';
 import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
 import type { PacedResult } from './lib/paced-load.js';
 import { cpuMicros, exitedChildrenMicros, machineBusyMicros, rssMb, watchPeakRss } from './lib/proc.js';
 import { type QuietDisk, quietDisk } from './lib/quiet-disk.js';
@@ -262,6 +263,38 @@ function onOff(alg: Alg): Promise<CaseResult[]> {
   );
 }
 
+/**
+ * OpenTelemetry tracing on and off, measured together. On: every request
+ * traced (the default sampler, parentbased_always_on, and no caller trace),
+ * exported as OTLP/HTTP protobuf to a local sink that discards it; the worst
+ * case. Off: no OTEL_* variable, so the SDK is not even loaded.
+ */
+async function tracingOnOff(alg: Alg): Promise<CaseResult[]> {
+  const sink = await startOtlpSink();
+  try {
+    const variants: { label: string; env: Record<string, string> }[] = [
+      { label: 'off', env: {} },
+      { label: 'on', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'tessera-bench' } },
+    ];
+    const results = await measureTogether(
+      variants.map((v) => ({
+        group: 'tracing',
+        system: `Tessera (SQLite), tracing ${v.label}`,
+        label: v.label,
+        start: () => startTessera(tesseraOptions(alg, 'jwt', { env: v.env })),
+        fixedRate: false,
+      })),
+    );
+    // Read after the servers stopped: each flushes its last spans on SIGTERM.
+    const { posts, bytes } = sink.received();
+    if (posts === 0 && !results.some((r) => r.failed)) failures.push('tracing on: the OTLP sink received nothing');
+    notes.push(`Tracing on: the OTLP sink received ${posts} export requests, ${(bytes / 1e6).toFixed(1)} MB.`);
+    return results;
+  } finally {
+    await sink.close();
+  }
+}
+
 /** One saturation run with `node --cpu-prof`, summarised. */
 async function profile(name: string, start: (dir: string) => Promise<Target>): Promise<ProfileSummary | undefined> {
   const dir = join(profileDir, name.replace(/[^\w.-]+/g, '-'));
@@ -376,6 +409,7 @@ async function main(): Promise<Report> {
     // Operations cost: metrics and a per-client issuance limit (checked on every request, never reached) on, as
     // shipped, against both off.
     cases.push(...(await onOff(settings.growthAlg)));
+    cases.push(...(await tracingOnOff(settings.growthAlg)));
 
     // Growth: the same workload spread over N clients (a random one per request), then a long denylist,
     // measured together so each ratio to the one-client case comes from alternating runs.
