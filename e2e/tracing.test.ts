@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { freshPostgres, requireRedis } from './support/backing-services.js';
 import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
@@ -79,6 +83,33 @@ function spansOf(posts: Post[]): { spans: Span[]; resources: Record<string, unkn
   return { spans, resources };
 }
 
+/**
+ * A module resolve hook for the server process (NODE_OPTIONS=--import):
+ * writes every @opentelemetry/* module the server imports to a file. All of
+ * Tessera's imports of OpenTelemetry are ESM imports, so each passes here.
+ */
+function watchOtelImports(): { env: Record<string, string>; imported(): string[]; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-imports-'));
+  const log = join(dir, 'imports.log');
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  if (specifier.startsWith('@opentelemetry/')) appendFileSync(${JSON.stringify(log)}, specifier + '\\n');
+  return next(specifier, context);
+}\n`,
+  );
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+  );
+  return {
+    env: { NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'register.mjs')).href}` },
+    imported: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 const SERVER = 2;
 const CLIENT = 3;
 const TRACE_ID = randomBytes(16).toString('hex');
@@ -103,10 +134,12 @@ describe('tracing on SQLite, OTLP/HTTP JSON', () => {
   const secrets: string[] = [];
   let jwtClient: { client_id: string; client_secret?: string };
   let opaqueClient: { client_id: string; client_secret?: string };
+  const imports = watchOtelImports();
 
   before(async () => {
     receiver = await startReceiver();
     const t = await startTessera({
+      ...imports.env,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
@@ -147,7 +180,18 @@ describe('tracing on SQLite, OTLP/HTTP JSON', () => {
     }
     ({ spans, resources } = spansOf(receiver.posts));
   });
-  after(() => receiver?.server.close());
+  after(() => {
+    receiver?.server.close();
+    imports.remove();
+  });
+
+  it('loads the SDK and the exporter of the protocol asked for (what the test of tracing off looks for)', () => {
+    const imported = imports.imported();
+    for (const module of ['@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http']) {
+      assert.ok(imported.includes(module), `${module} in ${imported}`);
+    }
+    assert.equal(imported.includes('@opentelemetry/exporter-trace-otlp-proto'), false);
+  });
 
   const find = (name: string, predicate: (span: Span) => boolean = () => true) => {
     const found = spans.filter((s) => s.name === name && predicate(s));
@@ -302,5 +346,30 @@ describe('tracing on PostgreSQL and Redis, OTLP/HTTP protobuf (the default proto
       assert.ok(everything.includes(text), text);
     }
     for (const secret of secrets) assert.equal(everything.includes(secret), false, `exported: ${secret.slice(0, 12)}…`);
+  });
+});
+
+describe('tracing off (no OTEL_* variable)', () => {
+  it('imports no OpenTelemetry module at all while serving tokens, introspection and the admin API', async () => {
+    const imports = watchOtelImports();
+    const t = await startTessera(imports.env);
+    try {
+      const c = await t.createClient({ scope: 'a' });
+      const auth = basicAuth(c.client_id, c.client_secret);
+      const token = await post(t, '/oauth2/token', 'grant_type=client_credentials', {
+        authorization: auth,
+        traceparent: TRACEPARENT,
+      });
+      assert.equal(token.status, 200);
+      assert.equal(
+        (await post(t, '/oauth2/introspect', `token=${token.body.access_token}`, { authorization: auth })).status,
+        200,
+      );
+      assert.doesNotMatch(t.output(), /tracing on/);
+    } finally {
+      await t.stop();
+    }
+    assert.deepEqual(imports.imported(), []);
+    imports.remove();
   });
 });
