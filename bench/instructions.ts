@@ -39,6 +39,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machine, tesseraBuild } from './lib/environment.js';
 import { sendRequests } from './lib/fixed-count.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
 import { fixed, int } from './lib/stats.js';
 import { type Alg, BODY, type StartOptions, startLean, startTessera, type Target } from './lib/targets.js';
 
@@ -65,6 +66,8 @@ const reportFile = join(
 );
 const work = mkdtempSync(join(tmpdir(), 'tessera-instructions-'));
 const encryptionKey = randomBytes(32).toString('base64url');
+/** Where the tracing case sends its spans: a collector that discards them (bench/lib/otlp-sink.ts). */
+const sink = await startOtlpSink();
 
 interface Case {
   alg: Alg;
@@ -133,6 +136,12 @@ function cases(): Case[] {
     alg: settings.algs.at(-1) as Alg,
     system: 'Tessera (SQLite), TESSERA_METRICS=false',
     start: tessera({ TESSERA_METRICS: 'false' }),
+  });
+  // And one that is off by default: OpenTelemetry tracing, every request traced (the default sampler) and exported.
+  list.push({
+    alg: settings.algs.at(-1) as Alg,
+    system: 'Tessera (SQLite), tracing on (every request, OTLP to a discarding sink)',
+    start: tessera({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }),
   });
   return list;
 }
@@ -287,5 +296,6 @@ try {
   process.stdout.write(markdown);
   process.stderr.write(`bench: report written to ${reportFile}\n`);
 } finally {
+  await sink.close();
   rmSync(work, { recursive: true, force: true });
 }

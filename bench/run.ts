@@ -25,6 +25,7 @@ import { FLOWS, PLAIN } from './lib/flows.js';
 import { fillDenylist, registerClients } from './lib/growth.js';
 import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
 import type { PacedResult } from './lib/paced-load.js';
 import { cpuMicros, exitedChildrenMicros, machineBusyMicros, rssMb, watchPeakRss } from './lib/proc.js';
 import { type QuietDisk, quietDisk } from './lib/quiet-disk.js';
@@ -76,7 +77,16 @@ function onlyParts(argv: string[]): Set<string> | undefined {
   const arg = argv[at] as string;
   const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
   const parts = new Set((value ?? '').split(',').filter(Boolean));
-  const known = ['token', 'introspection', 'operations', 'growth', 'profiles', 'micro', ...FLOWS.map((f) => f.key)];
+  const known = [
+    'token',
+    'introspection',
+    'operations',
+    'tracing',
+    'growth',
+    'profiles',
+    'micro',
+    ...FLOWS.map((f) => f.key),
+  ];
   const unknown = [...parts].filter((p) => !known.includes(p));
   if (parts.size === 0 || unknown.length > 0) {
     process.stderr.write(`bench: --only takes a comma-separated list of: ${known.join(', ')}\n`);
@@ -284,6 +294,38 @@ function onOff(alg: Alg): Promise<CaseResult[]> {
   );
 }
 
+/**
+ * OpenTelemetry tracing on and off, measured together. On: every request
+ * traced (the default sampler, parentbased_always_on, and no caller trace),
+ * exported as OTLP/HTTP protobuf to a local sink that discards it; the worst
+ * case. Off: no OTEL_* variable, so the SDK is not even loaded.
+ */
+async function tracingOnOff(alg: Alg): Promise<CaseResult[]> {
+  const sink = await startOtlpSink();
+  try {
+    const variants: { label: string; env: Record<string, string> }[] = [
+      { label: 'off', env: {} },
+      { label: 'on', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'tessera-bench' } },
+    ];
+    const results = await measureTogether(
+      variants.map((v) => ({
+        group: 'tracing',
+        system: `Tessera (SQLite), tracing ${v.label}`,
+        label: v.label,
+        start: () => startTessera(tesseraOptions(alg, 'jwt', { env: v.env })),
+        fixedRate: false,
+      })),
+    );
+    // Read after the servers stopped: each flushes its last spans on SIGTERM.
+    const { posts, bytes } = sink.received();
+    if (posts === 0 && !results.some((r) => r.failed)) failures.push('tracing on: the OTLP sink received nothing');
+    notes.push(`Tracing on: the OTLP sink received ${posts} export requests, ${(bytes / 1e6).toFixed(1)} MB.`);
+    return results;
+  } finally {
+    await sink.close();
+  }
+}
+
 /** One saturation run with `node --cpu-prof`, summarised. */
 async function profile(name: string, start: (dir: string) => Promise<Target>): Promise<ProfileSummary | undefined> {
   const dir = join(profileDir, name.replace(/[^\w.-]+/g, '-'));
@@ -398,6 +440,7 @@ async function main(): Promise<Report> {
     // Operations cost: metrics and a per-client issuance limit (checked on every request, never reached) on, as
     // shipped, against both off.
     if (wants('operations')) cases.push(...(await onOff(settings.growthAlg)));
+    if (wants('tracing')) cases.push(...(await tracingOnOff(settings.growthAlg)));
 
     // Introspection: Tessera's JWT and opaque tokens, and oidc-provider's opaque ones, taking turns.
     if (wants('introspection')) {

@@ -8,7 +8,7 @@ import { fixed, int, median, spread } from './stats.js';
 /** The markdown report: every figure as median (min–max) of the runs, the goals, and how it was measured. */
 
 export interface CaseResult {
-  /** token | workers | memory | logging | operations | growth */
+  /** token | workers | memory | logging | operations | tracing | growth */
   group: string;
   system: string;
   label: string;
@@ -369,6 +369,19 @@ export function renderReport(r: Report): string {
         }),
       ),
     );
+
+  const tracing = r.cases.filter((c) => c.group === 'tracing');
+  const untraced = tracing.find((c) => c.label === 'off');
+  p(
+    '## Cost of tracing (same run, alternating)',
+    'On: OTEL_EXPORTER_OTLP_ENDPOINT set, spans sent as OTLP/HTTP protobuf to a local sink that discards them, with ' +
+      'the default sampler (parentbased_always_on): every request traced, the worst case. Off: no OTEL_* variable, ' +
+      'the SDK not even loaded (docs/observability.md).',
+    table(
+      ['tracing', ...head, 'on ÷ off'],
+      tracing.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(untraced)))),
+    ),
+  );
 
   const growth = r.cases.filter((c) => c.group === 'growth');
   const base = rate(growth[0]);

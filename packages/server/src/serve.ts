@@ -4,6 +4,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './config/load-config.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createTessera, type Tessera } from './server.js';
+import { shutdownTracing } from './tracing/tracing.js';
 
 /**
  * One serving process: build, listen, print a generated admin key once, and
@@ -51,13 +52,17 @@ export async function serve(config: Config, logger: Logger): Promise<Tessera> {
         logger.error('in-flight requests did not finish in time; exiting');
         process.exit(1);
       }, config.shutdownTimeoutMs).unref();
-      tessera.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+      tessera
+        .close()
+        // After the store: the spans of the last requests are flushed to the collector before exit.
+        .then(() => shutdownTracing(logger))
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
     }, drainMs);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -27,6 +27,9 @@ import { ClusterFeed } from './sync/cluster-feed.js';
 import { refreshKeys } from './tokens/key-refresh.js';
 import { KeyRotationSchedule } from './tokens/key-rotation-schedule.js';
 import { SigningKeys } from './tokens/signing-keys.js';
+import { annotatedClientLookup } from './tracing/client-lookup.js';
+import { tracedCalls } from './tracing/traced-calls.js';
+import { tracing } from './tracing/tracing.js';
 
 export { type Config, ConfigError, loadConfig } from './config/load-config.js';
 
@@ -127,7 +130,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       },
       grants: { defaultAudience: Object.freeze([defaultAudienceFor(config, issuer)]) },
       auth: {
-        clients,
+        clients: tracing === null ? clients : annotatedClientLookup(clients, tracing),
         hasher,
         now,
         rehash: hasher.hasPreviousKeys
@@ -202,7 +205,8 @@ async function openFeed(config: Config, store: Store, logger: Logger): Promise<C
 }
 
 async function connectRedis(...args: Parameters<typeof RedisState.connect>): Promise<RedisState> {
-  return (await import('./store/redis/redis-state.js')).RedisState.connect(...args);
+  const state = (await import('./store/redis/redis-state.js')).RedisState.connect(...args);
+  return tracing === null ? state : tracedCalls(state, 'redis', tracing);
 }
 
 async function closeQuietly(store: Store): Promise<void> {

@@ -3,6 +3,8 @@ import { runPrimary } from './cluster/primary.js';
 import { type Config, ConfigError, loadConfig } from './config/load-config.js';
 import { createLogger } from './logging/logger.js';
 import { serve } from './serve.js';
+import { readTracingSettings, type TracingSettings } from './tracing/settings.js';
+import { startTracing } from './tracing/tracing.js';
 
 /**
  * Starts the server from the environment: validate the configuration once,
@@ -12,8 +14,10 @@ import { serve } from './serve.js';
  */
 export async function startServer(): Promise<void> {
   let config: Config;
+  let tracingSettings: TracingSettings | undefined;
   try {
     config = loadConfig();
+    tracingSettings = readTracingSettings(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tessera: configuration error: ${err.message}\n`);
@@ -23,6 +27,9 @@ export async function startServer(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  // Each serving process (each cluster worker) runs its own SDK; the primary serves no requests.
+  const tracing = await startTracing(tracingSettings, logger);
+  if (tracing !== null) logger.info(tracing.describe(), 'tracing on');
   await serve(config, logger);
 }
 

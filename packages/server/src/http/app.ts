@@ -8,6 +8,7 @@ import { ConfigError } from '../config/load-config.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
+import { tracing } from '../tracing/tracing.js';
 import { certificateSource, stripUntrustedHeaders } from './client-certificate.js';
 import { installErrorHandler } from './error-handler.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -15,6 +16,7 @@ import { type DegradableServices, healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { installTracingHooks } from './tracing-hooks.js';
 import { trustProxyFunction } from './trust-proxy.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -96,6 +98,8 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.server.headersTimeout = ctx.config.headersTimeoutMs;
 
   installErrorHandler(app);
+  // First, so the request's span is active around every other hook. Off, not even a hook is added.
+  if (tracing !== null) installTracingHooks(app, tracing);
   stripUntrustedHeaders(app, certificates);
   if (certificates.header && trustProxy === false) {
     ctx.logger.warn('TESSERA_CLIENT_CERT_HEADER is set but TESSERA_TRUST_PROXY trusts no proxy: the header is ignored');

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { tracedCalls } from '../tracing/traced-calls.js';
+import { tracing } from '../tracing/tracing.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
@@ -21,6 +23,14 @@ const POSTGRES_KEY_FILE = './data/tessera.key';
  * `logger` hears of failures no request sees (SQLite's checkpoint thread).
  */
 export async function openStore(databaseUrl: string, logger?: Logger): Promise<StoreLocation> {
+  const location = await openBackend(databaseUrl, logger);
+  if (tracing === null) return location;
+  // Traced here, once, for every backend: none of them knows of tracing.
+  const system = location.store.kind === 'postgres' ? 'postgresql' : location.store.kind;
+  return { ...location, store: tracedCalls(location.store, system, tracing) };
+}
+
+async function openBackend(databaseUrl: string, logger: Logger | undefined): Promise<StoreLocation> {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path === ':memory:') return { store: new SqliteStore(':memory:'), keyFile: undefined };

@@ -4,6 +4,8 @@ import { handleIntrospection } from '../../core/introspection-endpoint.js';
 import { handleRevocation } from '../../core/revocation-endpoint.js';
 import { handleTokenRequest, type TokenResult } from '../../core/token-endpoint.js';
 import { InvalidClient, MethodNotAllowed } from '../../errors/index.js';
+import { ATTR } from '../../tracing/attributes.js';
+import { tracing } from '../../tracing/tracing.js';
 import type { CertificateSource } from '../client-certificate.js';
 import { installErrorHandler } from '../error-handler.js';
 import { registerOAuthBodyParsers } from '../oauth-body.js';
@@ -39,6 +41,10 @@ export async function oauthEndpoints(
       ctx.metrics.tokenIssued(clientId, alg, format);
       // RFC 9449 §8.2: a fresh nonce with each answer, so the client's next proof needs no retry.
       if (dpopNonce !== undefined) reply.header('dpop-nonce', dpopNonce);
+      if (tracing !== null) {
+        tracing.annotate(ATTR.tokenAlg, alg);
+        tracing.annotate(ATTR.tokenFormat, format);
+      }
       noStore(reply).type(JSON_TYPE).send(json);
     };
     const result = handleTokenRequest(ctx, readTokenRequest(req, ctx.endpoints.token, certificates));
@@ -47,9 +53,9 @@ export async function oauthEndpoints(
   });
 
   app.post(PATHS.introspection, async (req, reply) => {
-    return noStore(reply).send(
-      await handleIntrospection(ctx, readTokenRequest(req, ctx.endpoints.introspection, certificates)),
-    );
+    const answer = await handleIntrospection(ctx, readTokenRequest(req, ctx.endpoints.introspection, certificates));
+    tracing?.annotate(ATTR.tokenActive, answer.active);
+    return noStore(reply).send(answer);
   });
 
   app.post(PATHS.revocation, async (req, reply) => {
