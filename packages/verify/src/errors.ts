@@ -44,7 +44,10 @@ const CODES = {
     kind: 'invalid_token',
     description: 'The access token is bound to a client certificate that was not presented',
   },
-  certificate_mismatch: { kind: 'invalid_token', description: 'The client certificate does not match the access token' },
+  certificate_mismatch: {
+    kind: 'invalid_token',
+    description: 'The client certificate does not match the access token',
+  },
   certificate_required: {
     kind: 'invalid_token',
     description: 'This resource requires a certificate-bound access token',

@@ -7,6 +7,9 @@ export {
   type PresentedToken,
 } from './bearer.js';
 export { type AuthorizationServerMetadata, discover, discoveryUrls } from './discovery.js';
+export { createDpopNonces, type DpopNonceSource, type HmacNonceOptions } from './dpop/nonce.js';
+export { type DpopReplayStore, MemoryReplayStore } from './dpop/replay.js';
+export { jwkThumbprint } from './dpop/thumbprint.js';
 export {
   isVerifyError,
   VERIFY_ERROR_CODES,
@@ -16,9 +19,6 @@ export {
 } from './errors.js';
 export type { FetchLike } from './fetch-json.js';
 export type { IntrospectionOptions } from './introspection.js';
-export { createDpopNonces, type DpopNonceSource, type HmacNonceOptions } from './dpop/nonce.js';
-export { type DpopReplayStore, MemoryReplayStore } from './dpop/replay.js';
-export { jwkThumbprint } from './dpop/thumbprint.js';
 export { createAuthorizer, Denial, type RequestSource, type RequireTokenOptions } from './middleware/authorize.js';
 export { parseClientCertHeader } from './mtls/client-cert-header.js';
 export type { ProtectedResourceMetadata, ResourceMetadataInfo, ResourceOptions } from './resource-metadata.js';

@@ -82,7 +82,12 @@ export class SenderCheck {
     if (o.nonce && (proof.nonce === undefined || !o.nonce.check(proof.nonce))) {
       return new VerifyError('dpop_nonce_required', { dpopNonce: o.nonce.issue() });
     }
-    const dpop: DpopConfirmation = Object.freeze({ jkt: proof.jkt, jti: proof.jti, iat: proof.iat, nonce: proof.nonce });
+    const dpop: DpopConfirmation = Object.freeze({
+      jkt: proof.jkt,
+      jti: proof.jti,
+      iat: proof.iat,
+      nonce: proof.nonce,
+    });
     const bound = Object.freeze({
       ...token,
       dpop,

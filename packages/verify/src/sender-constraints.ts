@@ -1,6 +1,6 @@
 import type { JwsAlgorithm } from './algorithms.js';
-import { DEFAULT_DPOP_ALGS } from './dpop/proof.js';
 import type { DpopNonceSource } from './dpop/nonce.js';
+import { DEFAULT_DPOP_ALGS } from './dpop/proof.js';
 import { type DpopReplayStore, MemoryReplayStore } from './dpop/replay.js';
 
 /** DPoP (RFC 9449) at this resource server. */

@@ -225,7 +225,8 @@ export class Verifier {
   ): VerifiedToken | VerifyError | Promise<VerifiedToken | VerifyError> {
     if (result instanceof VerifyError) return result;
     const bound = this.#sender.confirm(result, token, presentation, this.#clock());
-    if (bound instanceof Promise) return bound.then((b) => (b instanceof VerifyError ? b : this.#withScopes(b, required)));
+    if (bound instanceof Promise)
+      return bound.then((b) => (b instanceof VerifyError ? b : this.#withScopes(b, required)));
     return bound instanceof VerifyError ? bound : this.#withScopes(bound, required);
   }
 

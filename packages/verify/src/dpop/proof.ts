@@ -122,7 +122,8 @@ export class DpopProofChecker {
     if (typeof htm !== 'string' || typeof htu !== 'string' || typeof iat !== 'number' || !Number.isFinite(iat)) {
       return new VerifyError('dpop_proof_invalid', { detail: 'htm, htu or iat' });
     }
-    if (nonce !== undefined && typeof nonce !== 'string') return new VerifyError('dpop_proof_invalid', { detail: 'nonce' });
+    if (nonce !== undefined && typeof nonce !== 'string')
+      return new VerifyError('dpop_proof_invalid', { detail: 'nonce' });
     const now = nowMs / 1000;
     if (iat < now - this.#options.iatWindowSec || iat > now + this.#options.futureSkewSec) {
       return new VerifyError('dpop_proof_expired');
@@ -138,7 +139,8 @@ export class DpopProofChecker {
   }
 
   #checkHeader(segment: string): ProofHeader | VerifyError {
-    if (!isCanonicalBase64url(segment)) return new VerifyError('dpop_proof_invalid', { detail: 'header not base64url' });
+    if (!isCanonicalBase64url(segment))
+      return new VerifyError('dpop_proof_invalid', { detail: 'header not base64url' });
     const header = parseObject(Buffer.from(segment, 'base64url').toString('utf8'));
     if (!header) return new VerifyError('dpop_proof_invalid', { detail: 'unreadable header' });
     const { typ, alg, jwk } = header;
@@ -160,7 +162,8 @@ export class DpopProofChecker {
     const key = importJwk(members);
     const jkt = key ? jwkThumbprint(members) : undefined;
     if (!key || !jkt) return new VerifyError('dpop_proof_invalid', { detail: 'unusable jwk' });
-    if (!algorithmFitsKey(alg, key)) return new VerifyError('dpop_alg_not_allowed', { detail: "the key's type differs" });
+    if (!algorithmFitsKey(alg, key))
+      return new VerifyError('dpop_alg_not_allowed', { detail: "the key's type differs" });
     const checked: ProofHeader = Object.freeze({ alg: alg as JwsAlgorithm, key, jkt });
     if (this.#headers.size >= MAX_HEADERS) this.#headers.clear();
     this.#headers.set(segment, checked);

@@ -61,9 +61,7 @@ export function createAuthorizer(options: RequireTokenOptions) {
   return (source: RequestSource): VerifiedToken | Denial | Promise<VerifiedToken | Denial> => {
     const presented = extractAccessToken(source);
     if ('kind' in presented) {
-      return presented.kind === 'missing'
-        ? missingToken(context)
-        : invalidRequest(presented.description, context);
+      return presented.kind === 'missing' ? missingToken(context) : invalidRequest(presented.description, context);
     }
     const { scheme, token } = presented;
     const presentation: Presentation = {
