@@ -48,6 +48,10 @@ describe('sender-constrained tokens in the verifier', () => {
     const token = iss.token({ cnf: { jkt: key.jkt } });
     const v = verifier();
     assert.equal(await code(v.verify(token)), 'dpop_bound_token');
+    // The lower-level Bearer steps refuse it too, before and after the keys are known.
+    assert.equal((await v.settle(iss.token({ cnf: { jkt: key.jkt } }), [])) instanceof VerifyError, true);
+    assert.equal((v.attempt(token, []) as VerifyError).code, 'dpop_bound_token');
+    assert.throws(() => v.verifySync(token), /bound to a key/);
     assert.equal(
       await code(v.verify(token, { presentation: { scheme: 'dpop', method: 'GET', url: URL_ } })),
       'dpop_proof_missing',

@@ -188,7 +188,7 @@ export class Verifier {
    */
   verifySync(token: string, options?: VerifyOptions): VerifiedToken | undefined {
     const required = normalizeScopes(options?.scope);
-    const first = this.attempt(token, NO_SCOPES);
+    const first = this.#attemptToken(token, NO_SCOPES);
     if (first === undefined) return undefined;
     const result = this.#finish(first, token, required, options?.presentation ?? BEARER);
     if (result instanceof Promise) {
@@ -210,9 +210,9 @@ export class Verifier {
     required: readonly string[],
     presentation: Presentation,
   ): VerifiedToken | VerifyError | Promise<VerifiedToken | VerifyError> {
-    const first = this.attempt(token, NO_SCOPES);
+    const first = this.#attemptToken(token, NO_SCOPES);
     if (first === undefined) {
-      return this.settle(token, NO_SCOPES).then((r) => this.#finish(r, token, required, presentation));
+      return this.#settleToken(token, NO_SCOPES).then((r) => this.#finish(r, token, required, presentation));
     }
     return this.#finish(first, token, required, presentation);
   }
@@ -231,11 +231,29 @@ export class Verifier {
   }
 
   /**
-   * The synchronous step behind `verify`, without exceptions or promises, for
-   * middleware. `undefined` means "needs I/O": follow with `settle`.
-   * `required` must come from `normalizeScopes`.
+   * The synchronous step behind `verify` for a Bearer token, without
+   * exceptions or promises. `undefined` means "needs I/O": follow with
+   * `settle`. `required` must come from `normalizeScopes`. A bound token is
+   * refused here (it came without its proof); `check` takes a presentation.
    */
-  attempt(token: string, required: readonly string[], afterFetch = false): VerifiedToken | VerifyError | undefined {
+  attempt(token: string, required: readonly string[]): VerifiedToken | VerifyError | undefined {
+    const result = this.#attemptToken(token, NO_SCOPES);
+    return result === undefined
+      ? undefined
+      : (this.#finish(result, token, required, BEARER) as VerifiedToken | VerifyError);
+  }
+
+  /** The I/O step after `attempt` returned undefined: fetch keys or introspect, then decide. */
+  async settle(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
+    return this.#finish(await this.#settleToken(token, NO_SCOPES), token, required, BEARER);
+  }
+
+  /** The token's own checks (from the cache when it can), without its binding. */
+  #attemptToken(
+    token: string,
+    required: readonly string[],
+    afterFetch = false,
+  ): VerifiedToken | VerifyError | undefined {
     // Before the cache, which never holds a token this long.
     if (token.length === 0 || token.length > this.#maxTokenLength) {
       return new VerifyError('token_malformed', { detail: 'length' });
@@ -270,8 +288,7 @@ export class Verifier {
     return this.#withScopes(result, required);
   }
 
-  /** The I/O step after `attempt` returned undefined: fetch keys or introspect, then decide. */
-  async settle(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
+  async #settleToken(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
     if (this.#introspectAll || !looksLikeJwt(token)) {
       const result = await this.#introspect(token);
       return result instanceof VerifyError ? result : this.#withScopes(result, required);
@@ -281,7 +298,7 @@ export class Verifier {
     } catch (err) {
       return err instanceof VerifyError ? err : new VerifyError('jwks_unavailable', { cause: err });
     }
-    return this.attempt(token, required, true) ?? new VerifyError('jwks_unavailable');
+    return this.#attemptToken(token, required, true) ?? new VerifyError('jwks_unavailable');
   }
 
   /** The issuer's RFC 8414 metadata, fetched once (and again after a failure, past the cooldown). */
