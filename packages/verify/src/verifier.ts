@@ -116,6 +116,8 @@ export class Verifier {
   readonly #inactive: ExpiringCache<VerifyError>;
   readonly #introspecting = new Map<string, Promise<VerifiedToken | VerifyError>>();
   readonly #sender: SenderCheck;
+  /** Neither DPoP nor mTLS is required, so an unbound Bearer token needs no binding check. */
+  readonly #bearerAccepted: boolean;
   #metadata: Promise<AuthorizationServerMetadata> | undefined;
   #metadataFailedAt: number | undefined;
 
@@ -168,6 +170,7 @@ export class Verifier {
       this.#clock,
     );
     this.#sender = new SenderCheck(this.senderConstraints);
+    this.#bearerAccepted = !this.senderConstraints.dpopRequired && !this.senderConstraints.mtlsRequired;
     this.resourceMetadata = options.resource
       ? resourceMetadata(options.resource, options.issuer, this.senderConstraints)
       : undefined;
@@ -190,6 +193,12 @@ export class Verifier {
     const required = normalizeScopes(options?.scope);
     const first = this.#attemptToken(token, NO_SCOPES);
     if (first === undefined) return undefined;
+    if (first instanceof VerifyError) throw first;
+    if (options?.presentation === undefined && first.claims.cnf === undefined && this.#bearerAccepted) {
+      const plain = this.#withScopes(first, required);
+      if (plain instanceof VerifyError) throw plain;
+      return plain;
+    }
     const result = this.#finish(first, token, required, options?.presentation ?? BEARER);
     if (result instanceof Promise) {
       // The proof's jti is already spent: it cannot be checked again by verify().
@@ -224,6 +233,10 @@ export class Verifier {
     presentation: Presentation,
   ): VerifiedToken | VerifyError | Promise<VerifiedToken | VerifyError> {
     if (result instanceof VerifyError) return result;
+    // The common case, a plain bearer token where bearer tokens are accepted, skips the binding call.
+    if (presentation.scheme === 'bearer' && result.claims.cnf === undefined && this.#bearerAccepted) {
+      return this.#withScopes(result, required);
+    }
     const bound = this.#sender.confirm(result, token, presentation, this.#clock());
     if (bound instanceof Promise)
       return bound.then((b) => (b instanceof VerifyError ? b : this.#withScopes(b, required)));
