@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, webcrypto } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { calculateJwkThumbprint, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
 import { TargetNormalizer } from './cache-key.js';
 import { createTokenClient, InvalidTokenResponseError, type TokenClient, TokenClientConfigError } from './index.js';
@@ -39,63 +39,82 @@ describe('DPoP (RFC 9449)', () => {
   let issued: number;
   let client: TokenClient;
 
+  /** An assertion failing inside a stub answers 400 at once (a throw would leave the client to time out). */
+  const checked =
+    (handler: Parameters<typeof startLocalServer>[0]): Parameters<typeof startLocalServer>[0] =>
+    async (request, response) => {
+      try {
+        await handler(request, response);
+      } catch (error) {
+        failures.push(String(error));
+        sendJson(response, 400, { error: 'invalid_request', error_description: 'stub assertion failed' });
+      }
+    };
+  let failures: string[] = [];
+
   before(async () => {
-    as = await startLocalServer(async (request, response) => {
-      if (request.url === '/.well-known/oauth-authorization-server') {
-        return sendJson(response, 200, { issuer: as.url, token_endpoint: `${as.url}/token` });
-      }
-      if (request.headers.dpop === undefined) {
-        // A server that binds a token the client did not ask to bind.
-        return sendJson(response, 200, { access_token: 'tok-unasked', token_type: 'DPoP', expires_in: 3600 });
-      }
-      const seen = await verifyProof(request.headers.dpop as string | undefined);
-      tokenProofs.push(seen);
-      assert.equal(seen.claims.htm, 'POST');
-      assert.equal(seen.claims.htu, `${as.url}/token`);
-      assert.equal(seen.claims.ath, undefined);
-      if (seen.claims.nonce !== 'as-nonce-1') {
-        return sendJson(response, 400, { error: 'use_dpop_nonce' }, { 'dpop-nonce': 'as-nonce-1' });
-      }
-      issued++;
-      sendJson(response, 200, { access_token: `tok-${issued}`, token_type: tokenType, expires_in: 3600 });
-    });
-    rs = await startLocalServer(async (request, response) => {
-      resourceAuth.push(request.headers.authorization);
-      if (!request.headers.authorization?.startsWith('DPoP ')) return sendJson(response, 200, { bearer: true });
-      const token = request.headers.authorization.slice(5);
-      const seen = await verifyProof(request.headers.dpop as string | undefined);
-      resourceProofs.push(seen);
-      assert.equal(seen.claims.htm, request.method);
-      assert.equal(seen.claims.htu, `${rs.url}/events`, 'without the query');
-      assert.equal(seen.claims.ath, sha256(token));
-      if (seen.claims.nonce !== 'rs-nonce-1') {
-        return sendJson(
-          response,
-          401,
-          { error: 'use_dpop_nonce' },
-          {
-            'www-authenticate':
-              'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256"',
-            'dpop-nonce': 'rs-nonce-1',
-          },
-        );
-      }
-      if (token === 'tok-1' && request.headers['x-revoked']) {
-        return sendJson(
-          response,
-          401,
-          { error: 'invalid_token' },
-          { 'www-authenticate': 'DPoP error="invalid_token", algs="ES256"' },
-        );
-      }
-      sendJson(response, 200, { token, body: request.body });
-    });
+    as = await startLocalServer(
+      checked(async (request, response) => {
+        if (request.url === '/.well-known/oauth-authorization-server') {
+          return sendJson(response, 200, { issuer: as.url, token_endpoint: `${as.url}/token` });
+        }
+        if (request.headers.dpop === undefined) {
+          // A server that binds a token the client did not ask to bind.
+          return sendJson(response, 200, { access_token: 'tok-unasked', token_type: 'DPoP', expires_in: 3600 });
+        }
+        const seen = await verifyProof(request.headers.dpop as string | undefined);
+        tokenProofs.push(seen);
+        assert.equal(seen.claims.htm, 'POST');
+        assert.equal(seen.claims.htu, `${as.url}/token`);
+        assert.equal(seen.claims.ath, undefined);
+        if (seen.claims.nonce !== 'as-nonce-1') {
+          return sendJson(response, 400, { error: 'use_dpop_nonce' }, { 'dpop-nonce': 'as-nonce-1' });
+        }
+        issued++;
+        sendJson(response, 200, { access_token: `tok-${issued}`, token_type: tokenType, expires_in: 3600 });
+      }),
+    );
+    rs = await startLocalServer(
+      checked(async (request, response) => {
+        resourceAuth.push(request.headers.authorization);
+        if (!request.headers.authorization?.startsWith('DPoP ')) return sendJson(response, 200, { bearer: true });
+        const token = request.headers.authorization.slice(5);
+        const seen = await verifyProof(request.headers.dpop as string | undefined);
+        resourceProofs.push(seen);
+        assert.equal(seen.claims.htm, request.method);
+        assert.equal(seen.claims.htu, `${rs.url}/events`, 'without the query');
+        assert.equal(seen.claims.ath, sha256(token));
+        if (seen.claims.nonce !== 'rs-nonce-1') {
+          return sendJson(
+            response,
+            401,
+            { error: 'use_dpop_nonce' },
+            {
+              'www-authenticate':
+                'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256"',
+              'dpop-nonce': 'rs-nonce-1',
+            },
+          );
+        }
+        if (token === 'tok-1' && request.headers['x-revoked']) {
+          return sendJson(
+            response,
+            401,
+            { error: 'invalid_token' },
+            { 'www-authenticate': 'DPoP error="invalid_token", algs="ES256"' },
+          );
+        }
+        sendJson(response, 200, { token, body: request.body });
+      }),
+    );
   });
   after(async () => {
     await as?.close();
     await rs?.close();
   });
+  afterEach(() => assert.deepEqual(failures, []));
   beforeEach(() => {
+    failures = [];
     tokenProofs = [];
     resourceProofs = [];
     resourceAuth = [];
