@@ -20,6 +20,7 @@ export {
 export type { FetchLike } from './fetch-json.js';
 export type { IntrospectionOptions } from './introspection.js';
 export { createAuthorizer, Denial, type RequestSource, type RequireTokenOptions } from './middleware/authorize.js';
+export { nodeRequestSource } from './middleware/request-source.js';
 export { parseClientCertHeader } from './mtls/client-cert-header.js';
 export type { ProtectedResourceMetadata, ResourceMetadataInfo, ResourceOptions } from './resource-metadata.js';
 export type { Presentation } from './sender-check.js';
