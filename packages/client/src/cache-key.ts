@@ -49,7 +49,15 @@ export function normalizeTarget(target: TokenTarget): NormalizedTarget {
 export class TargetNormalizer {
   private readonly memo = new Map<string, NormalizedTarget>();
 
-  constructor(private readonly maxEntries: number) {}
+  /**
+   * `binding` starts every key: how this client's tokens are bound (`dpop:`
+   * and the key thumbprint, or `bearer`), so a cache can never hand a token
+   * bound one way to a request made another.
+   */
+  constructor(
+    private readonly maxEntries: number,
+    private readonly binding = '',
+  ) {}
 
   normalize(target: TokenTarget): NormalizedTarget {
     const { audience, scope } = target;
@@ -61,7 +69,8 @@ export class TargetNormalizer {
     const raw = `${rawAudience}\u0000${rawScope}`;
     let normalized = this.memo.get(raw);
     if (normalized === undefined) {
-      normalized = normalizeTarget(target);
+      const plain = normalizeTarget(target);
+      normalized = this.binding ? { ...plain, key: `${this.binding}\u0002${plain.key}` } : plain;
       if (this.memo.size >= this.maxEntries) this.memo.clear();
       this.memo.set(raw, normalized);
     }

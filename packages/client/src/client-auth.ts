@@ -9,12 +9,23 @@ import {
   signAssertion,
 } from './client-assertion.js';
 import { TokenClientConfigError } from './errors.js';
+import type { TlsClientOptions } from './mtls.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt';
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'client_secret_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth';
 
 export interface ClientAuthOptions {
   clientId: string;
-  /** How the client authenticates. Default: `client_secret_basic` with a secret, `private_key_jwt` with a key or signer. */
+  /**
+   * How the client authenticates. Default: `client_secret_basic` with a
+   * secret, `private_key_jwt` with a key or signer, `tls_client_auth` with
+   * only `tls`.
+   */
   authMethod?: ClientAuthMethod;
   /** For `client_secret_basic`, `client_secret_post` and `client_secret_jwt`. */
   clientSecret?: string;
@@ -28,6 +39,13 @@ export interface ClientAuthOptions {
   keyId?: string;
   /** Assertion lifetime in ms (default 60 s): short, since a leaked assertion is a credential until it expires. */
   assertionLifetime?: number;
+  /**
+   * The client certificate (RFC 8705): for `tls_client_auth` and
+   * `self_signed_tls_client_auth`, and for certificate-bound tokens with
+   * any method. Requests to the token endpoint (its `mtls_endpoint_aliases`
+   * one, when discovery names it) and through `fetch` present it.
+   */
+  tls?: TlsClientOptions;
 }
 
 /** Where one token request's credentials go. */
@@ -49,12 +67,23 @@ export function basicCredentials(clientId: string, clientSecret: string): string
 }
 
 export function createClientAuthentication(options: ClientAuthOptions): ClientAuthentication {
-  if (!options.authMethod && !options.clientSecret && !options.privateKey && !options.signer) {
-    throw new TokenClientConfigError('give clientSecret, privateKey or signer to authenticate the client');
+  if (!options.authMethod && !options.clientSecret && !options.privateKey && !options.signer && !options.tls) {
+    throw new TokenClientConfigError('give clientSecret, privateKey, signer or tls to authenticate the client');
   }
-  const method = options.authMethod ?? (options.clientSecret === undefined ? 'private_key_jwt' : 'client_secret_basic');
+  const method = options.authMethod ?? defaultMethod(options);
   const { clientId } = options;
   switch (method) {
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth': {
+      // RFC 8705 §2: the certificate authenticates; the body names the client, and no secret is sent.
+      if (!options.tls) throw new TokenClientConfigError(`${method} needs tls: { cert, key }`);
+      return {
+        method,
+        async apply(request) {
+          request.body.set('client_id', clientId);
+        },
+      };
+    }
     case 'client_secret_basic': {
       const header = basicCredentials(clientId, requireSecret(options, method));
       return {
@@ -85,6 +114,12 @@ export function createClientAuthentication(options: ClientAuthOptions): ClientAu
     default:
       throw new TokenClientConfigError(`unknown authMethod ${JSON.stringify(method)}`);
   }
+}
+
+function defaultMethod(options: ClientAuthOptions): ClientAuthMethod {
+  if (options.clientSecret !== undefined) return 'client_secret_basic';
+  if (options.privateKey !== undefined || options.signer !== undefined) return 'private_key_jwt';
+  return 'tls_client_auth';
 }
 
 function requireSecret(options: ClientAuthOptions, method: ClientAuthMethod): string {

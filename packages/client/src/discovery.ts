@@ -9,6 +9,9 @@ export interface AuthorizationServerMetadata {
   token_endpoint: string;
   token_endpoint_auth_methods_supported?: string[];
   token_endpoint_auth_signing_alg_values_supported?: string[];
+  /** RFC 8705 §5: endpoints to use with a client certificate. */
+  mtls_endpoint_aliases?: { token_endpoint?: string; [endpoint: string]: string | undefined };
+  dpop_signing_alg_values_supported?: string[];
   [field: string]: unknown;
 }
 
@@ -83,6 +86,17 @@ function validateMetadata(body: string, issuer: string, url: string): Authorizat
   }
   if (typeof metadata.token_endpoint !== 'string' || !URL.canParse(metadata.token_endpoint)) {
     throw new DiscoveryError(`${url} has no valid token_endpoint`);
+  }
+  const aliases = metadata.mtls_endpoint_aliases;
+  if (aliases !== undefined) {
+    const alias = (aliases as Record<string, unknown> | null)?.token_endpoint;
+    if (
+      typeof aliases !== 'object' ||
+      aliases === null ||
+      (alias !== undefined && (typeof alias !== 'string' || !URL.canParse(alias)))
+    ) {
+      throw new DiscoveryError(`${url} has invalid mtls_endpoint_aliases`);
+    }
   }
   return metadata as AuthorizationServerMetadata;
 }

@@ -1,19 +1,27 @@
 import type { TokenTarget } from './cache-key.js';
 import type { FetchLike } from './http-request.js';
-import { isInvalidTokenChallenge } from './www-authenticate.js';
+import type { IssuedToken } from './token-cache.js';
+import { isDpopNonceChallenge, isInvalidTokenChallenge } from './www-authenticate.js';
 
 /** The slice of the token client this helper needs. */
 export interface TokenSource {
-  getToken(options: TokenTarget & { signal?: AbortSignal }): Promise<string>;
+  getIssuedToken(options: TokenTarget & { signal?: AbortSignal }): Promise<IssuedToken>;
   invalidate(target: TokenTarget, token?: string): void;
+  /** A DPoP proof for this request, or undefined when DPoP is off. */
+  proofFor(method: string, url: string, accessToken: string): string | undefined;
+  /** Keeps a `DPoP-Nonce`; true when it is new. */
+  rememberNonce(url: string, nonce: string | null): boolean;
 }
 
 /**
- * `fetch` with `Authorization: Bearer <token>` for `target`. If the resource
- * server answers 401 with `WWW-Authenticate: Bearer error="invalid_token"`
- * (the token was revoked, or its key rotated, before it expired), the token
- * is dropped, a fresh one fetched, and the request sent once more, but only
- * when its body can be sent twice; otherwise the 401 is returned as is.
+ * `fetch` with the token for `target`: `Authorization: Bearer <token>`, or
+ * for a DPoP-bound token `Authorization: DPoP <token>` and a fresh `DPoP`
+ * proof of this request (RFC 9449 §7). Two answers are retried once, when
+ * the body can be sent twice:
+ * - 401 `DPoP error="use_dpop_nonce"` with a new `DPoP-Nonce`: a new proof
+ *   carrying it (RFC 9449 §9);
+ * - 401 `error="invalid_token"` (revoked, key rotated, bound elsewhere): the
+ *   token is dropped and a fresh one fetched.
  */
 export async function fetchWithToken(
   source: TokenSource,
@@ -23,22 +31,60 @@ export async function fetchWithToken(
   target: TokenTarget,
 ): Promise<Response> {
   const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
-  const token = await source.getToken({ ...target, ...(signal ? { signal } : {}) });
-  const response = await fetchFn(input, withBearer(input, init, token));
-  if (response.status !== 401 || !isInvalidTokenChallenge(response.headers.get('www-authenticate'))) return response;
-  if (!isReplayable(input, init)) return response;
+  const options = { ...target, ...(signal ? { signal } : {}) };
+  const method = requestMethod(input, init);
+  const url = input instanceof Request ? input.url : String(input);
+  const send = (issued: IssuedToken) => fetchFn(input, withToken(source, input, init, issued, method, url));
+  let issued = await source.getIssuedToken(options);
+  let response = await send(issued);
+  const nonceIsNew = source.rememberNonce(url, response.headers.get('dpop-nonce'));
+  if (response.status !== 401 || !isReplayable(input, init)) return response;
+  const challenge = response.headers.get('www-authenticate');
+  if (issued.tokenType === 'DPoP' && nonceIsNew && isDpopNonceChallenge(challenge)) {
+    await response.body?.cancel();
+    response = await send(issued);
+    source.rememberNonce(url, response.headers.get('dpop-nonce'));
+    if (response.status !== 401) return response;
+  }
+  const scheme = issued.tokenType === 'DPoP' ? 'dpop' : 'bearer';
+  if (!isInvalidTokenChallenge(response.headers.get('www-authenticate'), scheme)) return response;
   // Read to the end so the connection goes back to the pool.
   await response.body?.cancel();
-  source.invalidate(target, token);
-  const fresh = await source.getToken({ ...target, ...(signal ? { signal } : {}) });
-  return fetchFn(input, withBearer(input, init, fresh));
+  source.invalidate(target, issued.accessToken);
+  issued = await source.getIssuedToken(options);
+  response = await send(issued);
+  source.rememberNonce(url, response.headers.get('dpop-nonce'));
+  return response;
 }
 
-function withBearer(input: string | URL | Request, init: RequestInit | undefined, token: string): RequestInit {
+function withToken(
+  source: TokenSource,
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+  issued: IssuedToken,
+  method: string,
+  url: string,
+): RequestInit {
   // fetch(request, { headers }) replaces the request's headers, so start from them.
   const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-  headers.set('authorization', `Bearer ${token}`);
+  const proof = issued.tokenType === 'DPoP' ? source.proofFor(method, url, issued.accessToken) : undefined;
+  if (proof === undefined) {
+    headers.set('authorization', `Bearer ${issued.accessToken}`);
+    headers.delete('dpop');
+  } else {
+    headers.set('authorization', `DPoP ${issued.accessToken}`);
+    headers.set('dpop', proof);
+  }
   return { ...init, headers };
+}
+
+/** The method as fetch sends it: it upper-cases only these (Fetch standard, "normalize a method"). */
+const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+
+function requestMethod(input: string | URL | Request, init: RequestInit | undefined): string {
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  const upper = method.toUpperCase();
+  return NORMALIZED.has(upper) ? upper : method;
 }
 
 /** A stream can be read once; strings, bytes, blobs and forms can be sent again. */

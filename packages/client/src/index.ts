@@ -4,6 +4,7 @@ export type { ClientAssertionClaims, ClientAssertionSigner, PrivateKeyInput } fr
 export type { ClientAuthMethod, ClientAuthOptions } from './client-auth.js';
 export type { Clock, Timers } from './clock.js';
 export type { AuthorizationServerMetadata } from './discovery.js';
+export type { DpopAlgorithm, DpopKeyPair, DpopOption } from './dpop.js';
 export {
   CircuitOpenError,
   DiscoveryError,
@@ -24,6 +25,8 @@ export type {
   TokenRetryEvent,
 } from './hooks.js';
 export type { FetchLike } from './http-request.js';
+export type { TlsClientOptions } from './mtls.js';
 export type { TokenClientOptions } from './options.js';
 export type { RetryOptions } from './retry.js';
+export type { IssuedToken } from './token-cache.js';
 export { createTokenClient, type GetTokenOptions, TokenClient } from './token-client.js';

@@ -5,9 +5,11 @@ import {
 } from './circuit-breaker.js';
 import type { ClientAuthOptions } from './client-auth.js';
 import { type Clock, systemClock, systemTimers, type Timers } from './clock.js';
+import { type DpopOption, DpopProver } from './dpop.js';
 import { TokenClientConfigError } from './errors.js';
 import type { TokenClientHooks } from './hooks.js';
 import type { FetchLike } from './http-request.js';
+import { tlsFetch } from './mtls.js';
 import { defaultRetryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 
 /** Every option of `createTokenClient`. All durations are in milliseconds. */
@@ -45,6 +47,12 @@ export interface TokenClientOptions extends ClientAuthOptions {
   /** Jitter source in [0, 1). Default `Math.random`. */
   random?: () => number;
   hooks?: TokenClientHooks;
+  /**
+   * DPoP (RFC 9449): `true` makes one ES256 key for this instance; or give a
+   * key pair. Token requests and `fetch` calls then carry proofs, and tokens
+   * come bound to the key (`token_type: "DPoP"`).
+   */
+  dpop?: DpopOption | false;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +74,10 @@ export interface ResolvedOptions {
   timers: Timers;
   random: () => number;
   hooks: TokenClientHooks;
+  /** Proofs for this instance's key, when DPoP is on. */
+  dpop: DpopProver | undefined;
+  /** Whether requests present a client certificate (and use `mtls_endpoint_aliases`). */
+  mtls: boolean;
 }
 
 const reservedParameters = new Set([
@@ -90,8 +102,15 @@ export function resolveOptions(options: TokenClientOptions): Readonly<ResolvedOp
   for (const name of Object.keys(extraParameters)) {
     if (reservedParameters.has(name)) throw new TokenClientConfigError(`extraParameters cannot set ${name}`);
   }
-  const fetchFn = options.fetch ?? globalThis.fetch;
+  const fetchFn = options.tls ? tlsFetch(options.tls, options.fetch) : (options.fetch ?? globalThis.fetch);
   if (typeof fetchFn !== 'function') throw new TokenClientConfigError('no fetch implementation');
+  if (
+    options.dpop !== undefined &&
+    typeof options.dpop !== 'boolean' &&
+    (typeof options.dpop !== 'object' || !options.dpop)
+  ) {
+    throw new TokenClientConfigError('dpop must be true or { privateKey, publicKey? }');
+  }
   return Object.freeze({
     issuer,
     clientId: options.clientId,
@@ -137,6 +156,8 @@ export function resolveOptions(options: TokenClientOptions): Readonly<ResolvedOp
     timers: options.timers ?? systemTimers,
     random: options.random ?? Math.random,
     hooks: Object.freeze({ ...(options.hooks ?? {}) }),
+    dpop: options.dpop ? new DpopProver(options.dpop) : undefined,
+    mtls: options.tls !== undefined,
   });
 }
 

@@ -1,5 +1,11 @@
 import type { NormalizedTarget } from './cache-key.js';
 
+/** A token and how it is presented: `DPoP` (with a proof of this client's key) or `Bearer`. */
+export interface IssuedToken {
+  readonly accessToken: string;
+  readonly tokenType: 'Bearer' | 'DPoP';
+}
+
 export interface CacheEntry {
   readonly key: string;
   readonly audience: readonly string[];
@@ -7,12 +13,14 @@ export interface CacheEntry {
   token: string | undefined;
   /** `Promise.resolve(token)`, kept so a cache hit allocates nothing. */
   settled: Promise<string> | undefined;
+  /** The token with its type, for `fetch`, which must know how to present it. */
+  issued: Promise<IssuedToken> | undefined;
   /** Epoch ms after which a caller starts a background renewal. */
   refreshAt: number;
   /** Epoch ms after which the token is no longer handed out. */
   expiresAt: number;
   /** The one request under way for this key, shared by every caller. */
-  inflight: Promise<string> | undefined;
+  inflight: Promise<IssuedToken> | undefined;
   /** Background renewals that failed in a row, to space out the next ones. */
   refreshFailures: number;
   /** Second-chance bit for eviction: set on every hit, cleared when the evictor passes. */
@@ -48,6 +56,7 @@ export class TokenCache {
       scope: target.scope,
       token: undefined,
       settled: undefined,
+      issued: undefined,
       refreshAt: 0,
       expiresAt: 0,
       inflight: undefined,

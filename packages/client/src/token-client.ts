@@ -8,7 +8,7 @@ import { fetchWithToken } from './fetch-with-token.js';
 import { emit, type TokenFetchedEvent, type TokenRequestReason } from './hooks.js';
 import { type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js';
 import { attemptsOf, withRetry } from './retry.js';
-import { type CacheEntry, TokenCache } from './token-cache.js';
+import { type CacheEntry, type IssuedToken, TokenCache } from './token-cache.js';
 import { requestToken, type TokenRequestContext, type TokenResponse } from './token-request.js';
 
 export interface GetTokenOptions extends TokenTarget {
@@ -38,7 +38,8 @@ export class TokenClient {
     this.options = resolveOptions(options);
     const { fetch, timers, clock, timeout, issuer } = this.options;
     this.cache = new TokenCache(this.options.maxCacheEntries);
-    this.targets = new TargetNormalizer(this.options.maxCacheEntries * 4);
+    const { dpop } = this.options;
+    this.targets = new TargetNormalizer(this.options.maxCacheEntries * 4, dpop ? `dpop:${dpop.jkt}` : 'bearer');
     this.breaker = new CircuitBreaker(this.options.circuitBreaker, clock);
     this.metadata = new MetadataCache({ issuer, fetch, timers, clock, timeout }, this.options.discoveryMaxAge);
     this.requestContext = {
@@ -49,6 +50,7 @@ export class TokenClient {
       auth: createClientAuthentication(options),
       audienceParameter: this.options.audienceParameter,
       extraParameters: this.options.extraParameters,
+      dpop,
     };
   }
 
@@ -65,9 +67,44 @@ export class TokenClient {
       if (now >= entry.refreshAt && entry.inflight === undefined) this.renewInBackground(entry);
       return entry.settled;
     }
-    const reason: TokenRequestReason =
-      entry.token === undefined ? (entry.expiresAt === 0 ? 'cold' : 'invalidated') : 'expired';
-    return raceAbort(this.obtain(entry, reason), options.signal);
+    return raceAbort(
+      this.obtain(entry, reasonFor(entry)).then((t) => t.accessToken),
+      options.signal,
+    );
+  }
+
+  /**
+   * Like `getToken`, with the token's type: `DPoP` tokens must be sent with
+   * the DPoP scheme and a proof (`proofFor`), `Bearer` ones as they are.
+   */
+  getIssuedToken(options: GetTokenOptions = {}): Promise<IssuedToken> {
+    const entry = this.cache.getOrCreate(this.targets.normalize(options));
+    const now = this.options.clock.now();
+    if (entry.issued !== undefined && now < entry.expiresAt) {
+      entry.used = true;
+      if (now >= entry.refreshAt && entry.inflight === undefined) this.renewInBackground(entry);
+      return entry.issued;
+    }
+    return raceAbort(this.obtain(entry, reasonFor(entry)), options.signal);
+  }
+
+  /**
+   * A DPoP proof for a request to a resource (RFC 9449 §7): `htm`, `htu`,
+   * `ath` of the token, and the last nonce that origin sent. Undefined when
+   * DPoP is off.
+   */
+  proofFor(method: string, url: string, accessToken: string): string | undefined {
+    return this.options.dpop?.proof(method, url, this.options.clock.now(), accessToken);
+  }
+
+  /** Keeps a `DPoP-Nonce` a resource sent; true when it is new, so a retry with it may succeed. */
+  rememberNonce(url: string, nonce: string | null): boolean {
+    return this.options.dpop?.rememberNonce(url, nonce) ?? false;
+  }
+
+  /** The RFC 7638 thumbprint of this client's DPoP key (the `cnf.jkt` of its tokens), or undefined. */
+  get dpopThumbprint(): string | undefined {
+    return this.options.dpop?.jkt;
   }
 
   /**
@@ -80,6 +117,7 @@ export class TokenClient {
     if (!entry || entry.token === undefined || (token !== undefined && entry.token !== token)) return;
     entry.token = undefined;
     entry.settled = undefined;
+    entry.issued = undefined;
   }
 
   /**
@@ -107,7 +145,7 @@ export class TokenClient {
   }
 
   /** Single-flight: one request per key at a time, whoever asks. */
-  private obtain(entry: CacheEntry, reason: TokenRequestReason): Promise<string> {
+  private obtain(entry: CacheEntry, reason: TokenRequestReason): Promise<IssuedToken> {
     if (entry.inflight) return entry.inflight;
     const promise = this.fetchInto(entry, reason);
     entry.inflight = promise;
@@ -118,7 +156,7 @@ export class TokenClient {
     return promise;
   }
 
-  private async fetchInto(entry: CacheEntry, reason: TokenRequestReason): Promise<string> {
+  private async fetchInto(entry: CacheEntry, reason: TokenRequestReason): Promise<IssuedToken> {
     const { clock, hooks } = this.options;
     const started = clock.now();
     const base = { audience: entry.audience, scope: entry.scope };
@@ -145,7 +183,7 @@ export class TokenClient {
         grantedScope: response.scope,
       };
       emit(reason === 'refresh-ahead' ? hooks.onTokenRenewed : hooks.onTokenFetched, event);
-      return response.accessToken;
+      return { accessToken: response.accessToken, tokenType: response.tokenType };
     } catch (error) {
       const background = reason === 'refresh-ahead' && entry.token !== undefined && clock.now() < entry.expiresAt;
       if (background) this.postponeRenewal(entry);
@@ -175,7 +213,9 @@ export class TokenClient {
     const { tokenEndpoint, issuer } = this.options;
     if (tokenEndpoint) return { tokenEndpoint, issuer };
     const metadata = await this.metadata.get();
-    return { tokenEndpoint: metadata.token_endpoint, issuer: metadata.issuer };
+    // RFC 8705 §5: a client presenting a certificate uses the server's mTLS endpoint, when it has one.
+    const alias = this.options.mtls ? metadata.mtls_endpoint_aliases?.token_endpoint : undefined;
+    return { tokenEndpoint: alias ?? metadata.token_endpoint, issuer: metadata.issuer };
   }
 
   private store(entry: CacheEntry, response: TokenResponse, requestedAt: number): void {
@@ -184,6 +224,7 @@ export class TokenClient {
     const expiresAt = requestedAt + lifetime - Math.min(this.options.expirySkew, lifetime / 4);
     entry.token = response.accessToken;
     entry.settled = Promise.resolve(response.accessToken);
+    entry.issued = Promise.resolve({ accessToken: response.accessToken, tokenType: response.tokenType });
     entry.expiresAt = expiresAt;
     entry.refreshAt = Math.min(requestedAt + lifetime * this.options.refreshRatio, expiresAt);
     entry.refreshFailures = 0;
@@ -195,6 +236,10 @@ export class TokenClient {
     const pause = Math.min(1_000 * 2 ** (entry.refreshFailures - 1), this.options.circuitBreaker.maxCooldown);
     entry.refreshAt = Math.min(this.options.clock.now() + pause, entry.expiresAt);
   }
+}
+
+function reasonFor(entry: CacheEntry): TokenRequestReason {
+  return entry.token === undefined ? (entry.expiresAt === 0 ? 'cold' : 'invalidated') : 'expired';
 }
 
 export function createTokenClient(options: TokenClientOptions): TokenClient {

@@ -1,5 +1,6 @@
 import type { ClientAuthentication } from './client-auth.js';
 import type { Clock, Timers } from './clock.js';
+import type { DpopProver } from './dpop.js';
 import { InvalidTokenResponseError, TokenEndpointError } from './errors.js';
 import { type FetchLike, type HttpAnswer, httpRequest, parseJsonObject } from './http-request.js';
 import { parseRetryAfter } from './retry.js';
@@ -11,6 +12,12 @@ export interface TokenResponse {
   expiresIn: number | undefined;
   /** The granted scope, if the server said (it may differ from the requested one). */
   scope: string | undefined;
+  /**
+   * `DPoP` when the token is bound to the client's DPoP key, `Bearer`
+   * otherwise, also when a DPoP request got a Bearer token (RFC 9449 §5
+   * lets a server ignore the proof): it is then sent as a bearer token.
+   */
+  tokenType: 'Bearer' | 'DPoP';
 }
 
 export interface TokenRequestContext {
@@ -22,6 +29,8 @@ export interface TokenRequestContext {
   /** `audience` (Tessera, Auth0…) or `resource` (RFC 8707). */
   audienceParameter: string;
   extraParameters: Readonly<Record<string, string>>;
+  /** Proofs, when DPoP is on. */
+  dpop?: DpopProver | undefined;
 }
 
 export interface TokenRequestTarget {
@@ -33,8 +42,26 @@ export interface TokenRequestTarget {
   scope: string;
 }
 
-/** One client-credentials request (RFC 6749 §4.4.2), no retries. */
+/**
+ * One client-credentials request (RFC 6749 §4.4.2), no retries, except the
+ * one RFC 9449 §8 asks for: a server that wants a DPoP nonce answers 400
+ * `use_dpop_nonce` with a `DPoP-Nonce`, and the request is made once more
+ * with a proof carrying it (and new client credentials, since an assertion's
+ * jti may already be spent).
+ */
 export async function requestToken(context: TokenRequestContext, target: TokenRequestTarget): Promise<TokenResponse> {
+  const { dpop } = context;
+  for (let attempt = 0; ; attempt++) {
+    const answer = await sendTokenRequest(context, target);
+    const nonceChanged = dpop?.rememberNonce(target.tokenEndpoint, answer.headers.get('dpop-nonce')) ?? false;
+    if (answer.status >= 200 && answer.status < 300) return parseTokenResponse(answer.body, dpop !== undefined);
+    const error = endpointError(answer, context.clock.now());
+    if (attempt === 0 && dpop && nonceChanged && error.error === 'use_dpop_nonce') continue;
+    throw error;
+  }
+}
+
+async function sendTokenRequest(context: TokenRequestContext, target: TokenRequestTarget): Promise<HttpAnswer> {
   const body = new URLSearchParams(context.extraParameters);
   body.set('grant_type', 'client_credentials');
   if (target.scope) body.set('scope', target.scope);
@@ -44,29 +71,33 @@ export async function requestToken(context: TokenRequestContext, target: TokenRe
     'content-type': 'application/x-www-form-urlencoded',
   };
   await context.auth.apply({ headers, body }, target.issuer, context.clock.now());
-  const answer = await httpRequest(
+  if (context.dpop) headers.dpop = context.dpop.proof('POST', target.tokenEndpoint, context.clock.now());
+  return httpRequest(
     context.fetch,
     context.timers,
     target.tokenEndpoint,
     { method: 'POST', headers, body: body.toString() },
     context.timeout,
   );
-  if (answer.status >= 200 && answer.status < 300) return parseTokenResponse(answer.body);
-  throw endpointError(answer, context.clock.now());
 }
 
-function parseTokenResponse(text: string): TokenResponse {
+function parseTokenResponse(text: string, sentProof: boolean): TokenResponse {
   const json = parseJsonObject(text);
   if (!json) throw new InvalidTokenResponseError('token endpoint answered 200 without a JSON object');
   const { access_token, token_type, expires_in, scope } = json;
   if (typeof access_token !== 'string' || access_token === '') {
     throw new InvalidTokenResponseError('token response has no access_token');
   }
-  // RFC 6749 requires token_type; a few servers omit it, and Bearer is the only type this client can present.
-  if (token_type !== undefined && (typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer')) {
-    throw new InvalidTokenResponseError(`token_type ${JSON.stringify(token_type)} is not Bearer`);
+  // RFC 6749 requires token_type; a few servers omit it. DPoP is presentable only with the key that asked for it.
+  const type = typeof token_type === 'string' ? token_type.toLowerCase() : token_type;
+  const tokenType =
+    type === undefined || type === 'bearer' ? 'Bearer' : type === 'dpop' && sentProof ? 'DPoP' : undefined;
+  if (tokenType === undefined) {
+    throw new InvalidTokenResponseError(
+      `token_type ${JSON.stringify(token_type)} is not ${sentProof ? 'Bearer or DPoP' : 'Bearer'}`,
+    );
   }
-  return { accessToken: access_token, expiresIn: parseExpiresIn(expires_in), scope: parseScope(scope) };
+  return { accessToken: access_token, expiresIn: parseExpiresIn(expires_in), scope: parseScope(scope), tokenType };
 }
 
 function parseExpiresIn(value: unknown): number | undefined {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isInvalidTokenChallenge, parseWwwAuthenticate } from './www-authenticate.js';
+import { isDpopNonceChallenge, isInvalidTokenChallenge, parseWwwAuthenticate } from './www-authenticate.js';
 
 describe('WWW-Authenticate', () => {
   it('reads several challenges, quoted commas and escapes', () => {
@@ -21,6 +21,10 @@ describe('WWW-Authenticate', () => {
     assert.equal(isInvalidTokenChallenge('Bearer error="insufficient_scope"'), false);
     assert.equal(isInvalidTokenChallenge('Bearer realm="x"'), false);
     assert.equal(isInvalidTokenChallenge('DPoP error="invalid_token"'), false);
+    assert.equal(isInvalidTokenChallenge('DPoP error="invalid_token"', 'dpop'), true);
+    assert.equal(isInvalidTokenChallenge('Bearer error="invalid_token"', 'dpop'), false);
+    assert.equal(isDpopNonceChallenge('Bearer, DPoP error="use_dpop_nonce", algs="ES256"'), true);
+    assert.equal(isDpopNonceChallenge('Bearer error="use_dpop_nonce"'), false);
     assert.equal(isInvalidTokenChallenge(null), false);
   });
 });

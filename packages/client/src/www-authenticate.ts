@@ -40,8 +40,18 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
   return challenges;
 }
 
-/** RFC 6750 §3.1: the resource server says the token itself was bad (expired, revoked…), so a new one may help. */
-export function isInvalidTokenChallenge(header: string | null): boolean {
+/**
+ * RFC 6750 §3.1, RFC 9449 §7.1: the resource server says the token itself
+ * was bad (expired, revoked, bound to another key…), so a new one may help.
+ */
+export function isInvalidTokenChallenge(header: string | null, scheme: 'bearer' | 'dpop' = 'bearer'): boolean {
   if (!header) return false;
-  return parseWwwAuthenticate(header).some((c) => c.scheme === 'bearer' && c.params.error === 'invalid_token');
+  // Only the challenge of the scheme the token was sent with speaks about it.
+  return parseWwwAuthenticate(header).some((c) => c.scheme === scheme && c.params.error === 'invalid_token');
+}
+
+/** RFC 9449 §9: the resource server wants a proof with the nonce it sent in `DPoP-Nonce`. */
+export function isDpopNonceChallenge(header: string | null): boolean {
+  if (!header) return false;
+  return parseWwwAuthenticate(header).some((c) => c.scheme === 'dpop' && c.params.error === 'use_dpop_nonce');
 }

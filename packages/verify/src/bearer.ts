@@ -18,6 +18,29 @@ const MISSING: BearerProblem = Object.freeze({ kind: 'missing' });
 // RFC 6750 §2.1 b64token.
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
+/** A token with the scheme it came with: `Bearer` (RFC 6750) or `DPoP` (RFC 9449 §7.1). */
+export interface PresentedToken {
+  scheme: 'bearer' | 'dpop';
+  token: string;
+}
+
+/**
+ * Reads the access token from the `Authorization` header, with either
+ * scheme. The same rules as `extractBearer`: one header, one credential,
+ * never in the query.
+ */
+export function extractAccessToken(source: BearerSource): PresentedToken | BearerProblem {
+  const header = source.authorization;
+  const space = header === undefined ? -1 : header.indexOf(' ');
+  const scheme = header === undefined ? '' : (space === -1 ? header : header.slice(0, space)).toLowerCase();
+  if (scheme !== 'dpop') {
+    const token = extractBearer(source);
+    return typeof token === 'string' ? { scheme: 'bearer', token } : token;
+  }
+  const token = extractBearer({ ...source, authorization: `Bearer${(header as string).slice(4)}` });
+  return typeof token === 'string' ? { scheme: 'dpop', token } : token;
+}
+
 /**
  * Reads the bearer token from the `Authorization` header, the only method
  * this resource server supports (`bearer_methods_supported: ["header"]`).
@@ -37,7 +60,8 @@ export function extractBearer(source: BearerSource): string | BearerProblem {
   const space = header.indexOf(' ');
   const scheme = space === -1 ? header : header.slice(0, space);
   if (scheme.toLowerCase() !== 'bearer') {
-    return /(^|[\s,])bearer(\s|$)/i.test(header)
+    // A second scheme after the first; the first itself is neither.
+    return /[\s,](bearer|dpop)(\s|$)/i.test(header)
       ? invalid('The Authorization header has more than one scheme')
       : MISSING;
   }

@@ -1,8 +1,9 @@
 /**
  * Every way a verification can fail, with the fixed description that may be
  * shown to the caller. The `kind` decides the HTTP answer: the token is bad
- * (401), the token lacks a scope (403), or the verifier cannot decide right
- * now (503, the caller's token may well be fine).
+ * (401), its DPoP proof is bad or lacks the nonce (401, RFC 9449 §7.1), the
+ * token lacks a scope (403), or the verifier cannot decide right now (503,
+ * the caller's token may well be fine).
  */
 const CODES = {
   token_malformed: { kind: 'invalid_token', description: 'The access token is malformed' },
@@ -20,9 +21,45 @@ const CODES = {
   jwks_unavailable: { kind: 'unavailable', description: 'The signing keys cannot be fetched' },
   discovery_failed: { kind: 'unavailable', description: 'The authorization server metadata cannot be fetched' },
   introspection_unavailable: { kind: 'unavailable', description: 'The token introspection endpoint failed' },
+  dpop_replay_unavailable: { kind: 'unavailable', description: 'The DPoP replay store failed' },
+  // Sender-constrained tokens: DPoP (RFC 9449 §7.1) and certificates (RFC 8705 §3).
+  dpop_proof_missing: { kind: 'invalid_dpop_proof', description: 'A DPoP proof is required' },
+  dpop_proof_invalid: { kind: 'invalid_dpop_proof', description: 'The DPoP proof is invalid' },
+  dpop_alg_not_allowed: {
+    kind: 'invalid_dpop_proof',
+    description: 'The DPoP proof signing algorithm is not allowed',
+  },
+  dpop_proof_mismatch: { kind: 'invalid_dpop_proof', description: 'The DPoP proof is not for this request' },
+  dpop_proof_expired: { kind: 'invalid_dpop_proof', description: 'The DPoP proof is too old or from the future' },
+  dpop_proof_replayed: { kind: 'invalid_dpop_proof', description: 'The DPoP proof was already used' },
+  dpop_nonce_required: { kind: 'use_dpop_nonce', description: 'Resource server requires nonce in DPoP proof' },
+  dpop_key_mismatch: { kind: 'invalid_token', description: 'The access token is not bound to the DPoP proof key' },
+  dpop_bound_token: {
+    kind: 'invalid_token',
+    description: 'The access token is bound to a key and must be sent with the DPoP scheme and a proof',
+  },
+  dpop_not_bound: { kind: 'invalid_token', description: 'The access token is not bound to a DPoP key' },
+  dpop_required: { kind: 'invalid_token', description: 'This resource requires a DPoP-bound access token' },
+  certificate_missing: {
+    kind: 'invalid_token',
+    description: 'The access token is bound to a client certificate that was not presented',
+  },
+  certificate_mismatch: {
+    kind: 'invalid_token',
+    description: 'The client certificate does not match the access token',
+  },
+  certificate_required: {
+    kind: 'invalid_token',
+    description: 'This resource requires a certificate-bound access token',
+  },
 } as const satisfies Record<string, { kind: VerifyErrorKind; description: string }>;
 
-export type VerifyErrorKind = 'invalid_token' | 'insufficient_scope' | 'unavailable';
+export type VerifyErrorKind =
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 export type VerifyErrorCode = keyof typeof CODES;
 
 export interface VerifyErrorOptions {
@@ -31,6 +68,8 @@ export interface VerifyErrorOptions {
   cause?: unknown;
   /** For `insufficient_scope`: the scopes the resource needs. */
   requiredScopes?: readonly string[];
+  /** For `dpop_nonce_required`: the nonce to send in `DPoP-Nonce`. */
+  dpopNonce?: string;
 }
 
 export class VerifyError extends Error {
@@ -40,6 +79,8 @@ export class VerifyError extends Error {
   /** A fixed, caller-safe sentence (no token content, no internal detail). */
   readonly description: string;
   readonly requiredScopes: readonly string[] | undefined;
+  /** For `use_dpop_nonce`: the nonce the client must put in its next proof (sent as `DPoP-Nonce`). */
+  readonly dpopNonce: string | undefined;
 
   constructor(code: VerifyErrorCode, options: VerifyErrorOptions = {}) {
     const { kind, description } = CODES[code];
@@ -48,6 +89,7 @@ export class VerifyError extends Error {
     this.kind = kind;
     this.description = description;
     this.requiredScopes = options.requiredScopes;
+    this.dpopNonce = options.dpopNonce;
   }
 }
 

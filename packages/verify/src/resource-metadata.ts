@@ -1,3 +1,5 @@
+import type { ResolvedSenderConstraints } from './sender-constraints.js';
+
 /** RFC 9728 protected resource metadata: how clients find the issuer of a resource server. */
 export interface ProtectedResourceMetadata {
   resource: string;
@@ -5,6 +7,11 @@ export interface ProtectedResourceMetadata {
   scopes_supported?: string[];
   bearer_methods_supported: ['header'];
   resource_name?: string;
+  /** RFC 9728 §2, when DPoP is advertised. */
+  dpop_signing_alg_values_supported?: string[];
+  dpop_bound_access_tokens_required?: boolean;
+  /** RFC 9728 §2, when certificate-bound tokens are advertised. */
+  tls_client_certificate_bound_access_tokens?: boolean;
 }
 
 export interface ResourceOptions {
@@ -26,7 +33,11 @@ export interface ResourceMetadataInfo {
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
-export function resourceMetadata(options: ResourceOptions, issuer: string): ResourceMetadataInfo {
+export function resourceMetadata(
+  options: ResourceOptions,
+  issuer: string,
+  sender?: Pick<ResolvedSenderConstraints, 'dpopAdvertised' | 'dpopRequired' | 'dpopAlgs' | 'mtlsAdvertised'>,
+): ResourceMetadataInfo {
   const url = new URL(options.resource);
   if (url.search || url.hash) throw new TypeError('resource must not have a query or fragment');
   // RFC 9728 §3.1: the well-known segment goes between the host and any path.
@@ -37,6 +48,13 @@ export function resourceMetadata(options: ResourceOptions, issuer: string): Reso
     ...(options.scopesSupported ? { scopes_supported: [...options.scopesSupported] } : {}),
     bearer_methods_supported: ['header'],
     ...(options.resourceName ? { resource_name: options.resourceName } : {}),
+    ...(sender?.dpopAdvertised
+      ? {
+          dpop_signing_alg_values_supported: [...sender.dpopAlgs],
+          dpop_bound_access_tokens_required: sender.dpopRequired,
+        }
+      : {}),
+    ...(sender?.mtlsAdvertised ? { tls_client_certificate_bound_access_tokens: true } : {}),
   };
   return Object.freeze({ document: Object.freeze(document), path, url: url.origin + path });
 }

@@ -1,5 +1,7 @@
 /** The claims of an RFC 9068 access token (or an RFC 7662 introspection answer). */
 export interface AccessTokenClaims {
+  /** Confirmation (RFC 7800): `jkt` for DPoP (RFC 9449), `x5t#S256` for certificates (RFC 8705). */
+  cnf?: { jkt?: string; 'x5t#S256'?: string; [member: string]: unknown };
   iss: string;
   sub: string;
   client_id: string;
@@ -27,6 +29,20 @@ export interface VerifiedToken {
   /** `jwt` when checked locally, `opaque` when the issuer answered by introspection. */
   readonly format: 'jwt' | 'introspected';
   readonly claims: Readonly<AccessTokenClaims>;
+  /** Set when the token is DPoP-bound (`cnf.jkt`) and came with a valid proof for this request. */
+  readonly dpop?: DpopConfirmation;
+  /** Set when the token is certificate-bound: the `x5t#S256` the client's certificate matched. */
+  readonly certificateThumbprint?: string;
+}
+
+/** The DPoP proof a request carried, once checked (RFC 9449 §4.3, §7). */
+export interface DpopConfirmation {
+  /** The RFC 7638 thumbprint of the proof key, equal to the token's `cnf.jkt`. */
+  readonly jkt: string;
+  readonly jti: string;
+  /** The proof's `iat`, in seconds. */
+  readonly iat: number;
+  readonly nonce: string | undefined;
 }
 
 /** `scope` (space-delimited, RFC 9068 / RFC 7662) or else `scp` (array or string, as some issuers send it). */

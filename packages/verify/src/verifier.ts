@@ -5,6 +5,14 @@ import { type IntrospectionOptions, introspect } from './introspection.js';
 import { JwksCache } from './jwks-cache.js';
 import { checkJwt, type JwtChecks, readJwtHeader } from './jwt-verify.js';
 import { type ResourceMetadataInfo, type ResourceOptions, resourceMetadata } from './resource-metadata.js';
+import { BEARER, type Presentation, SenderCheck } from './sender-check.js';
+import {
+  type DpopOptions,
+  type MtlsOptions,
+  type ResolvedSenderConstraints,
+  resolveSenderConstraints,
+  type TrustProxy,
+} from './sender-constraints.js';
 import { ExpiringCache } from './verified-cache.js';
 import { missingScope, normalizeScopes, type VerifiedToken } from './verified-token.js';
 
@@ -35,12 +43,36 @@ export interface VerifierOptions {
   clock?: () => number;
   /** The fetch implementation, for proxies or tests. Default the global `fetch`. */
   fetch?: FetchLike;
+  /**
+   * DPoP (RFC 9449). DPoP-bound tokens are always checked, with or without
+   * this option; `true` (or an object) also advertises DPoP in challenges
+   * and resource metadata, `{ required: true }` refuses unbound tokens.
+   */
+  dpop?: boolean | DpopOptions;
+  /**
+   * Certificate-bound tokens (RFC 8705). They are always checked; this
+   * option advertises them, can require them, and names a proxy's
+   * certificate header.
+   */
+  mtls?: boolean | MtlsOptions;
+  /** The origin clients call this service at (`https://api.example.com`), for DPoP `htu` behind a proxy. */
+  publicOrigin?: string;
+  /** Peers whose `X-Forwarded-Proto`/`-Host` and certificate header are believed. Default none. */
+  trustProxy?: TrustProxy;
 }
 
 export interface VerifyOptions {
   /** Scopes the token must all carry: `"a b"` or `["a", "b"]`. */
   scope?: string | readonly string[];
+  /**
+   * How the token was presented: its scheme, DPoP proof, method and URL,
+   * client certificate. Default: the Bearer scheme, nothing else, so a
+   * bound token is refused.
+   */
+  presentation?: Presentation;
 }
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
 
 /** Characters of a JWT's end (its signature) that file it in the cache: 22 base64url characters, 132 bits. */
 const CACHE_SLOT_LENGTH = 22;
@@ -67,6 +99,8 @@ export class Verifier {
   readonly audiences: readonly string[];
   /** RFC 9728 metadata, when `resource` was configured. */
   readonly resourceMetadata: ResourceMetadataInfo | undefined;
+  /** The resolved DPoP, mTLS and proxy settings, for the middleware. */
+  readonly senderConstraints: ResolvedSenderConstraints;
 
   readonly #checks: JwtChecks;
   readonly #clock: () => number;
@@ -81,6 +115,9 @@ export class Verifier {
   readonly #introspectAll: boolean;
   readonly #inactive: ExpiringCache<VerifyError>;
   readonly #introspecting = new Map<string, Promise<VerifiedToken | VerifyError>>();
+  readonly #sender: SenderCheck;
+  /** Neither DPoP nor mTLS is required, so an unbound Bearer token needs no binding check. */
+  readonly #bearerAccepted: boolean;
   #metadata: Promise<AuthorizationServerMetadata> | undefined;
   #metadataFailedAt: number | undefined;
 
@@ -125,36 +162,111 @@ export class Verifier {
     this.#introspectAll = i !== undefined && this.#introspection.mode === 'always';
     this.#inactive = new ExpiringCache(i ? Math.max(1_000, (options.cacheSize ?? DEFAULTS.cacheSize) / 10) : 0);
     if (i && (!i.clientId || !i.clientSecret)) throw new TypeError('introspection needs clientId and clientSecret');
-    this.resourceMetadata = options.resource ? resourceMetadata(options.resource, options.issuer) : undefined;
+    this.senderConstraints = resolveSenderConstraints(
+      options.dpop,
+      options.mtls,
+      options.publicOrigin,
+      options.trustProxy,
+      this.#clock,
+    );
+    this.#sender = new SenderCheck(this.senderConstraints);
+    this.#bearerAccepted = !this.senderConstraints.dpopRequired && !this.senderConstraints.mtlsRequired;
+    this.resourceMetadata = options.resource
+      ? resourceMetadata(options.resource, options.issuer, this.senderConstraints)
+      : undefined;
   }
 
   /** Verifies a token and the scopes it must carry; rejects with a `VerifyError`. */
   verify(token: string, options?: VerifyOptions): Promise<VerifiedToken> {
-    const required = normalizeScopes(options?.scope);
-    const result = this.attempt(token, required);
-    if (result === undefined) {
-      return this.settle(token, required).then((r) => (r instanceof VerifyError ? Promise.reject(r) : r));
-    }
+    const result = this.check(token, normalizeScopes(options?.scope), options?.presentation ?? BEARER);
+    if (result instanceof Promise) return result.then((r) => (r instanceof VerifyError ? Promise.reject(r) : r));
     return result instanceof VerifyError ? Promise.reject(result) : Promise.resolve(result);
   }
 
   /**
    * Verifies without any I/O: answers from the cache or with keys already
    * fetched, throws a `VerifyError`, or returns undefined when the answer
-   * needs the network (then call `verify`).
+   * needs the network (then call `verify`). With a DPoP presentation the
+   * replay store must answer synchronously (the default one does).
    */
   verifySync(token: string, options?: VerifyOptions): VerifiedToken | undefined {
-    const result = this.attempt(token, normalizeScopes(options?.scope));
+    const required = normalizeScopes(options?.scope);
+    const first = this.#attemptToken(token, NO_SCOPES);
+    if (first === undefined) return undefined;
+    if (first instanceof VerifyError) throw first;
+    if (options?.presentation === undefined && first.claims.cnf === undefined && this.#bearerAccepted) {
+      const plain = this.#withScopes(first, required);
+      if (plain instanceof VerifyError) throw plain;
+      return plain;
+    }
+    const result = this.#finish(first, token, required, options?.presentation ?? BEARER);
+    if (result instanceof Promise) {
+      // The proof's jti is already spent: it cannot be checked again by verify().
+      result.catch(() => {});
+      throw new TypeError('verifySync needs a synchronous DPoP replay store; use verify');
+    }
     if (result instanceof VerifyError) throw result;
     return result;
   }
 
   /**
-   * The synchronous step behind `verify`, without exceptions or promises, for
-   * middleware. `undefined` means "needs I/O": follow with `settle`.
-   * `required` must come from `normalizeScopes`.
+   * Token, then binding, then scopes, for middleware: without promises when
+   * no I/O is needed. The binding check (DPoP proof, client certificate)
+   * runs on every call, also for a token answered from the cache.
    */
-  attempt(token: string, required: readonly string[], afterFetch = false): VerifiedToken | VerifyError | undefined {
+  check(
+    token: string,
+    required: readonly string[],
+    presentation: Presentation,
+  ): VerifiedToken | VerifyError | Promise<VerifiedToken | VerifyError> {
+    const first = this.#attemptToken(token, NO_SCOPES);
+    if (first === undefined) {
+      return this.#settleToken(token, NO_SCOPES).then((r) => this.#finish(r, token, required, presentation));
+    }
+    return this.#finish(first, token, required, presentation);
+  }
+
+  #finish(
+    result: VerifiedToken | VerifyError,
+    token: string,
+    required: readonly string[],
+    presentation: Presentation,
+  ): VerifiedToken | VerifyError | Promise<VerifiedToken | VerifyError> {
+    if (result instanceof VerifyError) return result;
+    // The common case, a plain bearer token where bearer tokens are accepted, skips the binding call.
+    if (presentation.scheme === 'bearer' && result.claims.cnf === undefined && this.#bearerAccepted) {
+      return this.#withScopes(result, required);
+    }
+    const bound = this.#sender.confirm(result, token, presentation, this.#clock());
+    if (bound instanceof Promise)
+      return bound.then((b) => (b instanceof VerifyError ? b : this.#withScopes(b, required)));
+    return bound instanceof VerifyError ? bound : this.#withScopes(bound, required);
+  }
+
+  /**
+   * The synchronous step behind `verify` for a Bearer token, without
+   * exceptions or promises. `undefined` means "needs I/O": follow with
+   * `settle`. `required` must come from `normalizeScopes`. A bound token is
+   * refused here (it came without its proof); `check` takes a presentation.
+   */
+  attempt(token: string, required: readonly string[]): VerifiedToken | VerifyError | undefined {
+    const result = this.#attemptToken(token, NO_SCOPES);
+    return result === undefined
+      ? undefined
+      : (this.#finish(result, token, required, BEARER) as VerifiedToken | VerifyError);
+  }
+
+  /** The I/O step after `attempt` returned undefined: fetch keys or introspect, then decide. */
+  async settle(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
+    return this.#finish(await this.#settleToken(token, NO_SCOPES), token, required, BEARER);
+  }
+
+  /** The token's own checks (from the cache when it can), without its binding. */
+  #attemptToken(
+    token: string,
+    required: readonly string[],
+    afterFetch = false,
+  ): VerifiedToken | VerifyError | undefined {
     // Before the cache, which never holds a token this long.
     if (token.length === 0 || token.length > this.#maxTokenLength) {
       return new VerifyError('token_malformed', { detail: 'length' });
@@ -189,8 +301,7 @@ export class Verifier {
     return this.#withScopes(result, required);
   }
 
-  /** The I/O step after `attempt` returned undefined: fetch keys or introspect, then decide. */
-  async settle(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
+  async #settleToken(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
     if (this.#introspectAll || !looksLikeJwt(token)) {
       const result = await this.#introspect(token);
       return result instanceof VerifyError ? result : this.#withScopes(result, required);
@@ -200,7 +311,7 @@ export class Verifier {
     } catch (err) {
       return err instanceof VerifyError ? err : new VerifyError('jwks_unavailable', { cause: err });
     }
-    return this.attempt(token, required, true) ?? new VerifyError('jwks_unavailable');
+    return this.#attemptToken(token, required, true) ?? new VerifyError('jwks_unavailable');
   }
 
   /** The issuer's RFC 8414 metadata, fetched once (and again after a failure, past the cooldown). */

@@ -3,7 +3,7 @@ import express from 'express';
 import { middlewareSuite } from '../testing/middleware-suite.js';
 import { protectedResourceMetadata, requireToken } from './express.js';
 
-middlewareSuite('Express', async ({ verifier, down }) => {
+middlewareSuite('Express', async ({ verifier, down, strict }) => {
   const app = express();
   app.use(protectedResourceMetadata(verifier));
   app.get('/events', requireToken({ verifier, scope: 'event.view' }), (req, res) => {
@@ -15,6 +15,12 @@ middlewareSuite('Express', async ({ verifier, down }) => {
   app.get('/down', requireToken({ verifier: down }), (_req, res) => {
     res.json({});
   });
+  // In a router, as services mount them: the proof names the full path.
+  const router = express.Router();
+  router.get('/', requireToken({ verifier: strict }), (req, res) => {
+    res.json({ clientId: req.auth?.clientId, jkt: req.auth?.dpop?.jkt, x5t: req.auth?.certificateThumbprint });
+  });
+  app.use('/strict', router);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return {

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { VerifiedToken } from '../verified-token.js';
 import type { Verifier } from '../verifier.js';
 import { createAuthorizer, Denial, type RequireTokenOptions } from './authorize.js';
+import { nodeRequestSource } from './request-source.js';
 
 declare global {
   namespace Express {
@@ -21,8 +22,10 @@ export type { RequireTokenOptions } from './authorize.js';
  */
 export function requireToken(options: RequireTokenOptions): RequestHandler {
   const authorize = createAuthorizer(options);
+  const constraints = options.verifier.senderConstraints;
   return (req: Request, res: Response, next: NextFunction) => {
-    const outcome = authorize({ authorization: req.headers.authorization, rawHeaders: req.rawHeaders, url: req.url });
+    // originalUrl: inside a router, req.url has lost the mount path the client's DPoP proof names.
+    const outcome = authorize(nodeRequestSource(req, req.originalUrl, constraints));
     if (outcome instanceof Promise) {
       outcome.then((o) => finish(o, req, res, next), next);
     } else {

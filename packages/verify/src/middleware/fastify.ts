@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import type { VerifiedToken } from '../verified-token.js';
 import type { Verifier } from '../verifier.js';
 import { createAuthorizer, Denial, type RequireTokenOptions } from './authorize.js';
+import { nodeRequestSource } from './request-source.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,12 +48,9 @@ export const tesseraVerify = Object.assign(
  */
 export function requireToken(options: RequireTokenOptions): onRequestHookHandler {
   const authorize = createAuthorizer(options);
+  const constraints = options.verifier.senderConstraints;
   return function requireTokenHook(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) {
-    const outcome = authorize({
-      authorization: request.headers.authorization,
-      rawHeaders: request.raw.rawHeaders,
-      url: request.raw.url,
-    });
+    const outcome = authorize(nodeRequestSource(request.raw, request.raw.url, constraints));
     if (outcome instanceof Promise) {
       outcome.then((o) => finish(o, request, reply, done), done);
     } else {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { middlewareSuite } from '../testing/middleware-suite.js';
 import { requireToken, serveProtectedResourceMetadata } from './node-http.js';
 
-middlewareSuite('node:http', async ({ verifier, down }) => {
+middlewareSuite('node:http', async ({ verifier, down, strict }) => {
   const json = (res: import('node:http').ServerResponse, body: unknown) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
@@ -12,12 +12,16 @@ middlewareSuite('node:http', async ({ verifier, down }) => {
   );
   const deleteEvents = requireToken({ verifier, scope: 'event.delete' }, (_req, res) => json(res, {}));
   const downRoute = requireToken({ verifier: down }, (_req, res) => json(res, {}));
+  const strictRoute = requireToken({ verifier: strict }, (_req, res, token) =>
+    json(res, { clientId: token.clientId, jkt: token.dpop?.jkt, x5t: token.certificateThumbprint }),
+  );
   const server = createServer((req, res) => {
     if (serveProtectedResourceMetadata(verifier, req, res)) return;
     const path = req.url?.split('?')[0];
     if (path === '/events' && req.method === 'GET') return listEvents(req, res);
     if (path === '/events' && req.method === 'DELETE') return deleteEvents(req, res);
     if (path === '/down') return downRoute(req, res);
+    if (path === '/strict') return strictRoute(req, res);
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

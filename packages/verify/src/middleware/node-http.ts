@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VerifiedToken } from '../verified-token.js';
 import type { Verifier } from '../verifier.js';
 import { createAuthorizer, Denial, type RequireTokenOptions } from './authorize.js';
+import { nodeRequestSource } from './request-source.js';
 
 export type { RequireTokenOptions } from './authorize.js';
 
@@ -48,11 +49,12 @@ export function requireToken(
  */
 export function authenticator(options: RequireTokenOptions) {
   const authorize = createAuthorizer(options);
+  const constraints = options.verifier.senderConstraints;
   return (
     req: IncomingMessage,
     res: ServerResponse,
   ): VerifiedToken | undefined | Promise<VerifiedToken | undefined> => {
-    const outcome = authorize({ authorization: req.headers.authorization, rawHeaders: req.rawHeaders, url: req.url });
+    const outcome = authorize(nodeRequestSource(req, req.url, constraints));
     return outcome instanceof Promise ? outcome.then((o) => settle(o, res)) : settle(outcome, res);
   };
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { createDpopNonces } from '../dpop/nonce.js';
 import { createVerifier, type Verifier } from '../verifier.js';
+import { type DpopKey, dpopKey, proof } from './dpop.js';
 import { type LocalIssuer, startLocalIssuer } from './local-issuer.js';
 
 /**
@@ -10,6 +13,9 @@ import { type LocalIssuer, startLocalIssuer } from './local-issuer.js';
  *   GET    /events  scope event.view   → 200 {"clientId": req.auth.clientId}
  *   DELETE /events  scope event.delete → 200 (never, in these tests)
  *   GET    /down    a verifier whose JWKS cannot be reached
+ *   GET    /strict  the `strict` verifier (DPoP required with nonces, a
+ *                    trusted proxy's certificate header), any scope
+ *                    → 200 {"clientId", "jkt": req.auth.dpop.jkt, "x5t": req.auth.certificateThumbprint}
  *   GET    /.well-known/oauth-protected-resource
  */
 export interface AppUnderTest {
@@ -17,7 +23,7 @@ export interface AppUnderTest {
   close(): Promise<void>;
 }
 
-export type StartApp = (verifiers: { verifier: Verifier; down: Verifier }) => Promise<AppUnderTest>;
+export type StartApp = (verifiers: { verifier: Verifier; down: Verifier; strict: Verifier }) => Promise<AppUnderTest>;
 
 const RESOURCE = 'https://calendar.example';
 const METADATA_URL = `${RESOURCE}/.well-known/oauth-protected-resource`;
@@ -27,9 +33,11 @@ export function middlewareSuite(name: string, start: StartApp): void {
   describe(`${name} middleware (RFC 6750, RFC 9728)`, () => {
     let iss: LocalIssuer;
     let app: AppUnderTest;
+    let key: DpopKey;
 
     before(async () => {
       iss = await startLocalIssuer();
+      key = await dpopKey();
       const verifier = createVerifier({
         issuer: iss.issuer,
         audience: 'calendar',
@@ -41,7 +49,14 @@ export function middlewareSuite(name: string, start: StartApp): void {
         jwksUri: 'http://127.0.0.1:9/jwks',
         timeoutMs: 500,
       });
-      app = await start({ verifier, down });
+      const strict = createVerifier({
+        issuer: iss.issuer,
+        audience: 'calendar',
+        dpop: { required: true, algs: ['ES256', 'EdDSA'], nonce: createDpopNonces() },
+        mtls: { certificateHeader: 'Client-Cert' },
+        trustProxy: ['127.0.0.1'],
+      });
+      app = await start({ verifier, down, strict });
     });
     after(async () => {
       await app?.close();
@@ -50,7 +65,7 @@ export function middlewareSuite(name: string, start: StartApp): void {
 
     const call = async (path: string, init: RequestInit = {}) => {
       const r = await fetch(app.url + path, init);
-      return { status: r.status, headers: r.headers, body: await r.json() };
+      return { status: r.status, headers: r.headers, body: (await r.json()) as Record<string, unknown> };
     };
     const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
@@ -142,6 +157,125 @@ export function middlewareSuite(name: string, start: StartApp): void {
         error: 'temporarily_unavailable',
         error_description: 'The access token cannot be checked right now',
       });
+    });
+
+    const dpopCall = async (path: string, token: string, headers: Record<string, string> = {}, htu?: string) =>
+      call(path, {
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await proof(key, { htu: htu ?? app.url + path.split('?')[0], accessToken: token }),
+          ...headers,
+        },
+      });
+
+    it('accepts a DPoP-bound token with a proof of the request, without any option (RFC 9449 §7)', async () => {
+      const token = iss.token({ cnf: { jkt: key.jkt } });
+      const r = await dpopCall('/events?page=2', token);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual(r.body, { clientId: 'task-service', scopes: ['event.view', 'event.create'] });
+      const again = await dpopCall('/events', token);
+      assert.equal(again.status, 200, 'cached token, new proof');
+    });
+
+    it('refuses a bound token as Bearer, a missing, replayed or misaddressed proof, with 401 and the DPoP challenge', async () => {
+      const token = iss.token({ cnf: { jkt: key.jkt } });
+      const asBearer = await call('/events', bearer(token));
+      assert.equal(asBearer.status, 401);
+      assert.equal(
+        asBearer.headers.get('www-authenticate'),
+        `Bearer error="invalid_token", error_description="The access token is bound to a key and must be sent with the DPoP scheme and a proof", resource_metadata="${METADATA_URL}"`,
+      );
+      const noProof = await call('/events', { headers: { authorization: `DPoP ${token}` } });
+      assert.equal(noProof.status, 401);
+      assert.equal(
+        noProof.headers.get('www-authenticate'),
+        `DPoP error="invalid_dpop_proof", error_description="A DPoP proof is required", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519", resource_metadata="${METADATA_URL}", Bearer resource_metadata="${METADATA_URL}"`,
+      );
+      assert.deepEqual(noProof.body, { error: 'invalid_dpop_proof', error_description: 'A DPoP proof is required' });
+      const p = await proof(key, { htu: `${app.url}/events`, accessToken: token });
+      const headers = { authorization: `DPoP ${token}`, dpop: p };
+      assert.equal((await call('/events', { headers })).status, 200);
+      const replayed = await call('/events', { headers });
+      assert.equal(replayed.status, 401);
+      assert.deepEqual(replayed.body, {
+        error: 'invalid_dpop_proof',
+        error_description: 'The DPoP proof was already used',
+      });
+      const elsewhere = await dpopCall('/events', token, {}, `${app.url}/other`);
+      assert.deepEqual(elsewhere.body, {
+        error: 'invalid_dpop_proof',
+        error_description: 'The DPoP proof is not for this request',
+      });
+      const garbage = await call('/events', { headers: { authorization: `DPoP ${token}`, dpop: 'e30.e30.' } });
+      assert.equal(garbage.status, 401);
+      assert.equal(garbage.body.error, 'invalid_dpop_proof');
+      const wrongMethod = await call('/events', {
+        method: 'DELETE',
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await proof(key, { htu: `${app.url}/events`, accessToken: token }),
+        },
+      });
+      assert.equal(wrongMethod.status, 401);
+      assert.equal(wrongMethod.body.error_description, 'The DPoP proof is not for this request');
+    });
+
+    it('ignores a certificate header from an untrusted peer', async () => {
+      const der = Buffer.concat([Buffer.from([0x30]), randomBytes(200)]);
+      const token = iss.token({ cnf: { 'x5t#S256': createHash('sha256').update(der).digest('base64url') } });
+      const r = await call('/events', {
+        headers: { authorization: `Bearer ${token}`, 'client-cert': `:${der.toString('base64')}:` },
+      });
+      assert.equal(r.status, 401);
+      assert.deepEqual(r.body, {
+        error: 'invalid_token',
+        error_description: 'The access token is bound to a client certificate that was not presented',
+      });
+    });
+
+    it('with DPoP required: nonce round trip, forwarded URL and certificate header from a trusted proxy', async () => {
+      const der = Buffer.concat([Buffer.from([0x30]), randomBytes(200)]);
+      const x5t = createHash('sha256').update(der).digest('base64url');
+      const token = iss.token({ cnf: { jkt: key.jkt, 'x5t#S256': x5t } });
+      const proxied = {
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'calendar.example',
+        'client-cert': `:${der.toString('base64')}:`,
+      };
+      const htu = 'https://calendar.example/strict';
+      const first = await dpopCall('/strict', token, proxied, htu);
+      assert.equal(first.status, 401);
+      assert.equal(
+        first.headers.get('www-authenticate'),
+        'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256 EdDSA"',
+      );
+      const nonce = first.headers.get('dpop-nonce');
+      assert.ok(nonce);
+      const withNonce = await proof(key, { htu, accessToken: token, claims: { nonce } });
+      const ok = await call('/strict', { headers: { ...proxied, authorization: `DPoP ${token}`, dpop: withNonce } });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.deepEqual(ok.body, { clientId: 'task-service', jkt: key.jkt, x5t });
+      const noCert = await call('/strict', {
+        headers: {
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'calendar.example',
+          authorization: `DPoP ${token}`,
+          dpop: await proof(key, { htu, accessToken: token, claims: { nonce } }),
+        },
+      });
+      assert.equal(noCert.status, 401);
+      assert.equal(
+        noCert.body.error_description,
+        'The access token is bound to a client certificate that was not presented',
+      );
+      const plain = await call('/strict', bearer(iss.token()));
+      assert.equal(plain.status, 401);
+      assert.equal(
+        plain.headers.get('www-authenticate'),
+        'DPoP error="invalid_token", error_description="This resource requires a DPoP-bound access token", algs="ES256 EdDSA"',
+      );
+      const none = await call('/strict');
+      assert.equal(none.headers.get('www-authenticate'), 'DPoP algs="ES256 EdDSA"');
     });
 
     it('serves the protected resource metadata (RFC 9728)', async () => {
