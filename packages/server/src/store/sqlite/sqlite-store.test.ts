@@ -13,7 +13,10 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreContract('sqlite :memory:', async () => new SqliteStore(':memory:'));
-runStoreContract('sqlite file', async () => new SqliteStore(join(dir, 'contract', 'tessera.db')));
+const contractFile = join(dir, 'contract', 'tessera.db');
+runStoreContract('sqlite file', async () => new SqliteStore(contractFile), {
+  openPeer: async () => new SqliteStore(contractFile),
+});
 
 describe('SqliteStore', () => {
   it('is of kind sqlite', async () => {
