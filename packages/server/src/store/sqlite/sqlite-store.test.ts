@@ -1,8 +1,11 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { EXTENSION, MIGRATED_V1_TOKEN, opaqueToken, runStoreContract } from '../contract.test-suite.js';
 import { isStoreUnavailable } from '../store-errors.js';
@@ -77,6 +80,49 @@ describe('SqliteStore', () => {
     const reopened = new Database(path);
     assert.equal(reopened.pragma('user_version', { simple: true }), migrations.length + 5);
     reopened.close();
+  });
+
+  it('spends each jti once across worker processes sharing the file', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'workers.db');
+    await new SqliteStore(path).close();
+    const keys = Array.from({ length: 600 }, (_, i) => `k${i}`);
+    const startAt = Date.now() + 1500;
+    // Each worker spends every key, 50 a turn, in its own order, all starting
+    // at once: their batches contend for the write lock (WRITE_LATER) as
+    // TESSERA_WORKERS do.
+    const worker = `
+      const { SqliteStore } = await import(process.env.STORE_MODULE);
+      const store = new SqliteStore(process.env.DB_PATH);
+      const keys = JSON.parse(process.env.KEYS);
+      const order = process.env.REVERSE === '1' ? [...keys].reverse() : keys;
+      while (Date.now() < Number(process.env.START_AT));
+      const won = [];
+      for (let i = 0; i < order.length; i += 50) {
+        const turn = order.slice(i, i + 50);
+        const results = await Promise.all(turn.map((k) => store.useOnce(k, 2e12, 1e12)));
+        turn.forEach((k, j) => results[j] && won.push(k));
+      }
+      await store.close();
+      process.stdout.write(JSON.stringify(won));
+    `;
+    const run = (reverse: boolean) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', worker], {
+        env: {
+          ...process.env,
+          STORE_MODULE: pathToFileURL(join(import.meta.dirname, 'sqlite-store.ts')).href,
+          DB_PATH: path,
+          KEYS: JSON.stringify(keys),
+          START_AT: String(startAt),
+          REVERSE: reverse ? '1' : '0',
+        },
+      });
+    const outputs = await Promise.all([run(false), run(true), run(false)]);
+    const won = outputs.flatMap((o) => JSON.parse(o.stdout) as string[]);
+    assert.deepEqual([...won].sort(), [...keys].sort(), 'every key won exactly once');
+    assert.ok(
+      outputs.every((o) => (JSON.parse(o.stdout) as string[]).length < keys.length),
+      'one worker ran alone: nothing contended',
+    );
   });
 
   describe('while another process holds the write lock', () => {
