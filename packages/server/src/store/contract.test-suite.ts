@@ -750,7 +750,7 @@ function revocationAndReplay(store: Get, openPeer: (() => Promise<Store>) | unde
   });
 
   if (openPeer) {
-    it('useOnce is atomic across two stores on one database: of 80 uses of a key, one wins', async () => {
+    it('useOnce is atomic across two stores on one database: of 80 uses of a key, one wins; of two batches, each key once', async () => {
       const peer = await openPeer();
       try {
         for (let round = 0; round < 5; round++) {
@@ -760,6 +760,17 @@ function revocationAndReplay(store: Get, openPeer: (() => Promise<Store>) | unde
           );
           assert.equal(results.filter(Boolean).length, 1);
         }
+        // Many keys at once, in opposite orders (PostgreSQL: row locks taken crosswise would deadlock).
+        const keys = Array.from({ length: 100 }, () => id('use'));
+        const [mine, theirs] = await Promise.all([
+          Promise.all(keys.map((k) => store().useOnce(k, T + 1000, T))),
+          Promise.all([...keys].reverse().map((k) => peer.useOnce(k, T + 1000, T))),
+        ]);
+        theirs.reverse();
+        assert.deepEqual(
+          keys.map((_, i) => Number(mine[i]) + Number(theirs[i])),
+          keys.map(() => 1),
+        );
         // And what one store spent, the other refuses.
         const key = id('use');
         assert.equal(await peer.useOnce(key, T + 1000, T), true);
