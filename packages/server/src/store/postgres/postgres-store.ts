@@ -383,8 +383,9 @@ export class PostgresStore implements Store {
   async #useOnceAll(uses: readonly JtiUse[]): Promise<void> {
     // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: a key
     // used again in the same batch goes in once, its first use may win, and
-    // the later ones answer false, as they would one after the other (unless
-    // the first use's own row expired within the batch: refused then too).
+    // the repeats answer false, as they would one after the other. (Only if
+    // the first use's expiry fell before a repeat's `now`, within one turn,
+    // would that repeat have won alone: refusing it is the safe side.)
     const first = new Map<string, JtiUse>();
     const keys: string[] = [];
     const expiries: number[] = [];
