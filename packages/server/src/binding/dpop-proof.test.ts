@@ -182,6 +182,10 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     await refused(`${good}=`, 'not a JWS in canonical base64url');
     await refused('e30.e30.AA', 'typ is not dpop+jwt');
     await refused(`${Buffer.from('nope').toString('base64url')}.e30.AA`, 'malformed protected header');
+    await refused(`${Buffer.from('[1]').toString('base64url')}.e30.AA`, 'malformed protected header');
+    // Not UTF-8 (RFC 7515 §5.2 step 3): refused, not read with U+FFFD in its place.
+    const notUtf8 = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]).toString('base64url');
+    await refused(`${notUtf8}.e30.AA`, 'malformed protected header');
     const [h, , s] = good.split('.');
     await refused(`${h}.${Buffer.from('[1]').toString('base64url')}.${s}`, 'signature does not verify with the jwk');
   });
@@ -203,6 +207,9 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     await refused(await proof({ claims: { htu: 'https://as.example/oauth2/token/' } }), /^htu /);
     await refused(await proof({ claims: { htu: 'not a url' } }), /^htu /);
     await refused(await proof({ omit: ['htu'] }), /^htu /);
+    // Even spelt exactly as the endpoint's URL, an htu that is no http(s) URL matches nothing.
+    const ftp = 'ftp://as.example/oauth2/token';
+    await refused(await proof({ claims: { htu: ftp } }), /^htu /, { ...expected, url: ftp });
     for (const htu of [
       `${URL_}?x=1`,
       `${URL_}#frag`,

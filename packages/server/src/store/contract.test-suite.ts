@@ -20,6 +20,11 @@ export interface ContractOptions {
    * expires entries itself: purgeExpired then neither counts nor removes them.
    */
   redisHoldsReplayAndRevocation?: boolean;
+  /**
+   * Opens another store on the same database, as another worker process or
+   * node has it (`:memory:` has none): single use must hold across them.
+   */
+  openPeer?: () => Promise<Store>;
 }
 
 export function runStoreContract(name: string, open: () => Promise<Store>, options: ContractOptions = {}): void {
@@ -42,7 +47,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('settings', () => settings(s));
     describe('encryption key rotation', () => encryptionKeyRotation(s));
     describe('opaque tokens', () => opaqueTokens(s));
-    describe('revocation and replay', () => revocationAndReplay(s));
+    describe('revocation and replay', () => revocationAndReplay(s, options.openPeer));
     describe('purgeExpired', () => purging(s, purgesAll));
     describe('lifecycle', () => lifecycle(s, open));
   });
@@ -670,7 +675,7 @@ function opaqueTokens(store: Get): void {
   });
 }
 
-function revocationAndReplay(store: Get): void {
+function revocationAndReplay(store: Get, openPeer: (() => Promise<Store>) | undefined): void {
   it('a revoked jti stays revoked until its expiry, exclusive', async () => {
     const jti = id('jti');
     assert.equal(await store().isJtiRevoked(jti, T), false);
@@ -722,6 +727,61 @@ function revocationAndReplay(store: Get): void {
     const results = await Promise.all(Array.from({ length: 40 }, () => store().useOnce(key, T + 1000, T)));
     assert.equal(results.filter(Boolean).length, 1);
   });
+
+  it('useOnce in one turn: new and expired keys win, live keys and repeats lose, each caller its own answer', async () => {
+    const [live, expired] = [id('use'), id('use')];
+    await store().useOnce(live, T + 1000, T - 1000);
+    await store().useOnce(expired, T, T - 1000);
+    const fresh = Array.from({ length: 50 }, () => id('use'));
+    // Issued together, before any settles: the uses of one event-loop turn, written as one batch.
+    const uses = [
+      ...fresh.map((k) => store().useOnce(k, T + 1000, T)),
+      store().useOnce(live, T + 1000, T),
+      store().useOnce(expired, T + 1000, T),
+      store().useOnce(fresh[7] as string, T + 1000, T),
+      store().useOnce(expired, T + 1000, T),
+    ];
+    assert.deepEqual(await Promise.all(uses), [...fresh.map(() => true), false, true, false, false]);
+    // What the batch stored: every new key is live until its own expiry, and the live key kept its.
+    assert.equal(await store().useOnce(fresh[49] as string, T + 5000, T + 999), false);
+    assert.equal(await store().useOnce(fresh[49] as string, T + 5000, T + 1000), true);
+    assert.equal(await store().useOnce(live, T + 5000, T + 999), false);
+    assert.equal(await store().useOnce(expired, T + 5000, T + 999), false);
+  });
+
+  if (openPeer) {
+    it('useOnce is atomic across two stores on one database: of 80 uses of a key, one wins; of two batches, each key once', async () => {
+      const peer = await openPeer();
+      try {
+        for (let round = 0; round < 5; round++) {
+          const key = id('use');
+          const results = await Promise.all(
+            Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? store() : peer).useOnce(key, T + 1000, T)),
+          );
+          assert.equal(results.filter(Boolean).length, 1);
+        }
+        // Many keys at once, in opposite orders (PostgreSQL: row locks taken crosswise would deadlock).
+        const keys = Array.from({ length: 100 }, () => id('use'));
+        const [mine, theirs] = await Promise.all([
+          Promise.all(keys.map((k) => store().useOnce(k, T + 1000, T))),
+          Promise.all([...keys].reverse().map((k) => peer.useOnce(k, T + 1000, T))),
+        ]);
+        theirs.reverse();
+        assert.deepEqual(
+          keys.map((_, i) => Number(mine[i]) + Number(theirs[i])),
+          keys.map(() => 1),
+        );
+        // And what one store spent, the other refuses.
+        const key = id('use');
+        assert.equal(await peer.useOnce(key, T + 1000, T), true);
+        assert.equal(await store().useOnce(key, T + 1000, T + 500), false);
+        assert.equal(await store().useOnce(key, T + 2000, T + 1000), true);
+        assert.equal(await peer.useOnce(key, T + 2000, T + 1500), false);
+      } finally {
+        await peer.close();
+      }
+    });
+  }
 }
 
 function purging(store: Get, purgesAll: boolean): void {

@@ -10,10 +10,11 @@ const url = TEST_POSTGRES_URL;
 const { freshSchema, query } = useTestSchemas();
 
 let contractSchema: Promise<string> | undefined;
-runStoreContract('postgres', async () => {
+const openContractStore = async () => {
   contractSchema ??= freshSchema();
   return PostgresStore.open(url, { schema: await contractSchema });
-});
+};
+runStoreContract('postgres', openContractStore, { openPeer: openContractStore });
 
 describe('PostgresStore', () => {
   it('is of kind postgres', async () => {

@@ -1,6 +1,7 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import { BatchedInserts } from '../batched-inserts.js';
+import { JtiUse } from '../jti-use.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -45,6 +46,22 @@ function insertTokensSql(n: number): string {
   return `INSERT INTO opaque_tokens (id, hash, client_id, jti, scope, audience, iat, exp, ext) VALUES ${rows.join(', ')}`;
 }
 
+/** Three array parameters, whatever the count: a bound only on one statement's size. */
+const MAX_JTIS_PER_INSERT = 10_000;
+/**
+ * Spends a batch of distinct keys in one statement: each row as useOnce
+ * alone would (an expired row is replaced, a live one wins and keeps its
+ * expiry; `now` is each caller's own), RETURNING the keys that were spent
+ * now. Keys go in sorted: two nodes' batches sharing keys then take their
+ * row locks in one order and never deadlock; the second waits for the
+ * first's commit and finds the key live.
+ */
+const USE_ONCE_ALL = `WITH input AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(key, expires_at, now))
+INSERT INTO used_jtis (key, expires_at) SELECT key, expires_at FROM input ORDER BY key
+ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+WHERE used_jtis.expires_at <= (SELECT now FROM input WHERE input.key = excluded.key)
+RETURNING key`;
+
 /**
  * The production store: PostgreSQL through a pool, shared by every node.
  * Where SQLite serialises writers with one lock, each multi-row write here
@@ -55,9 +72,15 @@ export class PostgresStore implements Store {
   readonly #pool: Pool;
   #closed: Promise<void> | undefined;
   readonly #tokenInserts: BatchedInserts<OpaqueTokenRecord>;
+  readonly #jtiUses: BatchedInserts<JtiUse>;
 
   private constructor(pool: Pool) {
     this.#pool = pool;
+    this.#jtiUses = new BatchedInserts(
+      (u) => this.#useOnceAll([u]),
+      (uses) => this.#useOnceAll(uses),
+      MAX_JTIS_PER_INSERT,
+    );
     this.#tokenInserts = new BatchedInserts(
       (t) => this.#insertTokens([t]),
       (rows) => this.#insertTokens(rows),
@@ -82,9 +105,9 @@ export class PostgresStore implements Store {
   }
 
   close(): Promise<void> {
-    // pg rejects a second end(): closing twice must be harmless. Tokens
-    // already handed to the batch are written first.
-    this.#closed ??= this.#tokenInserts.drain().then(() => this.#pool.end());
+    // pg rejects a second end(): closing twice must be harmless. Tokens and
+    // jtis already handed to a batch are written first.
+    this.#closed ??= Promise.all([this.#tokenInserts.drain(), this.#jtiUses.drain()]).then(() => this.#pool.end());
     return this.#closed;
   }
 
@@ -346,14 +369,37 @@ export class PostgresStore implements Store {
     return rows.map((r) => ({ jti: r.jti, expiresAt: r.expires_at }));
   }
 
+  /**
+   * Batched with the other uses of this event-loop turn: one statement, one
+   * round trip for them all. A concurrent caller on another node waits on
+   * the row lock, then sees the winner's fresh expiry and updates nothing.
+   */
   async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
-    // One statement: a concurrent caller waits on the row lock, then sees the
-    // winner's fresh expiry and updates nothing (rowCount 0).
-    const { rowCount } = await this.#pool.query(
-      'INSERT INTO used_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at <= $3',
-      [key, expiresAt, now],
-    );
-    return rowCount === 1;
+    const use = new JtiUse(key, expiresAt, now);
+    await this.#jtiUses.add(use);
+    return use.firstUse;
+  }
+
+  async #useOnceAll(uses: readonly JtiUse[]): Promise<void> {
+    // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: a key
+    // used again in the same batch goes in once, its first use may win, and
+    // the repeats answer false, as they would one after the other. (Only if
+    // the first use's expiry fell before a repeat's `now`, within one turn,
+    // would that repeat have won alone: refusing it is the safe side.)
+    const first = new Map<string, JtiUse>();
+    const keys: string[] = [];
+    const expiries: number[] = [];
+    const nows: number[] = [];
+    for (const u of uses) {
+      u.firstUse = false;
+      if (first.has(u.key)) continue;
+      first.set(u.key, u);
+      keys.push(u.key);
+      expiries.push(u.expiresAt);
+      nows.push(u.now);
+    }
+    const { rows } = await this.#pool.query<{ key: string }>(USE_ONCE_ALL, [keys, expiries, nows]);
+    for (const r of rows) (first.get(r.key) as JtiUse).firstUse = true;
   }
 
   async purgeExpired(now: number): Promise<number> {

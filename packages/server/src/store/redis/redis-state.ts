@@ -1,5 +1,8 @@
+import type { Result } from 'ioredis';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { BatchedInserts } from '../batched-inserts.js';
+import { JtiUse } from '../jti-use.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import type { DurableRevocationStore, ReplayStore, RevocationStore } from '../types.js';
 
@@ -26,6 +29,13 @@ local held = redis.call('GET', KEYS[1])
 if held and tonumber(held) > tonumber(ARGV[1]) then return 1 end
 return 0`;
 
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** USE_ONCE, defined on the connection by RedisState (defineCommand): KEYS[1], expiresAt, now, physical TTL. */
+    tesseraUseOnce(key: string, expiresAt: string, now: string, ttlMs: string): Result<number, Context>;
+  }
+}
+
 /** Physical TTL: the logical one, plus a margin for clock differences between nodes. */
 const ttlMs = (expiresAt: number, now: number) => String(Math.max(1, expiresAt - now) + 60_000);
 
@@ -43,13 +53,25 @@ const ttlMs = (expiresAt: number, now: number) => String(Math.max(1, expiresAt -
  */
 export class RedisState implements ReplayStore, RevocationStore {
   #synced = false;
+  /**
+   * The uses of one event-loop turn, sent as one pipeline (one write to the
+   * socket, one read of the replies) of EVALSHA calls: each script still runs
+   * alone and atomically, so batching changes no answer.
+   */
+  readonly #uses = new BatchedInserts<JtiUse>(
+    (u) => this.#useOnceAll([u]),
+    (uses) => this.#useOnceAll(uses),
+  );
 
   private constructor(
     /** The connection, shared with other users of Redis on this node (rate-limit counters). */
     readonly client: Redis,
     private readonly durable: DurableRevocationStore,
     private readonly now: () => number,
-  ) {}
+  ) {
+    // EVALSHA, loading the script again after a Redis restart (NOSCRIPT): EVAL sent it with every use.
+    client.defineCommand('tesseraUseOnce', { numberOfKeys: 1, lua: USE_ONCE });
+  }
 
   /**
    * Connects in the background: a node whose Redis is down still starts,
@@ -95,10 +117,23 @@ export class RedisState implements ReplayStore, RevocationStore {
   }
 
   async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
-    const won = await this.#run(() =>
-      this.client.eval(USE_ONCE, 1, `${PREFIX}jti:${key}`, String(expiresAt), String(now), ttlMs(expiresAt, now)),
-    );
-    return won === 1;
+    const use = new JtiUse(key, expiresAt, now);
+    await this.#uses.add(use);
+    return use.firstUse;
+  }
+
+  /** Any failure fails the whole batch as unavailable (503): a use nobody can confirm is never a first use. */
+  async #useOnceAll(uses: readonly JtiUse[]): Promise<void> {
+    const pipeline = this.client.pipeline();
+    for (const u of uses) {
+      pipeline.tesseraUseOnce(`${PREFIX}jti:${u.key}`, String(u.expiresAt), String(u.now), ttlMs(u.expiresAt, u.now));
+    }
+    const results = await this.#run(() => pipeline.exec());
+    if (results === null) throw new StoreUnavailableError('redis: pipeline discarded');
+    for (const [i, [err, won]] of results.entries()) {
+      if (err) throw new StoreUnavailableError(`redis: ${err.message}`);
+      (uses[i] as JtiUse).firstUse = won === 1;
+    }
   }
 
   async revokeJti(jti: string, expiresAt: number): Promise<void> {

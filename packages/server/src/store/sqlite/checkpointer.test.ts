@@ -6,24 +6,24 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { opaqueToken } from '../contract.test-suite.js';
+import { SqliteBatchWriter } from './batch-writer.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
-import { SqliteTokenWriter } from './token-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-checkpoint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A migrated database file and a token writer on it, as SqliteStore makes them. */
-async function open(name: string): Promise<{ path: string; db: Database.Database; writer: SqliteTokenWriter }> {
+async function open(name: string): Promise<{ path: string; db: Database.Database; writer: SqliteBatchWriter }> {
   const path = join(dir, name);
   await new SqliteStore(path).close();
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  return { path, db, writer: new SqliteTokenWriter(db, path, 1000) };
+  return { path, db, writer: new SqliteBatchWriter(db, path, 1000) };
 }
 
-describe('background WAL checkpoints (SqliteTokenWriter)', () => {
+describe('background WAL checkpoints (SqliteBatchWriter)', () => {
   it('start with the first opaque token, in a thread, and the connections stop checkpointing themselves', {
     timeout: 20_000,
   }, async () => {
@@ -77,7 +77,7 @@ describe('background WAL checkpoints (SqliteTokenWriter)', () => {
   it('is not used for :memory:, which has no WAL', () => {
     const db = new Database(':memory:');
     for (const m of migrations) db.exec(m);
-    assert.equal(new SqliteTokenWriter(db, ':memory:', 1000).checkpointer, undefined);
+    assert.equal(new SqliteBatchWriter(db, ':memory:', 1000).checkpointer, undefined);
     db.close();
   });
 });

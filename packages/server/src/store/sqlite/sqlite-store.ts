@@ -28,8 +28,8 @@ import {
   type SigningKeyRecord,
   type Store,
 } from '../types.js';
+import { SqliteBatchWriter } from './batch-writer.js';
 import { migrations } from './migrations.js';
-import { SqliteTokenWriter } from './token-writer.js';
 
 /** How long a write waits for another process's write lock before it fails as unavailable (503). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -65,12 +65,16 @@ function createPrivately(path: string): void {
  * Durability: `synchronous=NORMAL` in WAL survives a process crash (kill -9)
  * for every commit; writes that must also survive power loss (admin changes,
  * revocations) commit with `synchronous=FULL`, which syncs the WAL up to them.
+ * Opaque tokens and spent jtis are batched per event-loop turn with
+ * `synchronous=NORMAL` (batch-writer.ts): a power loss may forget the last
+ * ones, a process crash never.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
-  readonly #tokens: SqliteTokenWriter;
+  /** Opaque tokens and spent jtis, one transaction per event-loop turn. */
+  readonly #writer: SqliteBatchWriter;
   #closed: Promise<void> | undefined;
 
   constructor(path: string, { busyTimeoutMs = BUSY_TIMEOUT_MS, logger }: SqliteStoreOptions = {}) {
@@ -83,7 +87,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#migrate();
     this.#stmts = prepare(this.#db);
-    this.#tokens = new SqliteTokenWriter(this.#db, path, busyTimeoutMs, logger);
+    this.#writer = new SqliteBatchWriter(this.#db, path, busyTimeoutMs, logger);
   }
 
   #migrate(): void {
@@ -116,7 +120,7 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    this.#closed ??= this.#tokens.close().then(() => {
+    this.#closed ??= this.#writer.close().then(() => {
       this.#db.close();
     });
     return this.#closed;
@@ -282,7 +286,7 @@ export class SqliteStore implements Store {
 
   /** Batched with the other tokens of this event-loop turn (batched-inserts.ts); settles once committed. */
   insertOpaqueToken(t: OpaqueTokenRecord): Promise<void> {
-    return this.#tokens.add(t);
+    return this.#writer.add(t);
   }
 
   async getOpaqueToken(id: string): Promise<OpaqueTokenRecord | undefined> {
@@ -310,9 +314,9 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
-    // One statement, so atomic: an expired row is replaced, a live one wins.
-    return this.#stmts.useOnce.run({ key, expires_at: expiresAt, now }).changes === 1;
+  /** Batched with the other writes of this event-loop turn (batch-writer.ts); settles once committed. */
+  useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.#writer.useOnce(key, expiresAt, now);
   }
 
   async purgeExpired(now: number): Promise<number> {
@@ -391,9 +395,6 @@ function prepare(db: Database.Database) {
     ),
     isRevoked: db.prepare('SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?'),
     listRevoked: db.prepare('SELECT jti, expires_at FROM revoked_jtis WHERE expires_at > ?'),
-    useOnce: db.prepare(
-      'INSERT INTO used_jtis (key, expires_at) VALUES (@key, @expires_at) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at <= @now',
-    ),
     purgeTokens: db.prepare('DELETE FROM opaque_tokens WHERE exp <= ?'),
     purgeRevoked: db.prepare('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
     purgeUsed: db.prepare('DELETE FROM used_jtis WHERE expires_at <= ?'),
