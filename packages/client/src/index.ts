@@ -21,6 +21,7 @@ export type {
   TokenEventBase,
   TokenFailedEvent,
   TokenFetchedEvent,
+  TokenGrant,
   TokenRequestReason,
   TokenRetryEvent,
 } from './hooks.js';

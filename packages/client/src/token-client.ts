@@ -5,7 +5,7 @@ import { raceAbort } from './clock.js';
 import { MetadataCache } from './discovery.js';
 import { CircuitOpenError } from './errors.js';
 import { fetchWithToken } from './fetch-with-token.js';
-import { emit, type TokenFetchedEvent, type TokenRequestReason } from './hooks.js';
+import { emit, type TokenFetchedEvent, type TokenGrant, type TokenRequestReason } from './hooks.js';
 import { type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js';
 import { attemptsOf, withRetry } from './retry.js';
 import { type CacheEntry, type IssuedToken, TokenCache } from './token-cache.js';
@@ -266,7 +266,8 @@ export class TokenClient {
   ): Promise<IssuedToken> {
     const { clock, hooks } = this.options;
     const started = clock.now();
-    const base = { audience: entry.audience, scope: entry.scope };
+    const grant: TokenGrant = request ? 'token_exchange' : 'client_credentials';
+    const base = { audience: entry.audience, scope: entry.scope, grant };
     try {
       const { value: response, attempts } = await this.breaker.run(() =>
         withRetry(

@@ -253,6 +253,9 @@ describe('exchangeToken (RFC 8693)', () => {
     await client.exchangeToken({ subjectToken: 'tessera_at_secret_subject', audience: 'file', scope: 'file.read' });
     assert.equal(events.length, 1);
     assert.deepEqual(events[0]?.audience, ['file']);
+    assert.equal(events[0]?.grant, 'token_exchange');
+    await client.getToken({ audience: 'file' });
+    assert.equal(events[1]?.grant, 'client_credentials');
     assert.doesNotMatch(JSON.stringify(events), /tessera_at_secret_subject|exchanged-1/);
   });
 

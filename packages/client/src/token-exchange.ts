@@ -6,6 +6,8 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
+const NO_RESOURCES: readonly string[] = Object.freeze([]);
+
 export type SubjectTokenType = typeof ACCESS_TOKEN_TYPE | typeof JWT_TOKEN_TYPE;
 
 /** What `exchangeToken` trades, and for what. */
@@ -58,7 +60,9 @@ export function checkExchangeOptions(options: ExchangeTokenOptions): {
     throw new TypeError('subjectTokenType must be the access_token or jwt token type URI');
   }
   const { resource } = options;
-  const list = resource === undefined ? [] : typeof resource === 'string' ? [resource] : [...resource];
+  // The common call names no resource: nothing to allocate on a cache hit.
+  if (resource === undefined) return { subjectTokenType, resource: NO_RESOURCES };
+  const list = typeof resource === 'string' ? [resource] : [...resource];
   return { subjectTokenType, resource: [...new Set(list.filter(Boolean))].sort() };
 }
 
