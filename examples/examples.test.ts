@@ -165,6 +165,31 @@ describe('examples', () => {
     assert.doesNotMatch(output, /"d":"(?!«hidden»)/, 'a private key was printed');
   });
 
+  test('delegation: token exchange, sub kept, act added, never widened', { timeout: TIMEOUT_MS }, async () => {
+    const output = await runExample('delegation');
+    assertInOrder(output, [
+      '✓ discovery names the token-exchange grant',
+      '✓ the Calendar Service may exchange',
+      'Task Service asks the Calendar Service for an event attachment',
+      'Calendar Service: called by task-service; exchanging its token for one to the File Service',
+      'File Service: reading for task-service, acting: calendar-service',
+      '← 200 OK',
+      '✓ the File Service read it for task-service (sub)',
+      '✓ acting: calendar-service (act.sub)',
+      '✓ the Calendar Service made one exchange, for audience file, scope file.read',
+      'act={"sub":"calendar-service"}',
+      '✓ served from the Calendar Service’s exchange cache',
+      '✓ it expires no later than the Task Service’s token',
+      '400 Bad Request invalid_scope',
+      '✓ before: the exchanged token is active at introspection',
+      '✓ revocation endpoint: 200',
+      '"active":false',
+      '✓ after: the exchanged token introspects as inactive',
+      'stopped Calendar Service (Express)',
+      'stopped File Service (node:http)',
+    ]);
+  });
+
   test('a failed expectation exits 1 and still stops everything', { timeout: TIMEOUT_MS }, async () => {
     const { code, output } = await runScript('shared/fixtures/failing-example.ts');
     assert.equal(code, 1, output);

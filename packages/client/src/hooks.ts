@@ -7,11 +7,16 @@ import type { TokenClientError } from './errors.js';
 export interface TokenEventBase {
   audience: readonly string[];
   scope: string;
+  /** `token_exchange` for `exchangeToken` (RFC 8693), else `client_credentials`. */
+  grant: TokenGrant;
   /** Milliseconds from the first attempt to the outcome, retries and pauses included. */
   duration: number;
   /** HTTP attempts made (1 when the first one settled it; 0 when none was made). */
   attempts: number;
 }
+
+/** Which grant obtained a token. */
+export type TokenGrant = 'client_credentials' | 'token_exchange';
 
 /** Why a token was requested. */
 export type TokenRequestReason = 'cold' | 'expired' | 'invalidated' | 'refresh-ahead';
@@ -34,6 +39,7 @@ export interface TokenFailedEvent extends TokenEventBase {
 export interface TokenRetryEvent {
   audience: readonly string[];
   scope: string;
+  grant: TokenGrant;
   /** The attempt that failed. */
   attempt: number;
   /** Pause before the next one, in ms. */

@@ -21,6 +21,7 @@ export type {
   TokenEventBase,
   TokenFailedEvent,
   TokenFetchedEvent,
+  TokenGrant,
   TokenRequestReason,
   TokenRetryEvent,
 } from './hooks.js';
@@ -30,3 +31,10 @@ export type { TokenClientOptions } from './options.js';
 export type { RetryOptions } from './retry.js';
 export type { IssuedToken } from './token-cache.js';
 export { createTokenClient, type GetTokenOptions, TokenClient } from './token-client.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  type ExchangeTokenOptions,
+  JWT_TOKEN_TYPE,
+  type SubjectTokenType,
+  TOKEN_EXCHANGE_GRANT,
+} from './token-exchange.js';

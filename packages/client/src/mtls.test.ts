@@ -118,6 +118,26 @@ describe('mutual TLS (RFC 8705)', () => {
     assert.match(token?.authorization ?? '', /^Basic /);
   });
 
+  it('token exchange goes the same way: the certificate, on the mTLS alias', async () => {
+    const client = createTokenClient({
+      issuer: url,
+      clientId: 'calendar-service',
+      authMethod: 'tls_client_auth',
+      tls: tls(),
+    });
+    assert.equal(await client.exchangeToken({ subjectToken: 'received', audience: 'file' }), 'cert-bound');
+    const token = seen.find((s) => s.path.endsWith('/token'));
+    assert.equal(token?.path, '/mtls/token');
+    assert.deepEqual(token?.certificate, clientCert.der);
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(token?.body)), {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: 'received',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      audience: 'file',
+      client_id: 'calendar-service',
+    });
+  });
+
   it('refuses a TLS auth method without a certificate at creation', () => {
     assert.throws(
       () => createTokenClient({ issuer: url, clientId: 'x', authMethod: 'tls_client_auth' }),

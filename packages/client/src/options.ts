@@ -20,7 +20,7 @@ export interface TokenClientOptions extends ClientAuthOptions {
   tokenEndpoint?: string;
   /** Parameter that carries the audience: `audience` (Tessera, Auth0) or `resource` (RFC 8707). Default `audience`. */
   audienceParameter?: 'audience' | 'resource';
-  /** Added to every token request body (never overriding grant_type, scope, audience or credentials). */
+  /** Added to every token request body (never overriding grant_type, scope, audience, credentials or exchange parameters). */
   extraParameters?: Readonly<Record<string, string>>;
   /** Timeout of one HTTP request, body included. Default 10 s. */
   timeout?: number;
@@ -34,7 +34,7 @@ export interface TokenClientOptions extends ClientAuthOptions {
   expirySkew?: number;
   /** Lifetime assumed when the server sends no `expires_in`. Default 5 min. */
   defaultTokenLifetime?: number;
-  /** Most audience + scope keys kept. Default 1000. */
+  /** Most audience + scope keys kept, and as many exchanged tokens (subject + audience + scope). Default 1000. */
   maxCacheEntries?: number;
   /** How long discovery metadata is reused. Default 1 h. */
   discoveryMaxAge?: number;
@@ -89,6 +89,12 @@ const reservedParameters = new Set([
   'client_secret',
   'client_assertion',
   'client_assertion_type',
+  // Token exchange (RFC 8693 §2.1): set per call by exchangeToken.
+  'subject_token',
+  'subject_token_type',
+  'actor_token',
+  'actor_token_type',
+  'requested_token_type',
 ]);
 
 /** Validated once, at creation, and frozen: a bad option fails at start-up, not at the first request. */

@@ -5,15 +5,30 @@ import { raceAbort } from './clock.js';
 import { MetadataCache } from './discovery.js';
 import { CircuitOpenError } from './errors.js';
 import { fetchWithToken } from './fetch-with-token.js';
-import { emit, type TokenFetchedEvent, type TokenRequestReason } from './hooks.js';
+import { emit, type TokenFetchedEvent, type TokenGrant, type TokenRequestReason } from './hooks.js';
 import { type ResolvedOptions, resolveOptions, type TokenClientOptions } from './options.js';
 import { attemptsOf, withRetry } from './retry.js';
 import { type CacheEntry, type IssuedToken, TokenCache } from './token-cache.js';
+import {
+  checkExchangeOptions,
+  type ExchangeTokenOptions,
+  exchangeKey,
+  exchangeParameters,
+  type GrantParameters,
+  subjectExpiry,
+} from './token-exchange.js';
 import { requestToken, type TokenRequestContext, type TokenResponse } from './token-request.js';
 
 export interface GetTokenOptions extends TokenTarget {
   /** Stops this caller's wait; a request shared with other callers goes on. */
   signal?: AbortSignal;
+}
+
+/** What a request for an entry sends besides client credentials, and how long its answer may live. */
+interface GrantRequest {
+  grant: GrantParameters;
+  /** Epoch ms the token must not be served past (the subject token's `exp`). */
+  capMs: number | undefined;
 }
 
 /** Where a request goes; discovered, or the `tokenEndpoint` option. */
@@ -29,6 +44,8 @@ interface Endpoint {
 export class TokenClient {
   private readonly options: Readonly<ResolvedOptions>;
   private readonly cache: TokenCache;
+  /** Exchanged tokens, apart so exchanges never evict the client's own tokens (and vice versa). */
+  private readonly exchanges: TokenCache;
   private readonly targets: TargetNormalizer;
   private readonly breaker: CircuitBreaker;
   private readonly metadata: MetadataCache;
@@ -38,6 +55,7 @@ export class TokenClient {
     this.options = resolveOptions(options);
     const { fetch, timers, clock, timeout, issuer } = this.options;
     this.cache = new TokenCache(this.options.maxCacheEntries);
+    this.exchanges = new TokenCache(this.options.maxCacheEntries);
     const { dpop } = this.options;
     this.targets = new TargetNormalizer(this.options.maxCacheEntries * 4, dpop ? `dpop:${dpop.jkt}` : 'bearer');
     this.breaker = new CircuitBreaker(this.options.circuitBreaker, clock);
@@ -89,6 +107,71 @@ export class TokenClient {
   }
 
   /**
+   * Trades a token this service received for one to call the next service on
+   * the same caller's behalf (RFC 8693 token exchange): `sub` stays the
+   * subject's, `act` names this client. Cached per subject token + audience +
+   * scope (+ resource), never past the subject token's `exp` when it is a
+   * JWT; concurrent identical calls share one request. A refused exchange
+   * rejects with a `TokenEndpointError` (`invalid_request` for a subject
+   * token that is expired, revoked or foreign; `invalid_scope`;
+   * `invalid_target`). With DPoP on, the request carries a proof and the
+   * new token is bound to this client's key.
+   */
+  async exchangeToken(options: ExchangeTokenOptions): Promise<string> {
+    return (await this.exchangeIssuedToken(options)).accessToken;
+  }
+
+  /** Like `exchangeToken`, with the token's type (`DPoP` or `Bearer`), as `getIssuedToken`. */
+  exchangeIssuedToken(options: ExchangeTokenOptions): Promise<IssuedToken> {
+    let entry: CacheEntry;
+    let prepare: () => GrantRequest;
+    try {
+      ({ entry, prepare } = this.exchangeEntry(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const now = this.options.clock.now();
+    if (entry.issued !== undefined && now < entry.expiresAt) {
+      entry.used = true;
+      if (now >= entry.refreshAt && entry.inflight === undefined) this.renewInBackground(entry, prepare());
+      return entry.issued;
+    }
+    return raceAbort(this.obtain(entry, reasonFor(entry), prepare()), options.signal);
+  }
+
+  /** Drops a cached exchanged token (e.g. the next service called it invalid); with `token`, only if it is still that one. */
+  invalidateExchange(options: ExchangeTokenOptions, token?: string): void {
+    const { subjectTokenType, resource } = checkExchangeOptions(options);
+    const target = exchangeKey(this.targets.normalize(options), options.subjectToken, subjectTokenType, resource);
+    const entry = this.exchanges.get(target.key);
+    if (!entry || entry.token === undefined || (token !== undefined && entry.token !== token)) return;
+    entry.token = undefined;
+    entry.settled = undefined;
+    entry.issued = undefined;
+  }
+
+  /**
+   * `fetch` on behalf of the caller whose token is `subjectToken`: with a
+   * token exchanged for `target`, presented as `fetch` presents its own
+   * (Bearer, or DPoP with a proof), renewed once on a 401 `invalid_token`.
+   */
+  fetchOnBehalfOf(
+    subjectToken: string,
+    input: string | URL | Request,
+    init?: RequestInit,
+    target: TokenTarget & Pick<ExchangeTokenOptions, 'subjectTokenType' | 'resource'> = {},
+  ): Promise<Response> {
+    const source = {
+      getIssuedToken: (o: TokenTarget & { signal?: AbortSignal }) =>
+        this.exchangeIssuedToken({ ...target, ...o, subjectToken }),
+      invalidate: (t: TokenTarget, token?: string) => this.invalidateExchange({ ...target, ...t, subjectToken }, token),
+      proofFor: (method: string, url: string, accessToken: string) => this.proofFor(method, url, accessToken),
+      rememberNonce: (url: string, nonce: string | null) => this.rememberNonce(url, nonce),
+    };
+    return fetchWithToken(source, this.options.fetch, input, init, target);
+  }
+
+  /**
    * A DPoP proof for a request to a resource (RFC 9449 §7): `htm`, `htu`,
    * `ath` of the token, and the last nonce that origin sent. Undefined when
    * DPoP is off.
@@ -128,9 +211,10 @@ export class TokenClient {
     return fetchWithToken(this, this.options.fetch, input, init, target);
   }
 
-  /** Forgets every cached token. */
+  /** Forgets every cached token, exchanged ones included. */
   clear(): void {
     this.cache.clear();
+    this.exchanges.clear();
   }
 
   /** Number of audience + scope keys cached. */
@@ -138,16 +222,35 @@ export class TokenClient {
     return this.cache.size;
   }
 
-  private renewInBackground(entry: CacheEntry): void {
-    this.obtain(entry, 'refresh-ahead').catch(() => {
+  /** Number of exchanged tokens cached (subject + audience + scope keys). */
+  get exchangeCacheSize(): number {
+    return this.exchanges.size;
+  }
+
+  private exchangeEntry(options: ExchangeTokenOptions): { entry: CacheEntry; prepare: () => GrantRequest } {
+    const { subjectTokenType, resource } = checkExchangeOptions(options);
+    const { subjectToken } = options;
+    const entry = this.exchanges.getOrCreate(
+      exchangeKey(this.targets.normalize(options), subjectToken, subjectTokenType, resource),
+    );
+    // Built only when a request is made: a cache hit neither copies nor parses the subject token.
+    const prepare = () => ({
+      grant: exchangeParameters(subjectToken, subjectTokenType, resource),
+      capMs: subjectExpiry(subjectToken),
+    });
+    return { entry, prepare };
+  }
+
+  private renewInBackground(entry: CacheEntry, request?: GrantRequest): void {
+    this.obtain(entry, 'refresh-ahead', request).catch(() => {
       // Reported through onTokenFailed; callers keep the valid token meanwhile.
     });
   }
 
   /** Single-flight: one request per key at a time, whoever asks. */
-  private obtain(entry: CacheEntry, reason: TokenRequestReason): Promise<IssuedToken> {
+  private obtain(entry: CacheEntry, reason: TokenRequestReason, request?: GrantRequest): Promise<IssuedToken> {
     if (entry.inflight) return entry.inflight;
-    const promise = this.fetchInto(entry, reason);
+    const promise = this.fetchInto(entry, reason, request);
     entry.inflight = promise;
     const done = () => {
       if (entry.inflight === promise) entry.inflight = undefined;
@@ -156,10 +259,15 @@ export class TokenClient {
     return promise;
   }
 
-  private async fetchInto(entry: CacheEntry, reason: TokenRequestReason): Promise<IssuedToken> {
+  private async fetchInto(
+    entry: CacheEntry,
+    reason: TokenRequestReason,
+    request: GrantRequest | undefined,
+  ): Promise<IssuedToken> {
     const { clock, hooks } = this.options;
     const started = clock.now();
-    const base = { audience: entry.audience, scope: entry.scope };
+    const grant: TokenGrant = request ? 'token_exchange' : 'client_credentials';
+    const base = { audience: entry.audience, scope: entry.scope, grant };
     try {
       const { value: response, attempts } = await this.breaker.run(() =>
         withRetry(
@@ -170,10 +278,10 @@ export class TokenClient {
             random: this.options.random,
             onRetry: (event) => emit(hooks.onRetry, { ...base, ...event }),
           },
-          () => this.requestOnce(entry),
+          () => this.requestOnce(entry, request?.grant),
         ),
       );
-      this.store(entry, response, started);
+      this.store(entry, response, started, request?.capMs);
       const event: TokenFetchedEvent = {
         ...base,
         reason,
@@ -187,7 +295,7 @@ export class TokenClient {
     } catch (error) {
       const background = reason === 'refresh-ahead' && entry.token !== undefined && clock.now() < entry.expiresAt;
       if (background) this.postponeRenewal(entry);
-      else if (entry.token === undefined) this.cache.delete(entry);
+      else if (entry.token === undefined) (request ? this.exchanges : this.cache).delete(entry);
       emit(hooks.onTokenFailed, {
         ...base,
         reason,
@@ -200,12 +308,13 @@ export class TokenClient {
     }
   }
 
-  private async requestOnce(entry: CacheEntry): Promise<TokenResponse> {
+  private async requestOnce(entry: CacheEntry, grant: GrantParameters | undefined): Promise<TokenResponse> {
     const endpoint = await this.endpoint();
     return requestToken(this.requestContext, {
       ...endpoint,
       audience: entry.audience,
       scope: entry.scope,
+      grant,
     });
   }
 
@@ -218,15 +327,19 @@ export class TokenClient {
     return { tokenEndpoint: alias ?? metadata.token_endpoint, issuer: metadata.issuer };
   }
 
-  private store(entry: CacheEntry, response: TokenResponse, requestedAt: number): void {
+  private store(entry: CacheEntry, response: TokenResponse, requestedAt: number, capMs: number | undefined): void {
     // Lifetimes count from when we asked, not when the answer came: never later than the server's clock.
-    const lifetime = response.expiresIn === undefined ? this.options.defaultTokenLifetime : response.expiresIn * 1000;
+    const given = response.expiresIn === undefined ? this.options.defaultTokenLifetime : response.expiresIn * 1000;
+    // An exchanged token dies with its subject token, whatever expires_in says.
+    const capped = capMs !== undefined && capMs - requestedAt < given;
+    const lifetime = capped ? Math.max(0, capMs - requestedAt) : given;
     const expiresAt = requestedAt + lifetime - Math.min(this.options.expirySkew, lifetime / 4);
     entry.token = response.accessToken;
     entry.settled = Promise.resolve(response.accessToken);
     entry.issued = Promise.resolve({ accessToken: response.accessToken, tokenType: response.tokenType });
     entry.expiresAt = expiresAt;
-    entry.refreshAt = Math.min(requestedAt + lifetime * this.options.refreshRatio, expiresAt);
+    // A renewal cannot outlive the subject token either, so a capped token is not renewed ahead.
+    entry.refreshAt = capped ? expiresAt : Math.min(requestedAt + lifetime * this.options.refreshRatio, expiresAt);
     entry.refreshFailures = 0;
   }
 

@@ -4,6 +4,7 @@ import type { DpopProver } from './dpop.js';
 import { InvalidTokenResponseError, TokenEndpointError } from './errors.js';
 import { type FetchLike, type HttpAnswer, httpRequest, parseJsonObject } from './http-request.js';
 import { parseRetryAfter } from './retry.js';
+import type { GrantParameters } from './token-exchange.js';
 
 /** What the token endpoint granted (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -40,10 +41,13 @@ export interface TokenRequestTarget {
   audience: readonly string[];
   /** Space-delimited; empty for "everything the client is allowed". */
   scope: string;
+  /** Another grant than client credentials (token exchange), with its parameters. */
+  grant?: GrantParameters | undefined;
 }
 
 /**
- * One client-credentials request (RFC 6749 §4.4.2), no retries, except the
+ * One client-credentials request (RFC 6749 §4.4.2), or another grant's
+ * (`target.grant`, e.g. RFC 8693 token exchange), no retries, except the
  * one RFC 9449 §8 asks for: a server that wants a DPoP nonce answers 400
  * `use_dpop_nonce` with a `DPoP-Nonce`, and the request is made once more
  * with a proof carrying it (and new client credentials, since an assertion's
@@ -54,7 +58,9 @@ export async function requestToken(context: TokenRequestContext, target: TokenRe
   for (let attempt = 0; ; attempt++) {
     const answer = await sendTokenRequest(context, target);
     const nonceChanged = dpop?.rememberNonce(target.tokenEndpoint, answer.headers.get('dpop-nonce')) ?? false;
-    if (answer.status >= 200 && answer.status < 300) return parseTokenResponse(answer.body, dpop !== undefined);
+    if (answer.status >= 200 && answer.status < 300) {
+      return parseTokenResponse(answer.body, dpop !== undefined, target.grant?.issuedTokenType);
+    }
     const error = endpointError(answer, context.clock.now());
     if (attempt === 0 && dpop && nonceChanged && error.error === 'use_dpop_nonce') continue;
     throw error;
@@ -63,7 +69,9 @@ export async function requestToken(context: TokenRequestContext, target: TokenRe
 
 async function sendTokenRequest(context: TokenRequestContext, target: TokenRequestTarget): Promise<HttpAnswer> {
   const body = new URLSearchParams(context.extraParameters);
-  body.set('grant_type', 'client_credentials');
+  const { grant } = target;
+  body.set('grant_type', grant?.grantType ?? 'client_credentials');
+  for (const [name, value] of grant?.parameters ?? []) body.append(name, value);
   if (target.scope) body.set('scope', target.scope);
   for (const audience of target.audience) body.append(context.audienceParameter, audience);
   const headers: Record<string, string> = {
@@ -81,12 +89,16 @@ async function sendTokenRequest(context: TokenRequestContext, target: TokenReque
   );
 }
 
-function parseTokenResponse(text: string, sentProof: boolean): TokenResponse {
+function parseTokenResponse(text: string, sentProof: boolean, issuedTokenType: string | undefined): TokenResponse {
   const json = parseJsonObject(text);
   if (!json) throw new InvalidTokenResponseError('token endpoint answered 200 without a JSON object');
-  const { access_token, token_type, expires_in, scope } = json;
+  const { access_token, token_type, expires_in, scope, issued_token_type } = json;
   if (typeof access_token !== 'string' || access_token === '') {
     throw new InvalidTokenResponseError('token response has no access_token');
+  }
+  // RFC 8693 §2.2.1: anything but the access token asked for (an ID token, a SAML assertion) must not be sent as one.
+  if (issuedTokenType !== undefined && issued_token_type !== undefined && issued_token_type !== issuedTokenType) {
+    throw new InvalidTokenResponseError(`issued_token_type is not ${issuedTokenType}`);
   }
   // RFC 6749 requires token_type; a few servers omit it. DPoP is presentable only with the key that asked for it.
   const type = typeof token_type === 'string' ? token_type.toLowerCase() : token_type;

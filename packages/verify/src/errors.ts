@@ -17,6 +17,9 @@ const CODES = {
   audience_mismatch: { kind: 'invalid_token', description: 'The access token is not meant for this resource' },
   typ_invalid: { kind: 'invalid_token', description: 'The token is not an access token' },
   claim_invalid: { kind: 'invalid_token', description: 'The access token lacks a required claim' },
+  // Delegation (RFC 8693 §4.1): who acts for the subject.
+  act_invalid: { kind: 'invalid_token', description: 'The access token has a malformed act claim' },
+  delegation_too_deep: { kind: 'invalid_token', description: 'The delegation chain of the access token is too long' },
   insufficient_scope: { kind: 'insufficient_scope', description: 'The access token lacks a required scope' },
   jwks_unavailable: { kind: 'unavailable', description: 'The signing keys cannot be fetched' },
   discovery_failed: { kind: 'unavailable', description: 'The authorization server metadata cannot be fetched' },

@@ -7,12 +7,20 @@ import {
 } from './algorithms.js';
 import { isCanonicalBase64url } from './base64url.js';
 import { VerifyError } from './errors.js';
-import { type AccessTokenClaims, readAudience, readScopes, type VerifiedToken } from './verified-token.js';
+import {
+  type AccessTokenClaims,
+  readActorChain,
+  readAudience,
+  readScopes,
+  type VerifiedToken,
+} from './verified-token.js';
 
 export interface JwtChecks {
   issuer: string;
   audiences: readonly string[];
   clockToleranceSec: number;
+  /** Longest `act` chain accepted (RFC 8693 §4.1); unlimited when left out (up to `MAX_ACT_NESTING`). */
+  maxDelegationDepth?: number;
 }
 
 /** A JWS header that passed the checks; the same object for every token with the same header segment. */
@@ -164,6 +172,8 @@ export function checkClaims(
   if (typeof sub !== 'string') return new VerifyError('claim_invalid', { detail: 'sub' });
   const scopes = readScopes(claims);
   if (!scopes) return new VerifyError('claim_invalid', { detail: 'scope' });
+  const actorChain = readActorChain(claims.act, checks.maxDelegationDepth ?? Number.POSITIVE_INFINITY);
+  if (typeof actorChain === 'string') return new VerifyError(actorChain, { detail: 'act' });
   // The result and its arrays are frozen: a cached result is shared by every
   // request with the same token, so one caller must not be able to grant the
   // next a scope. The parsed claims are not (freezing them costs a third of
@@ -172,6 +182,8 @@ export function checkClaims(
     clientId: client_id,
     subject: sub,
     scopes: Object.freeze(scopes),
+    actor: actorChain[0],
+    actorChain,
     audience: Object.freeze(audience),
     issuer: checks.issuer,
     expiresAt: new Date(exp * 1000),

@@ -1,5 +1,17 @@
+/**
+ * RFC 8693 §4.1: the party acting for the subject; a nested `act` is the
+ * party that acted before it (for a token exchanged twice, `act.act`).
+ */
+export interface ActorClaim {
+  sub: string;
+  act?: ActorClaim;
+  [claim: string]: unknown;
+}
+
 /** The claims of an RFC 9068 access token (or an RFC 7662 introspection answer). */
 export interface AccessTokenClaims {
+  /** Set on a token obtained by token exchange: who acts for `sub`. */
+  act?: ActorClaim;
   /** Confirmation (RFC 7800): `jkt` for DPoP (RFC 9449), `x5t#S256` for certificates (RFC 8705). */
   cnf?: { jkt?: string; 'x5t#S256'?: string; [member: string]: unknown };
   iss: string;
@@ -22,6 +34,17 @@ export interface VerifiedToken {
   /** `sub`: for client credentials, the client itself. */
   readonly subject: string;
   readonly scopes: readonly string[];
+  /**
+   * Who calls on the subject's behalf: `act.sub` of an exchanged token
+   * (RFC 8693 §4.1), undefined for a token the subject got itself.
+   */
+  readonly actor: string | undefined;
+  /**
+   * Every actor, outermost first: `[act.sub, act.act.sub, …]`, the current
+   * actor then the ones before it, back to the first to delegate. Empty
+   * without `act`. Its length is the delegation depth.
+   */
+  readonly actorChain: readonly string[];
   /** `aud`, always as an array. */
   readonly audience: readonly string[];
   readonly issuer: string;
@@ -43,6 +66,34 @@ export interface DpopConfirmation {
   /** The proof's `iat`, in seconds. */
   readonly iat: number;
   readonly nonce: string | undefined;
+}
+
+const NO_ACTORS: readonly string[] = Object.freeze([]);
+
+/** Nesting read at most, whatever `maxDelegationDepth` says: a token is not a place for unbounded recursion. */
+export const MAX_ACT_NESTING = 32;
+
+/**
+ * The actors of an `act` claim, outermost first, or the error code when it
+ * is not an object with a non-empty string `sub` whose `act` (if any) is
+ * one too, or nests deeper than `maxDepth`.
+ */
+export function readActorChain(
+  act: unknown,
+  maxDepth: number,
+): readonly string[] | 'act_invalid' | 'delegation_too_deep' {
+  if (act === undefined) return NO_ACTORS;
+  const chain: string[] = [];
+  let current: unknown = act;
+  while (current !== undefined) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return 'act_invalid';
+    const { sub } = current as Record<string, unknown>;
+    if (typeof sub !== 'string' || sub === '') return 'act_invalid';
+    if (chain.length >= Math.min(maxDepth, MAX_ACT_NESTING)) return 'delegation_too_deep';
+    chain.push(sub);
+    current = (current as Record<string, unknown>).act;
+  }
+  return Object.freeze(chain);
 }
 
 /** `scope` (space-delimited, RFC 9068 / RFC 7662) or else `scp` (array or string, as some issuers send it). */

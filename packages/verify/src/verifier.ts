@@ -37,6 +37,12 @@ export interface VerifierOptions {
   timeoutMs?: number;
   /** How many verified tokens are remembered until their `exp`. 0 disables the cache. Default 10 000. */
   cacheSize?: number;
+  /**
+   * Refuses tokens whose delegation chain (`act`, RFC 8693 §4.1) has more
+   * than this many actors: 0 accepts no exchanged token, 1 one exchange, …
+   * Default: no limit beyond 32.
+   */
+  maxDelegationDepth?: number;
   /** Tokens longer than this are refused unread, in characters. Default 16 384. */
   maxTokenLength?: number;
   /** The clock, in ms since the epoch. Default `Date.now`. */
@@ -125,6 +131,10 @@ export class Verifier {
     const audiences = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
     if (!options.issuer) throw new TypeError('issuer is required');
     if (audiences.length === 0 || audiences.some((a) => !a)) throw new TypeError('audience is required');
+    const depth = options.maxDelegationDepth;
+    if (depth !== undefined && !(Number.isInteger(depth) && depth >= 0)) {
+      throw new TypeError('maxDelegationDepth must be a non-negative integer');
+    }
     this.issuer = options.issuer;
     this.audiences = Object.freeze(audiences);
     this.#clock = options.clock ?? Date.now;
@@ -136,6 +146,7 @@ export class Verifier {
       issuer: options.issuer,
       audiences: this.audiences,
       clockToleranceSec: options.clockToleranceSec ?? DEFAULTS.clockToleranceSec,
+      ...(options.maxDelegationDepth === undefined ? {} : { maxDelegationDepth: options.maxDelegationDepth }),
     });
     this.#jwksUri = options.jwksUri;
     this.#verified = new ExpiringCache(options.cacheSize ?? DEFAULTS.cacheSize);
