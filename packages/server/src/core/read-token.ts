@@ -1,5 +1,5 @@
 import { uuidV7Millis } from '../crypto/random.js';
-import type { TokenClaims } from '../tokens/granted-token.js';
+import type { ChainLink, TokenClaims } from '../tokens/granted-token.js';
 import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
 import { looksOpaque, readOpaque } from '../tokens/opaque-access-token.js';
 import type { ServerContext } from './context.js';
@@ -29,9 +29,33 @@ export async function readActiveToken(ctx: ActiveTokenDeps, token: string): Prom
     if (t && !(await ctx.revocations.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };
   }
   if (!claims) return undefined;
+  const issuedMs = issuedAtMs(claims);
   const client = await ctx.clients.get(claims.client_id);
-  if (!client || client.createdAt > issuedAtMs(claims)) return undefined;
+  if (!client || client.createdAt > issuedMs) return undefined;
+  if (claims.chain !== undefined && !(await ancestorsActive(ctx, claims.chain, issuedMs, now))) return undefined;
   return claims;
+}
+
+/**
+ * An exchanged token (RFC 8693) is active only while every token it was
+ * exchanged from is: none of their jtis on the denylist (revoking an opaque
+ * token denylists its jti too), and each one's client still there and not
+ * re-created since. The chain rides in the token, so issuing it wrote
+ * nothing; the cost is here, one lookup per ancestor, all at once.
+ */
+async function ancestorsActive(
+  ctx: ActiveTokenDeps,
+  chain: readonly ChainLink[],
+  issuedMs: number,
+  now: number,
+): Promise<boolean> {
+  const checks = chain.map(async (link) => {
+    if (await ctx.revocations.isJtiRevoked(link.jti, now)) return false;
+    const client = await ctx.clients.get(link.client_id);
+    // An ancestor was issued no later than its descendant: without a time in its jti, that bounds it.
+    return client !== undefined && client.createdAt <= (uuidV7Millis(link.jti) ?? issuedMs);
+  });
+  return (await Promise.all(checks)).every(Boolean);
 }
 
 /**
