@@ -26,14 +26,22 @@ export async function readActiveToken(ctx: ActiveTokenDeps, token: string): Prom
     claims = t && { ...t, format: 'opaque' };
   } else if (looksLikeJwt(token) && token.length < 16 * 1024) {
     const t = readOwnJwt(ctx.keys, ctx.issuer, token, now);
-    if (t && !(await ctx.revocations.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };
+    claims = t && { ...t, format: 'jwt' };
   }
-  if (!claims) return undefined;
+  return claims && (await stillActive(ctx, claims, now)) ? claims : undefined;
+}
+
+/**
+ * What a token's signature or row cannot say: a JWT's jti is not on the
+ * denylist (an opaque token's row is gone once revoked), its client still
+ * exists and is the one it was issued to, and so do its ancestors.
+ */
+export async function stillActive(ctx: ActiveTokenDeps, claims: ActiveToken, now: number): Promise<boolean> {
+  if (claims.format === 'jwt' && (await ctx.revocations.isJtiRevoked(claims.jti, now))) return false;
   const issuedMs = issuedAtMs(claims);
   const client = await ctx.clients.get(claims.client_id);
-  if (!client || client.createdAt > issuedMs) return undefined;
-  if (claims.chain !== undefined && !(await ancestorsActive(ctx, claims.chain, issuedMs, now))) return undefined;
-  return claims;
+  if (!client || client.createdAt > issuedMs) return false;
+  return claims.chain === undefined || ancestorsActive(ctx, claims.chain, issuedMs, now);
 }
 
 /**

@@ -144,6 +144,10 @@ export function actorCount(act: Actor): number {
  * be within both, never widening: anything else is invalid_scope.
  */
 export function narrowedScope(allowed: string, subjectScope: string | undefined, requested: string | undefined): string {
+  // Both stored normalised: the same scopes on both sides, asked for as they are, need no lists.
+  if ((subjectScope === undefined || subjectScope === allowed) && (requested === undefined || requested === allowed)) {
+    return allowed;
+  }
   const allowedList = allowed === '' ? [] : allowed.split(' ');
   const bound =
     subjectScope === undefined ? allowedList : allowedList.filter((s) => subjectScope.split(' ').includes(s));
