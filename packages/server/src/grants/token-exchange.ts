@@ -42,15 +42,13 @@ export const tokenExchange = {
   },
   async handle(request, client, deps) {
     const input = exchangeInput(request.params);
-    const [subject, actor] = await Promise.all([
-      readSubjectToken(deps.subjectTokens, input.subjectToken, input.subjectTokenType),
-      input.actor && readSubjectToken(deps.subjectTokens, input.actor.token, input.actor.type),
-    ]);
+    const subject = await readSubjectToken(deps.subjectTokens, input.subjectToken, input.subjectTokenType);
     if (!subject) throw new InvalidRequest('subject_token is not active');
-    if (input.actor && !actor) throw new InvalidRequest('actor_token is not active');
-    // §4.1: `act` names the requesting client; an actor token, when given, must name it too.
-    if (actor && actor.sub !== client.clientId) {
-      throw new InvalidRequest('actor_token does not name the requesting client');
+    if (input.actor) {
+      const actor = await readSubjectToken(deps.subjectTokens, input.actor.token, input.actor.type);
+      if (!actor) throw new InvalidRequest('actor_token is not active');
+      // §4.1: `act` names the requesting client; an actor token, when given, must name it too.
+      if (actor.sub !== client.clientId) throw new InvalidRequest('actor_token does not name the requesting client');
     }
     return exchangedToken(client, subject, request.params, deps);
   },
