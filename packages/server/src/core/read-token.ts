@@ -1,3 +1,4 @@
+import type { StoredClient } from '../clients/client.js';
 import { uuidV7Millis } from '../crypto/random.js';
 import type { ChainLink, TokenClaims } from '../tokens/granted-token.js';
 import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
@@ -34,15 +35,26 @@ export async function readActiveToken(ctx: ActiveTokenDeps, token: string): Prom
 /**
  * What a token's signature or row cannot say: a JWT's jti is not on the
  * denylist (an opaque token's row is gone once revoked), its client still
- * exists and is the one it was issued to, and so do its ancestors.
+ * exists and is the one it was issued to, and so do its ancestors. Written
+ * with `then` rather than `await`: a token exchange reads its subject token
+ * here, and each await cost a microtask its hot path could see.
  */
-export async function stillActive(ctx: ActiveTokenDeps, claims: ActiveToken, now: number): Promise<boolean> {
-  if (claims.format === 'jwt' && (await ctx.revocations.isJtiRevoked(claims.jti, now))) return false;
+export function stillActive(ctx: ActiveTokenDeps, claims: ActiveToken, now: number): Promise<boolean> {
+  if (claims.format !== 'jwt') return Promise.resolve(clientStillThere(ctx, claims, now));
+  return ctx.revocations
+    .isJtiRevoked(claims.jti, now)
+    .then((revoked) => !revoked && clientStillThere(ctx, claims, now));
+}
+
+function clientStillThere(ctx: ActiveTokenDeps, claims: ActiveToken, now: number): boolean | Promise<boolean> {
   const issuedMs = issuedAtMs(claims);
+  const check = (client: StoredClient | undefined): boolean | Promise<boolean> => {
+    if (!client || client.createdAt > issuedMs) return false;
+    return claims.chain === undefined || ancestorsActive(ctx, claims.chain, issuedMs, now);
+  };
   // The id comes from our own token or row, so it passed isClientId once: find answers from the cache without a promise.
-  const client = await ctx.clients.find(claims.client_id);
-  if (!client || client.createdAt > issuedMs) return false;
-  return claims.chain === undefined || ancestorsActive(ctx, claims.chain, issuedMs, now);
+  const found = ctx.clients.find(claims.client_id);
+  return found instanceof Promise ? found.then(check) : check(found);
 }
 
 /**

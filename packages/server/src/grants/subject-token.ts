@@ -45,7 +45,7 @@ export interface SubjectTokenReader {
  * `iss` is a trusted issuer), and every other token stays with ours, which
  * finds a foreign one inactive.
  */
-export async function readSubjectToken(
+export function readSubjectToken(
   readers: readonly SubjectTokenReader[],
   token: string,
   type: InputTokenType,
@@ -54,7 +54,7 @@ export async function readSubjectToken(
     const read = reader.read(token, type);
     if (read !== undefined) return read;
   }
-  return undefined;
+  return Promise.resolve(undefined);
 }
 
 /** How many verified subject JWTs are remembered: each is its token (under 1 KB) and its claims. */

@@ -40,17 +40,18 @@ export const tokenExchange = {
     actor_token_type: 'once',
     requested_token_type: 'once',
   },
-  async handle(request, client, deps) {
+  handle(request, client, deps) {
     const input = exchangeInput(request.params);
-    const subject = await readSubjectToken(deps.subjectTokens, input.subjectToken, input.subjectTokenType);
-    if (!subject) throw new InvalidRequest('subject_token is not active');
-    if (input.actor) {
-      const actor = await readSubjectToken(deps.subjectTokens, input.actor.token, input.actor.type);
-      if (!actor) throw new InvalidRequest('actor_token is not active');
-      // §4.1: `act` names the requesting client; an actor token, when given, must name it too.
-      if (actor.sub !== client.clientId) throw new InvalidRequest('actor_token does not name the requesting client');
-    }
-    return exchangedToken(client, subject, request.params, deps);
+    return readSubjectToken(deps.subjectTokens, input.subjectToken, input.subjectTokenType).then((subject) => {
+      if (!subject) throw new InvalidRequest('subject_token is not active');
+      if (input.actor === undefined) return exchangedToken(client, subject, request.params, deps);
+      return readSubjectToken(deps.subjectTokens, input.actor.token, input.actor.type).then((actor) => {
+        if (!actor) throw new InvalidRequest('actor_token is not active');
+        // §4.1: `act` names the requesting client; an actor token, when given, must name it too.
+        if (actor.sub !== client.clientId) throw new InvalidRequest('actor_token does not name the requesting client');
+        return exchangedToken(client, subject, request.params, deps);
+      });
+    });
   },
 } as const satisfies Grant<Deps>;
 
