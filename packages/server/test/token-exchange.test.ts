@@ -168,6 +168,18 @@ describe('token exchange (RFC 8693)', () => {
     ]);
   });
 
+  it('a subject token verified once is remembered only as itself: the same signature on other claims is refused', async () => {
+    const subject = await tokenFor(task, { scope: 'files.read' });
+    assert.equal((await exchange(calendar, subject)).statusCode, 200);
+    const [header, payload, signature] = subject.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, scope: 'files.read files.write' })).toString('base64url');
+    assert.deepEqual((await exchange(calendar, `${header}.${forged}.${signature}`)).json(), NOT_ACTIVE);
+    // And the remembered one is still checked against the denylist.
+    await revoke(subject, task);
+    assert.deepEqual((await exchange(calendar, subject)).json(), NOT_ACTIVE);
+  });
+
   describe('revocation cascade', () => {
     it('revoking the root makes both descendants inactive, at introspection and as subject tokens', async () => {
       const t0 = await tokenFor(task);

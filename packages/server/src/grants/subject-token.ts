@@ -61,9 +61,14 @@ export function readSubjectToken(
 const VERIFIED_JWTS = 4096;
 
 interface Verified {
+  /** The whole token: the cache is keyed by its signature, which hashes faster, and a hit must be this token. */
+  readonly token: string;
   readonly claims: ActiveToken;
   readonly kid: string;
 }
+
+/** A JWT's signature segment (the whole string for anything else). */
+const signatureOf = (token: string): string => token.slice(token.lastIndexOf('.') + 1);
 
 /**
  * Tessera's own access tokens, JWT or opaque, read exactly as
@@ -74,9 +79,8 @@ interface Verified {
  *
  * A JWT's signature is checked once: a service exchanges the token it was
  * called with, and its caller sends the same token until it expires, so
- * the verified claims are kept under the exact token (a changed character
- * misses and is verified afresh) until its `exp`, while its key is still
- * ours. Verifying an ES256 signature cost about as much as issuing the new
+ * the verified claims are kept for the exact token (a changed character
+ * is verified afresh) until its `exp`, while its key is still ours. Verifying an ES256 signature cost about as much as issuing the new
  * token (a profile of 20,000 exchanges); what can change (the denylist, the
  * clients) is read every time.
  */
@@ -94,7 +98,7 @@ export function ownTokens(deps: ActiveTokenDeps): SubjectTokenReader {
     const t = token.length < 16 * 1024 ? readOwnJwt(deps.keys, deps.issuer, token, now) : undefined;
     if (t === undefined) return undefined;
     const claims: ActiveToken = { ...t, format: 'jwt' };
-    verified.set(token, { claims, kid: jwtKid(token) }, t.exp * 1000);
+    verified.set(signatureOf(token), { token, claims, kid: jwtKid(token) }, t.exp * 1000);
     return claims;
   };
   const activeSubject = (claims: ActiveToken, now: number) =>
@@ -103,8 +107,10 @@ export function ownTokens(deps: ActiveTokenDeps): SubjectTokenReader {
     read(token, type) {
       const now = deps.now();
       // A JWT seen before answers first: the shape test splits the whole token.
-      const hit = verified.get(token, now);
-      if (hit !== undefined && deps.keys.publicKey(hit.kid) !== undefined) return activeSubject(hit.claims, now);
+      const hit = verified.get(signatureOf(token), now);
+      if (hit !== undefined && hit.token === token && deps.keys.publicKey(hit.kid) !== undefined) {
+        return activeSubject(hit.claims, now);
+      }
       if (!looksLikeJwt(token)) {
         if (type === JWT_TOKEN_TYPE) return Promise.resolve(undefined);
         return readActiveToken(deps, token).then((t) => t && subjectOf(t));
