@@ -410,7 +410,10 @@ describe('tessera CLI', () => {
     assert.deepEqual(JSON.parse(updated.stdout).grant_types, ['client_credentials']);
     const badGrant = await run(['clients', 'update', 'exchange-cli', '--grant-type', 'password']);
     assert.equal(badGrant.code, 1);
-    assert.match(badGrant.stderr, /--grant-type <type>' argument 'password' is invalid\. must be one of client_credentials, /);
+    assert.match(
+      badGrant.stderr,
+      /--grant-type <type>' argument 'password' is invalid\. must be one of client_credentials, /,
+    );
     const badDepth = await run(['clients', 'update', 'exchange-cli', '--exchange-max-depth', '11']);
     assert.equal(badDepth.code, 1);
     assert.match(badDepth.stderr, /must be an integer from 1 to 10/);

@@ -61,7 +61,11 @@ describe('token exchange (RFC 8693)', () => {
 
   before(async () => {
     h = await startHarness();
-    task = await h.createClient({ client_id: 'task', scope: 'files.read files.write event.view', audience: ['calendar'] });
+    task = await h.createClient({
+      client_id: 'task',
+      scope: 'files.read files.write event.view',
+      audience: ['calendar'],
+    });
     taskOpaque = await h.createClient({
       client_id: 'task-opaque',
       scope: 'files.read',
@@ -241,7 +245,10 @@ describe('token exchange (RFC 8693)', () => {
       const bare = await h.createClient({ scope: '' });
       const r = await exchange(calendar, await tokenFor(bare));
       assert.equal(r.json().scope, '');
-      assert.equal((await exchange(calendar, await tokenFor(bare), { scope: 'files.read' })).json().error, 'invalid_scope');
+      assert.equal(
+        (await exchange(calendar, await tokenFor(bare), { scope: 'files.read' })).json().error,
+        'invalid_scope',
+      );
     });
 
     it('audience: one the requesting client is allowed, else invalid_target', async () => {
@@ -279,7 +286,12 @@ describe('token exchange (RFC 8693)', () => {
   it('a DPoP proof binds the exchanged token like any other (cnf.jkt, token_type DPoP)', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const jwk = await exportJWK(publicKey);
-    const proof = await new SignJWT({ jti: randomUUID(), htm: 'POST', htu: TOKEN_URL, iat: Math.floor(h.clock.ms / 1000) })
+    const proof = await new SignJWT({
+      jti: randomUUID(),
+      htm: 'POST',
+      htu: TOKEN_URL,
+      iat: Math.floor(h.clock.ms / 1000),
+    })
       .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
       .sign(privateKey);
     const r = await exchange(calendar, await tokenFor(task), {}, { dpop: proof });
@@ -325,7 +337,10 @@ describe('token exchange (RFC 8693)', () => {
         [{ token_exchange_max_depth: 11 }, 'token_exchange_max_depth: an integer from 1 to 10'],
         [{ token_exchange_max_depth: 0 }, 'token_exchange_max_depth: an integer from 1 to 10'],
         [{ token_exchange_max_depth: 2.5 }, 'token_exchange_max_depth: an integer from 1 to 10'],
-        [{ token_exchange_subject_clients: 'task' }, 'token_exchange_subject_clients: a list of at most 100 client_ids'],
+        [
+          { token_exchange_subject_clients: 'task' },
+          'token_exchange_subject_clients: a list of at most 100 client_ids',
+        ],
         [{ token_exchange_subject_clients: [''] }, 'token_exchange_subject_clients: a list of at most 100 client_ids'],
         [{ claims: { tessera_chain: [] } }, 'claims: registered claims cannot be set: tessera_chain'],
       ] as const) {
@@ -338,7 +353,10 @@ describe('token exchange (RFC 8693)', () => {
 
   describe('actor tokens (RFC 8693 §2.1)', () => {
     it('an actor token naming the requesting client is accepted; act still names the client', async () => {
-      const r = await exchange(calendar, await tokenFor(task), { actor_token: await tokenFor(calendar), actor_token_type: AT });
+      const r = await exchange(calendar, await tokenFor(task), {
+        actor_token: await tokenFor(calendar),
+        actor_token_type: AT,
+      });
       assert.equal(r.statusCode, 200, r.body);
       assert.deepEqual(decodeJwt(r.json().access_token).payload.act, { sub: 'calendar' });
     });
@@ -356,8 +374,7 @@ describe('token exchange (RFC 8693)', () => {
   });
 
   describe('bad input: 400 with an exact body, nothing issued', () => {
-    const cases: [string, () => Promise<Record<string, string | string[]>>, (() => Client) | undefined, unknown][] =
-      [];
+    const cases: [string, () => Promise<Record<string, string | string[]>>, (() => Client) | undefined, unknown][] = [];
     const bad = (
       name: string,
       params: () => Promise<Record<string, string | string[]>>,
@@ -379,7 +396,11 @@ describe('token exchange (RFC 8693)', () => {
       async () => ({ subject_token: await subject(), subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }),
       req(`subject_token_type: must be ${AT} or ${JWT}`),
     );
-    bad('an unparseable subject token', async () => ({ subject_token: 'not a token', subject_token_type: AT }), NOT_ACTIVE);
+    bad(
+      'an unparseable subject token',
+      async () => ({ subject_token: 'not a token', subject_token_type: AT }),
+      NOT_ACTIVE,
+    );
     bad(
       'a JWT from another issuer',
       async () => {

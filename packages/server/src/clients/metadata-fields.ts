@@ -3,8 +3,8 @@ import { AUTH_METHOD_NAMES } from '../client-auth/registry.js';
 import { GRANT_TYPES } from '../grants/registry.js';
 import type { TokenFormat } from '../tokens/granted-token.js';
 import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
-import type { JsonSchema } from './json-schema.js';
 import { CLIENT_ID_PATTERN } from './client-id.js';
+import type { JsonSchema } from './json-schema.js';
 import { audience, claims, JWKS_JSON_SCHEMA, jwks, jwksUri, printableText, scope } from './metadata-values.js';
 import { sanDns, sanEmail, sanIp, sanUri, subjectDn } from './tls-metadata-values.js';
 
@@ -168,15 +168,11 @@ export const METADATA_FIELDS = {
       .max(100, SUBJECTS_MESSAGE)
       .transform((c) => [...new Set(c)]),
     description:
-      'Token exchange (RFC 8693): the clients whose tokens this client may exchange (the subject token\'s client_id). Absent: any.',
+      "Token exchange (RFC 8693): the clients whose tokens this client may exchange (the subject token's client_id). Absent: any.",
     view: 'when-set',
   }),
   token_exchange_max_depth: field({
-    schema: z
-      .number()
-      .int(DEPTH_MESSAGE)
-      .min(1, DEPTH_MESSAGE)
-      .max(MAX_EXCHANGE_DEPTH, DEPTH_MESSAGE),
+    schema: z.number().int(DEPTH_MESSAGE).min(1, DEPTH_MESSAGE).max(MAX_EXCHANGE_DEPTH, DEPTH_MESSAGE),
     description: `Token exchange (RFC 8693): how many actors the exchanged token's act chain may name, this client included (1: only tokens that were never exchanged). Absent: ${DEFAULT_EXCHANGE_DEPTH}.`,
     view: 'when-set',
   }),

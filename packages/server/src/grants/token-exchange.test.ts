@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StoredClient } from '../clients/client.js';
-import { defaultMetadata } from '../clients/metadata-fields.js';
 import type { ClientMetadata } from '../clients/metadata-fields.js';
+import { defaultMetadata } from '../clients/metadata-fields.js';
 import { InvalidRequest, InvalidScope, InvalidTarget } from '../errors/index.js';
 import { readChain, UNREADABLE_LINK } from '../tokens/chain.js';
 import type { GrantedToken } from '../tokens/granted-token.js';
@@ -51,7 +51,10 @@ describe('token exchange, pure parts', () => {
       { token: 'u', type: AT },
     );
     const refused = (p: Record<string, string>, description: string) =>
-      assert.throws(() => exchangeInput(params(p)), (e) => e instanceof InvalidRequest && e.description === description);
+      assert.throws(
+        () => exchangeInput(params(p)),
+        (e) => e instanceof InvalidRequest && e.description === description,
+      );
     refused({ subject_token_type: AT }, 'subject_token is required');
     refused({ subject_token: 't' }, 'subject_token_type is required');
     refused({ subject_token: 't', subject_token_type: 'saml' }, `subject_token_type: must be ${AT} or ${JWT}`);
@@ -59,7 +62,10 @@ describe('token exchange, pure parts', () => {
       { subject_token: 't', subject_token_type: AT, requested_token_type: JWT },
       `requested_token_type: only ${AT} is issued`,
     );
-    refused({ subject_token: 't', subject_token_type: AT, actor_token: 'u' }, 'actor_token_type is required with actor_token');
+    refused(
+      { subject_token: 't', subject_token_type: AT, actor_token: 'u' },
+      'actor_token_type is required with actor_token',
+    );
     refused(
       { subject_token: 't', subject_token_type: AT, actor_token_type: AT },
       'actor_token_type is only sent with actor_token',
@@ -108,7 +114,10 @@ describe('token exchange, pure parts', () => {
     assert.equal(t.notAfter, NOW_S + 600);
     assert.equal(t.issuedTokenType, AT);
     assert.equal(exchangedToken(client({ access_token_ttl: 60 }), subject(), params({}), deps).ttl, 60);
-    assert.deepEqual(exchangedToken(client({ audience: [] }), subject(), params({}), deps).audience, deps.defaultAudience);
+    assert.deepEqual(
+      exchangedToken(client({ audience: [] }), subject(), params({}), deps).audience,
+      deps.defaultAudience,
+    );
   });
 
   it('exchangedToken: the policy and the audience', () => {

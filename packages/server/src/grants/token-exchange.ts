@@ -1,7 +1,6 @@
 import type { StoredClient } from '../clients/client.js';
 import { DEFAULT_EXCHANGE_DEPTH, MAX_EXCHANGE_DEPTH } from '../clients/metadata-fields.js';
 import { type Params, single } from '../core/params.js';
-import type { TokenRequest } from '../core/token-request.js';
 import { InvalidRequest, InvalidScope } from '../errors/index.js';
 import type { Actor, GrantedToken } from '../tokens/granted-token.js';
 import { grantedAudience, requestedAudience } from './client-credentials.js';
@@ -142,7 +141,11 @@ export function actorCount(act: Actor): number {
  * a scope claim bounds nothing). Omitted: all of both. Requested: each must
  * be within both, never widening: anything else is invalid_scope.
  */
-export function narrowedScope(allowed: string, subjectScope: string | undefined, requested: string | undefined): string {
+export function narrowedScope(
+  allowed: string,
+  subjectScope: string | undefined,
+  requested: string | undefined,
+): string {
   // Both stored normalised: the same scopes on both sides, asked for as they are, need no lists.
   if ((subjectScope === undefined || subjectScope === allowed) && (requested === undefined || requested === allowed)) {
     return allowed;

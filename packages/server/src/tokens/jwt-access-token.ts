@@ -2,7 +2,14 @@ import type { SigningAlg } from '../config/load-config.js';
 import { uuidV7 } from '../crypto/random.js';
 import { isCanonicalCompactJws } from './base64url.js';
 import { readChain } from './chain.js';
-import { type Actor, CHAIN_CLAIM, type Confirmation, type GrantedToken, type IssuedToken, type TokenClaims } from './granted-token.js';
+import {
+  type Actor,
+  CHAIN_CLAIM,
+  type Confirmation,
+  type GrantedToken,
+  type IssuedToken,
+  type TokenClaims,
+} from './granted-token.js';
 import { verifyJws } from './jws-algorithms.js';
 import { jwtClaimsJson } from './jwt-claims.js';
 import { lifetime } from './lifetime.js';

@@ -1,6 +1,6 @@
 import type { OpaqueTokenRecord } from '../store/types.js';
-import { type Actor, CHAIN_CLAIM, type ChainLink, type Confirmation, type GrantedToken } from './granted-token.js';
 import { readChain } from './chain.js';
+import { type Actor, CHAIN_CLAIM, type ChainLink, type Confirmation, type GrantedToken } from './granted-token.js';
 import { lifetime } from './lifetime.js';
 
 /** The stored row of an opaque token: what introspection will answer, and never the token itself. */

@@ -181,7 +181,8 @@ function printClient(c: ClientView, opts: ConnectionOptions): void {
   for (const [, field] of TLS_OPTIONS) if (c[field] !== undefined) entries.push([field, show(c[field])]);
   if (c.tls_client_certificate_bound_access_tokens) entries.push(['certificate-bound tokens', 'yes']);
   if (c.token_exchange_subject_clients) entries.push(['exchanges tokens of', show(c.token_exchange_subject_clients)]);
-  if (c.token_exchange_max_depth !== undefined) entries.push(['exchange max depth', String(c.token_exchange_max_depth)]);
+  if (c.token_exchange_max_depth !== undefined)
+    entries.push(['exchange max depth', String(c.token_exchange_max_depth)]);
   entries.push(['created', date(c.client_id_issued_at)], ['updated', date(c.updated_at)]);
   write(keyValues(entries));
 }
