@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { TEST_POSTGRES_URL, useTestSchemas } from '../src/store/postgres/test-database.test-suite.js';
 import { basic, decodeJwt, type Harness, ISSUER, startHarness, TOKEN_URL } from './harness.js';
 
 /**
@@ -476,5 +477,70 @@ describe('token exchange (RFC 8693)', () => {
       // task got its subject tokens by client credentials, all JWTs: the refused exchange would have been one more.
       assert.match(text, /client_id="task"/);
     });
+  });
+});
+
+const schemas = useTestSchemas();
+const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The cascade where it is shared: two nodes on one PostgreSQL schema (the
+ * opaque rows, their chain in the JSON column) and one Redis (the
+ * denylist). A chain made on one node, its root revoked on the other.
+ */
+describe('token exchange across nodes (PostgreSQL + Redis)', () => {
+  const nodes: Harness[] = [];
+  const secret = 'a-shared-secret-that-is-long-enough-0123';
+  const task = { client_id: `task-${randomUUID()}`, client_secret: secret };
+  const calendar = { client_id: `calendar-${randomUUID()}`, client_secret: secret };
+  const drive = { client_id: `drive-${randomUUID()}`, client_secret: secret };
+  const auth = (c: Client) => ({ authorization: basic(c.client_id, c.client_secret) });
+  const form = (h: Harness, url: string, params: Record<string, string>, c: Client) =>
+    h.inject({
+      method: 'POST',
+      url,
+      headers: { ...auth(c), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(params).toString(),
+    });
+  const issue = async (h: Harness, c: Client, params: Record<string, string>) => {
+    const r = await h.token(params, auth(c));
+    assert.equal(r.statusCode, 200, r.body);
+    return r.json().access_token as string;
+  };
+
+  before(async () => {
+    const url = new URL(TEST_POSTGRES_URL);
+    url.searchParams.set('options', `-c search_path=${await schemas.freshSchema()}`);
+    const env = {
+      TESSERA_DATABASE_URL: url.toString(),
+      TESSERA_REDIS_URL: REDIS_URL,
+      TESSERA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    };
+    for (let i = 0; i < 2; i++) nodes.push(await startHarness({}, env));
+    const first = nodes[0] as Harness;
+    await first.createClient({ ...task, scope: 'files.read', access_token_format: 'opaque' });
+    const exchanger = { scope: 'files.read', audience: ['files'], grant_types: [GRANT] };
+    await first.createClient({ ...calendar, ...exchanger });
+    await first.createClient({ ...drive, ...exchanger, access_token_format: 'opaque' });
+  });
+  after(async () => {
+    for (const h of nodes) await h.close();
+  });
+
+  it('revoking the opaque root on one node ends the chain made on the other', async () => {
+    const [a, b] = nodes as [Harness, Harness];
+    const t0 = await issue(a, task, { grant_type: 'client_credentials' });
+    const exchange = (c: Client, subject: string) =>
+      issue(a, c, { grant_type: GRANT, subject_token: subject, subject_token_type: AT });
+    const t1 = await exchange(calendar, t0);
+    const t2 = await exchange(drive, t1);
+    const introspect = async (h: Harness, token: string) =>
+      (await form(h, '/oauth2/introspect', { token }, calendar)).json();
+    const seen = await introspect(b, t2);
+    assert.equal(seen.active, true);
+    assert.deepEqual(seen.act, { sub: drive.client_id, act: { sub: calendar.client_id } });
+    assert.equal(seen.sub, task.client_id);
+    assert.equal((await form(b, '/oauth2/revoke', { token: t0 }, task)).statusCode, 200);
+    for (const h of nodes) for (const t of [t0, t1, t2]) assert.deepEqual(await introspect(h, t), { active: false });
   });
 });
