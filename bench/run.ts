@@ -21,7 +21,7 @@ import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
 import { commandsRun } from './lib/children.js';
 import { latestProfile, type ProfileSummary, summariseProfile } from './lib/cpu-profile.js';
 import { machine, tesseraBuild } from './lib/environment.js';
-import { FLOWS, PLAIN } from './lib/flows.js';
+import { FLOWS, type Flow, PLAIN } from './lib/flows.js';
 import { fillDenylist, registerClients } from './lib/growth.js';
 import { paced, saturate, WRK } from './lib/load.js';
 import { runMicroBenchmarks } from './lib/micro.js';
@@ -469,17 +469,26 @@ async function main(): Promise<Report> {
     // Every flow beyond the plain request, against the plain request of its algorithm, taking turns.
     const flows = FLOWS.filter((f) => wants(f.key));
     for (const alg of new Set(flows.map((f) => f.alg))) {
-      const flow = (system: string, over: Partial<TesseraOptions>): Contender => ({
+      const flow = (system: string, over: Partial<TesseraOptions>, prepare?: Flow['prepare']): Contender => ({
         group: 'flows',
         system,
         label: alg,
-        start: () => startTessera(tesseraOptions(alg, 'jwt', over)),
+        start: async () => {
+          const t = await startTessera(tesseraOptions(alg, 'jwt', over));
+          if (!prepare) return t;
+          try {
+            return await prepare(t);
+          } catch (err) {
+            await t.stop();
+            throw err;
+          }
+        },
         fixedRate: false,
       });
       cases.push(
         ...(await measureTogether([
           flow(PLAIN, {}),
-          ...flows.filter((f) => f.alg === alg).map((f) => flow(f.name, f.options(work))),
+          ...flows.filter((f) => f.alg === alg).map((f) => flow(f.name, f.options(work), f.prepare)),
         ])),
       );
     }

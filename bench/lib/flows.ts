@@ -1,4 +1,4 @@
-import type { Alg, TesseraOptions } from './targets.js';
+import { type Alg, BODY, type Target, type TesseraOptions } from './targets.js';
 
 /**
  * The token requests beyond the plain one, each measured side by side with
@@ -14,7 +14,11 @@ export interface Flow {
   alg: Alg;
   /** Its settings over the plain case's; `work` is a scratch directory. */
   options(work: string): Partial<TesseraOptions>;
+  /** What to do once the server is up, before it is measured: e.g. get a token the request then carries. */
+  prepare?(target: Target): Promise<Target>;
 }
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 export const PLAIN = 'plain (client_secret_basic, Bearer)';
 
@@ -27,6 +31,32 @@ export const FLOWS: readonly Flow[] = [
     name: 'DPoP-bound (RFC 9449 proof per request)',
     alg: 'ES256',
     options: (work) => ({ clientMetadata: { dpop_bound_access_tokens: true }, dpopDir: work }),
+  },
+  {
+    key: 'exchange',
+    name: 'token exchange (RFC 8693, a JWT subject token)',
+    alg: 'ES256',
+    // The client exchanges its own token (act names itself): one client, as in the plain case. An hour's
+    // subject outlives any run, and every exchanged token is as long-lived as the plain case's.
+    options: () => ({
+      clientMetadata: { grant_types: ['client_credentials', TOKEN_EXCHANGE], access_token_ttl: 3600 },
+    }),
+    prepare: async (t) => {
+      const r = await fetch(t.tokenUrl, {
+        method: 'POST',
+        headers: { authorization: t.creds.auth ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+        body: BODY,
+      });
+      const { access_token: subject } = (await r.json()) as { access_token?: string };
+      if (!subject) throw new Error(`no subject token from ${t.tokenUrl}: ${r.status}`);
+      const body = new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: subject,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        scope: 'a b',
+      });
+      return { ...t, creds: { ...t.creds, body: body.toString() } };
+    },
   },
 ];
 

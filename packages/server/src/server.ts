@@ -14,6 +14,7 @@ import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
 import { reencryptAtStart } from './crypto/encryption-key-rotation.js';
 import { Sealer } from './crypto/sealer.js';
 import { SecretHasher } from './crypto/secret-hasher.js';
+import { ownTokens } from './grants/subject-token.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
@@ -128,7 +129,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         nonces: config.dpopNonce === 'required' ? new DpopNonces(encryption.key, previous) : undefined,
         now,
       },
-      grants: { defaultAudience: Object.freeze([defaultAudienceFor(config, issuer)]) },
+      grants: {
+        defaultAudience: Object.freeze([defaultAudienceFor(config, issuer)]),
+        // Issue 28's trusted issuers add their reader before ours.
+        subjectTokens: [ownTokens({ store, tokenHasher, issuer, keys, revocations: redis ?? store, clients, now })],
+        now,
+      },
       auth: {
         clients: tracing === null ? clients : annotatedClientLookup(clients, tracing),
         hasher,

@@ -379,6 +379,46 @@ describe('tessera CLI', () => {
     assert.match(bad.stderr, /tls_client_auth_san_ip: must be an IPv4 or IPv6 address/);
   });
 
+  it('sets token exchange policy with --grant-type, --exchange-subject-client and --exchange-max-depth', async () => {
+    const exchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
+    const created = await run([
+      'clients',
+      'create',
+      '--json',
+      '--client-id',
+      'exchange-cli',
+      '--grant-type',
+      'client_credentials',
+      '--grant-type',
+      exchange,
+      '--exchange-subject-client',
+      'task',
+      '--exchange-subject-client',
+      'task two',
+      '--exchange-max-depth',
+      '2',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const c = JSON.parse(created.stdout);
+    assert.deepEqual(c.grant_types, ['client_credentials', exchange]);
+    assert.deepEqual(c.token_exchange_subject_clients, ['task', 'task two']);
+    assert.equal(c.token_exchange_max_depth, 2);
+    const shown = await run(['clients', 'get', 'exchange-cli']);
+    assert.match(shown.stdout, /^exchanges tokens of +task, task two$/m);
+    assert.match(shown.stdout, /^exchange max depth +2$/m);
+    const updated = await run(['clients', 'update', '--json', 'exchange-cli', '--grant-type', 'client_credentials']);
+    assert.deepEqual(JSON.parse(updated.stdout).grant_types, ['client_credentials']);
+    const badGrant = await run(['clients', 'update', 'exchange-cli', '--grant-type', 'password']);
+    assert.equal(badGrant.code, 1);
+    assert.match(
+      badGrant.stderr,
+      /--grant-type <type>' argument 'password' is invalid\. must be one of client_credentials, /,
+    );
+    const badDepth = await run(['clients', 'update', 'exchange-cli', '--exchange-max-depth', '11']);
+    assert.equal(badDepth.code, 1);
+    assert.match(badDepth.stderr, /must be an integer from 1 to 10/);
+  });
+
   it('exit 2 when the server cannot be reached', async () => {
     const port = await freePort();
     const r = await run(['clients', 'list'], { TESSERA_URL: `http://127.0.0.1:${port}` });

@@ -24,7 +24,10 @@ describe('discovery, JWKS and health', () => {
     assert.equal(m.jwks_uri, `${ISSUER}/.well-known/jwks.json`);
     assert.equal(m.introspection_endpoint, `${ISSUER}/oauth2/introspect`);
     assert.equal(m.revocation_endpoint, `${ISSUER}/oauth2/revoke`);
-    assert.deepEqual(m.grant_types_supported, ['client_credentials']);
+    assert.deepEqual(m.grant_types_supported, [
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ]);
     assert.deepEqual(m.response_types_supported, []);
     const methods = [
       'client_secret_basic',

@@ -3,12 +3,23 @@ import { AUTH_METHOD_NAMES } from '../client-auth/registry.js';
 import { GRANT_TYPES } from '../grants/registry.js';
 import type { TokenFormat } from '../tokens/granted-token.js';
 import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
+import { CLIENT_ID_PATTERN } from './client-id.js';
 import type { JsonSchema } from './json-schema.js';
 import { audience, claims, JWKS_JSON_SCHEMA, jwks, jwksUri, printableText, scope } from './metadata-values.js';
 import { sanDns, sanEmail, sanIp, sanUri, subjectDn } from './tls-metadata-values.js';
 
 /** Longest access token lifetime a client may have: 30 days. */
 export const MAX_ACCESS_TOKEN_TTL = 30 * 24 * 3600;
+
+/**
+ * Token exchange (RFC 8693): how many actors an exchanged token may name
+ * (`act` nesting) when the client does not say, and the most it may say.
+ * The cap keeps every token, with its chain of ancestors, small.
+ */
+export const DEFAULT_EXCHANGE_DEPTH = 5;
+export const MAX_EXCHANGE_DEPTH = 10;
+const SUBJECTS_MESSAGE = 'token_exchange_subject_clients: a list of at most 100 client_ids';
+const DEPTH_MESSAGE = `token_exchange_max_depth: an integer from 1 to ${MAX_EXCHANGE_DEPTH}`;
 
 /**
  * `always`: every client has the field (it has a default) and the admin view
@@ -147,6 +158,22 @@ export const METADATA_FIELDS = {
     schema: sanEmail,
     description: 'tls_client_auth: an rfc822Name SAN the certificate must have.',
     jsonSchema: { type: 'string', maxLength: 320 },
+    view: 'when-set',
+  }),
+  token_exchange_subject_clients: field({
+    schema: z
+      .array(z.string({ message: SUBJECTS_MESSAGE }).regex(new RegExp(CLIENT_ID_PATTERN), SUBJECTS_MESSAGE), {
+        message: SUBJECTS_MESSAGE,
+      })
+      .max(100, SUBJECTS_MESSAGE)
+      .transform((c) => [...new Set(c)]),
+    description:
+      "Token exchange (RFC 8693): the clients whose tokens this client may exchange (the subject token's client_id). Absent: any.",
+    view: 'when-set',
+  }),
+  token_exchange_max_depth: field({
+    schema: z.number().int(DEPTH_MESSAGE).min(1, DEPTH_MESSAGE).max(MAX_EXCHANGE_DEPTH, DEPTH_MESSAGE),
+    description: `Token exchange (RFC 8693): how many actors the exchanged token's act chain may name, this client included (1: only tokens that were never exchanged). Absent: ${DEFAULT_EXCHANGE_DEPTH}.`,
     view: 'when-set',
   }),
   tls_client_certificate_bound_access_tokens: field({

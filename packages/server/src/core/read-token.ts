@@ -1,5 +1,6 @@
+import type { StoredClient } from '../clients/client.js';
 import { uuidV7Millis } from '../crypto/random.js';
-import type { TokenClaims } from '../tokens/granted-token.js';
+import type { ChainLink, TokenClaims } from '../tokens/granted-token.js';
 import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
 import { looksOpaque, readOpaque } from '../tokens/opaque-access-token.js';
 import type { ServerContext } from './context.js';
@@ -26,12 +27,56 @@ export async function readActiveToken(ctx: ActiveTokenDeps, token: string): Prom
     claims = t && { ...t, format: 'opaque' };
   } else if (looksLikeJwt(token) && token.length < 16 * 1024) {
     const t = readOwnJwt(ctx.keys, ctx.issuer, token, now);
-    if (t && !(await ctx.revocations.isJtiRevoked(t.jti, now))) claims = { ...t, format: 'jwt' };
+    claims = t && { ...t, format: 'jwt' };
   }
-  if (!claims) return undefined;
-  const client = await ctx.clients.get(claims.client_id);
-  if (!client || client.createdAt > issuedAtMs(claims)) return undefined;
-  return claims;
+  return claims && (await stillActive(ctx, claims, now)) ? claims : undefined;
+}
+
+/**
+ * What a token's signature or row cannot say: a JWT's jti is not on the
+ * denylist (an opaque token's row is gone once revoked), its client still
+ * exists and is the one it was issued to, and so do its ancestors. Written
+ * with `then` rather than `await`: a token exchange reads its subject token
+ * here, and each await cost a microtask its hot path could see.
+ */
+export function stillActive(ctx: ActiveTokenDeps, claims: ActiveToken, now: number): Promise<boolean> {
+  if (claims.format !== 'jwt') return Promise.resolve(clientStillThere(ctx, claims, now));
+  return ctx.revocations
+    .isJtiRevoked(claims.jti, now)
+    .then((revoked) => !revoked && clientStillThere(ctx, claims, now));
+}
+
+function clientStillThere(ctx: ActiveTokenDeps, claims: ActiveToken, now: number): boolean | Promise<boolean> {
+  const issuedMs = issuedAtMs(claims);
+  const check = (client: StoredClient | undefined): boolean | Promise<boolean> => {
+    if (!client || client.createdAt > issuedMs) return false;
+    return claims.chain === undefined || ancestorsActive(ctx, claims.chain, issuedMs, now);
+  };
+  // The id comes from our own token or row, so it passed isClientId once: find answers from the cache without a promise.
+  const found = ctx.clients.find(claims.client_id);
+  return found instanceof Promise ? found.then(check) : check(found);
+}
+
+/**
+ * An exchanged token (RFC 8693) is active only while every token it was
+ * exchanged from is: none of their jtis on the denylist (revoking an opaque
+ * token denylists its jti too), and each one's client still there and not
+ * re-created since. The chain rides in the token, so issuing it wrote
+ * nothing; the cost is here, one lookup per ancestor, all at once.
+ */
+async function ancestorsActive(
+  ctx: ActiveTokenDeps,
+  chain: readonly ChainLink[],
+  issuedMs: number,
+  now: number,
+): Promise<boolean> {
+  const checks = chain.map(async (link) => {
+    if (await ctx.revocations.isJtiRevoked(link.jti, now)) return false;
+    const client = await ctx.clients.get(link.client_id);
+    // An ancestor was issued no later than its descendant: without a time in its jti, that bounds it.
+    return client !== undefined && client.createdAt <= (uuidV7Millis(link.jti) ?? issuedMs);
+  });
+  return (await Promise.all(checks)).every(Boolean);
 }
 
 /**

@@ -10,7 +10,9 @@ export type RevocationDeps = Pick<ServerContext, 'auth'> & ActiveTokenDeps;
 /**
  * RFC 7009. Unknown, invalid and expired tokens answer 200 like revoked ones.
  * A token issued to another client is refused (§2.1) and stays active.
- * Opaque tokens are deleted; JWTs go on the jti denylist until they expire.
+ * JWTs go on the jti denylist until they expire. Opaque tokens are deleted
+ * and their jti denylisted as well: tokens exchanged from one (RFC 8693)
+ * carry its jti and find it there (core/read-token.ts).
  */
 export async function handleRevocation(deps: RevocationDeps, request: TokenRequest): Promise<void> {
   rejectRepeated(request.params);
@@ -22,6 +24,7 @@ export async function handleRevocation(deps: RevocationDeps, request: TokenReque
   if (t.client_id !== client.clientId) {
     throw new UnauthorizedClient('the token was not issued to this client');
   }
+  // Denylisted first: should the delete fail, the token and its descendants are inactive already.
+  await deps.revocations.revokeJti(t.jti, t.exp * 1000);
   if (t.opaqueId) await deps.store.deleteOpaqueToken(t.opaqueId);
-  else await deps.revocations.revokeJti(t.jti, t.exp * 1000);
 }

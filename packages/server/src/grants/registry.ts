@@ -1,12 +1,13 @@
 import { clientCredentials } from './client-credentials.js';
 import type { Grant } from './grant.js';
+import { tokenExchange } from './token-exchange.js';
 
 /**
  * Every grant this server knows, one file each: the single source for the
  * token endpoint, discovery's `grant_types_supported`, metadata validation
  * and OpenAPI. A new grant is a new file and a line here.
  */
-export const GRANTS = [clientCredentials] as const;
+export const GRANTS = [clientCredentials, tokenExchange] as const;
 
 export type GrantType = (typeof GRANTS)[number]['type'];
 

@@ -13,6 +13,22 @@ export interface Confirmation {
 export type TokenFormat = 'jwt' | 'opaque';
 
 /**
+ * One ancestor of an exchanged token (RFC 8693): the token it was exchanged
+ * from, that one's own subject token, and so on to the root. The token
+ * carries them (the private claim `tessera_chain`, or its opaque row), so
+ * revoking an ancestor reaches it through the jti denylist without any
+ * write at issuance.
+ */
+export interface ChainLink {
+  readonly jti: string;
+  /** The ancestor's client: deleting it makes the descendants inactive too. */
+  readonly client_id: string;
+}
+
+/** The private claim (and opaque row member) that carries a token's ancestors, nearest first. */
+export const CHAIN_CLAIM = 'tessera_chain';
+
+/**
  * What a grant decided a token says: the one shape every format, the token
  * response and introspection are built from (tokens/jwt-claims.ts,
  * opaque-token-row.ts, token-response.ts, introspection-answer.ts).
@@ -34,6 +50,12 @@ export interface GrantedToken {
   readonly claims: Readonly<Record<string, unknown>>;
   readonly format: TokenFormat;
   readonly act?: Actor | undefined;
+  /** Ancestors of an exchanged token, nearest first; undefined for any other token. */
+  readonly chain?: readonly ChainLink[] | undefined;
+  /** The latest `exp` (seconds) the token may have, whatever its ttl: an exchanged token's subject's `exp`. */
+  readonly notAfter?: number | undefined;
+  /** RFC 8693 §2.2.1 `issued_token_type`, for a token exchange's response; undefined for other grants. */
+  readonly issuedTokenType?: string | undefined;
   /** Set by a sender-constraining step after the grant, when the request proves a key. */
   cnf?: Confirmation | undefined;
 }
@@ -58,4 +80,6 @@ export interface TokenClaims {
   jti: string;
   act?: Actor | undefined;
   cnf?: Confirmation | undefined;
+  /** Ancestors, for an exchanged token (never reported by introspection). */
+  chain?: readonly ChainLink[] | undefined;
 }

@@ -1,9 +1,18 @@
 import type { SigningAlg } from '../config/load-config.js';
 import { uuidV7 } from '../crypto/random.js';
 import { isCanonicalCompactJws } from './base64url.js';
-import type { Actor, Confirmation, GrantedToken, IssuedToken, TokenClaims } from './granted-token.js';
+import { readChain } from './chain.js';
+import {
+  type Actor,
+  CHAIN_CLAIM,
+  type Confirmation,
+  type GrantedToken,
+  type IssuedToken,
+  type TokenClaims,
+} from './granted-token.js';
 import { verifyJws } from './jws-algorithms.js';
 import { jwtClaimsJson } from './jwt-claims.js';
+import { lifetime } from './lifetime.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /**
@@ -13,12 +22,13 @@ import type { SigningKeys } from './signing-keys.js';
 export function issueJwt(keys: SigningKeys, issuer: string, token: GrantedToken, nowMs: number): IssuedToken {
   const key = keys.current();
   const iat = Math.floor(nowMs / 1000);
-  const exp = iat + token.ttl;
+  const ttl = lifetime(token, iat);
+  const exp = iat + ttl;
   const payload = Buffer.from(jwtClaimsJson(issuer, token, iat, exp, uuidV7(nowMs))).toString('base64url');
   const signingInput = `${key.encodedHeader}.${payload}`;
   const signature = keys.sign(key, Buffer.from(signingInput));
   keys.noteSigned(key.kid, exp);
-  return { accessToken: `${signingInput}.${signature.toString('base64url')}`, expiresIn: token.ttl, alg: key.alg };
+  return { accessToken: `${signingInput}.${signature.toString('base64url')}`, expiresIn: ttl, alg: key.alg };
 }
 
 /**
@@ -56,6 +66,7 @@ export function readOwnJwt(keys: SigningKeys, issuer: string, token: string, now
     jti: c.jti,
     act: isObject(c.act) ? (c.act as unknown as Actor) : undefined,
     cnf: isObject(c.cnf) ? (c.cnf as Confirmation) : undefined,
+    chain: c[CHAIN_CLAIM] === undefined ? undefined : readChain(c[CHAIN_CLAIM]),
   };
 }
 

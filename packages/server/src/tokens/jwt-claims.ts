@@ -1,9 +1,9 @@
-import type { GrantedToken } from './granted-token.js';
+import { CHAIN_CLAIM, type GrantedToken } from './granted-token.js';
 
 /**
- * Claims Tessera sets itself (RFC 9068, RFC 8693 `act`, RFC 7800 `cnf`): a
- * client's `claims` may not set them, or a token could name another actor
- * or key than the one proven.
+ * Claims Tessera sets itself (RFC 9068, RFC 8693 `act`, RFC 7800 `cnf`, the
+ * exchange chain): a client's `claims` may not set them, or a token could
+ * name another actor or key than the one proven, or shed its ancestors.
  */
 export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
   'iss',
@@ -18,6 +18,7 @@ export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
   'scp',
   'act',
   'cnf',
+  CHAIN_CLAIM,
 ]);
 
 /**
@@ -40,11 +41,12 @@ export function jwtClaimsJson(issuer: string, token: GrantedToken, iat: number, 
   );
 }
 
-/** `act` and `cnf`, when the token has them (with a leading comma). */
+/** `act`, the chain and `cnf`, when the token has them (with a leading comma). A chain comes only with `act`. */
 function extensionJson(token: GrantedToken): string {
   if (token.act === undefined && token.cnf === undefined) return '';
   return (
     (token.act === undefined ? '' : `,"act":${JSON.stringify(token.act)}`) +
+    (token.chain === undefined ? '' : `,"${CHAIN_CLAIM}":${JSON.stringify(token.chain)}`) +
     (token.cnf === undefined ? '' : `,"cnf":${JSON.stringify(token.cnf)}`)
   );
 }

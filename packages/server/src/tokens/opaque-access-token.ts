@@ -33,8 +33,9 @@ export async function issueOpaque(
   const accessToken = OPAQUE_TOKEN_PREFIX + bytes.toString('base64url', 0, 16) + bytes.toString('base64url', 16);
   const jti = formatUuid(bytes);
   const iat = Math.floor(nowMs / 1000);
-  await store.insertOpaqueToken(opaqueTokenRow(token, jti, hasher.hash(accessToken), iat));
-  return { accessToken, expiresIn: token.ttl, alg: 'none' };
+  const row = opaqueTokenRow(token, jti, hasher.hash(accessToken), iat);
+  await store.insertOpaqueToken(row);
+  return { accessToken, expiresIn: row.exp - iat, alg: 'none' };
 }
 
 export function looksOpaque(token: string): boolean {

@@ -18,6 +18,8 @@ export function tokenType(token: {
 export function tokenResponseJson(token: GrantedToken, issued: IssuedToken): string {
   return (
     `{"access_token":"${issued.accessToken}","token_type":"${tokenType(token)}",` +
-    `"expires_in":${issued.expiresIn},"scope":${JSON.stringify(token.scope)}}`
+    `"expires_in":${issued.expiresIn},"scope":${JSON.stringify(token.scope)}` +
+    // RFC 8693 §2.2.1: a token exchange says what it issued; a type we name, so no escaping.
+    (token.issuedTokenType === undefined ? '}' : `,"issued_token_type":"${token.issuedTokenType}"}`)
   );
 }

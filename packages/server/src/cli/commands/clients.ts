@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { AUTH_METHOD_NAMES } from '../../client-auth/registry.js';
 import type { ClientMetadata } from '../../clients/client.js';
+import { MAX_EXCHANGE_DEPTH } from '../../clients/metadata-fields.js';
+import { GRANT_TYPES } from '../../grants/registry.js';
 import { UsageError } from '../admin-api.js';
 import { date, json, keyValues, show, table } from '../format.js';
 import { adminApi, type ConnectionOptions, collect, integer, note, readStdin, withAdmin, write } from '../options.js';
@@ -38,6 +40,9 @@ interface MetadataOptions extends ConnectionOptions {
   tlsSanIp?: string;
   tlsSanEmail?: string;
   certBound?: boolean;
+  grantType?: string[];
+  exchangeSubjectClient?: string[];
+  exchangeMaxDepth?: number;
 }
 
 /** RFC 8705 metadata: the option, and the field it sets. */
@@ -50,6 +55,14 @@ const TLS_OPTIONS = [
 ] as const;
 
 const AUTH_METHODS = [...AUTH_METHOD_NAMES];
+
+/** A repeatable option whose values must be grant types this server has. */
+function grantType(value: string, previous: string[] | undefined): string[] {
+  if (!(GRANT_TYPES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`must be one of ${GRANT_TYPES.join(', ')}`);
+  }
+  return collect(value, previous);
+}
 const MAX_TTL = 30 * 24 * 3600;
 const MAX_PAGE = 200;
 
@@ -63,6 +76,7 @@ function withMetadata(cmd: Command): Command {
     .option('--name <name>', 'client_name: a human name')
     .option('--scope <scopes>', 'scope: allowed scopes, space-delimited (quote them)')
     .option('--audience <audience>', 'audience: an allowed audience (repeat for several)', collect)
+    .option('--grant-type <type>', 'grant_types: a grant the client may use (repeat for several)', grantType)
     .addOption(new Option('--auth-method <method>', 'token_endpoint_auth_method').choices(AUTH_METHODS))
     .option('--ttl <seconds>', 'access_token_ttl: token lifetime in seconds', integer(1, MAX_TTL))
     .addOption(new Option('--format <format>', 'access_token_format').choices(['jwt', 'opaque']))
@@ -78,6 +92,16 @@ function withMetadata(cmd: Command): Command {
     .option('--tls-san-email <address>', 'tls_client_auth_san_email: an email SAN of the certificate (tls_client_auth)')
     .option('--cert-bound', 'tls_client_certificate_bound_access_tokens: bind tokens to the TLS client certificate')
     .option('--no-cert-bound', 'tls_client_certificate_bound_access_tokens: false')
+    .option(
+      '--exchange-subject-client <id>',
+      'token_exchange_subject_clients: a client whose tokens this one may exchange (repeat; absent: any)',
+      collect,
+    )
+    .option(
+      '--exchange-max-depth <n>',
+      'token_exchange_max_depth: how many actors an exchanged token may name (default 5)',
+      integer(1, MAX_EXCHANGE_DEPTH),
+    )
     .option('--json-body <file|->', 'any client metadata as a JSON object, from a file or - (stdin); options win');
 }
 
@@ -88,6 +112,7 @@ async function metadataBody(opts: MetadataOptions): Promise<Record<string, unkno
   if (opts.name !== undefined) body.client_name = opts.name;
   if (opts.scope !== undefined) body.scope = opts.scope;
   if (opts.audience !== undefined) body.audience = opts.audience;
+  if (opts.grantType !== undefined) body.grant_types = opts.grantType;
   if (opts.authMethod !== undefined) body.token_endpoint_auth_method = opts.authMethod;
   if (opts.ttl !== undefined) body.access_token_ttl = opts.ttl;
   if (opts.format !== undefined) body.access_token_format = opts.format;
@@ -97,6 +122,8 @@ async function metadataBody(opts: MetadataOptions): Promise<Record<string, unkno
   if (opts.dpopBound !== undefined) body.dpop_bound_access_tokens = opts.dpopBound;
   for (const [option, field] of TLS_OPTIONS) if (opts[option] !== undefined) body[field] = opts[option];
   if (opts.certBound !== undefined) body.tls_client_certificate_bound_access_tokens = opts.certBound;
+  if (opts.exchangeSubjectClient !== undefined) body.token_exchange_subject_clients = opts.exchangeSubjectClient;
+  if (opts.exchangeMaxDepth !== undefined) body.token_exchange_max_depth = opts.exchangeMaxDepth;
   return body;
 }
 
@@ -153,6 +180,9 @@ function printClient(c: ClientView, opts: ConnectionOptions): void {
   if (c.dpop_bound_access_tokens !== undefined) entries.push(['dpop bound', String(c.dpop_bound_access_tokens)]);
   for (const [, field] of TLS_OPTIONS) if (c[field] !== undefined) entries.push([field, show(c[field])]);
   if (c.tls_client_certificate_bound_access_tokens) entries.push(['certificate-bound tokens', 'yes']);
+  if (c.token_exchange_subject_clients) entries.push(['exchanges tokens of', show(c.token_exchange_subject_clients)]);
+  if (c.token_exchange_max_depth !== undefined)
+    entries.push(['exchange max depth', String(c.token_exchange_max_depth)]);
   entries.push(['created', date(c.client_id_issued_at)], ['updated', date(c.updated_at)]);
   write(keyValues(entries));
 }
