@@ -167,7 +167,7 @@ export const options = {
   },
   trustProxy: {
     env: 'TESSERA_TRUST_PROXY',
-    doc: 'Behind a reverse proxy: `true` (trust X-Forwarded-For from anyone), a hop count, or comma-separated proxy addresses/CIDRs. Decides the client address used in logs and rate limits, and whether TESSERA_CLIENT_CERT_HEADER is believed.',
+    doc: 'Behind a reverse proxy: `true` (trust X-Forwarded-For from anyone) or comma-separated proxy addresses/CIDRs. Decides the client address used in logs and rate limits, and whether TESSERA_CLIENT_CERT_HEADER is believed. A hop count is accepted but trusts no peer (Fastify fails closed: hops cannot tell a proxy from a client): list the addresses.',
     default: 'false',
     schema: z.string().transform((v, ctx): boolean | number | string[] => {
       if (v === 'false') return false;
