@@ -28,6 +28,7 @@ import { ClusterFeed } from './sync/cluster-feed.js';
 import { refreshKeys } from './tokens/key-refresh.js';
 import { KeyRotationSchedule } from './tokens/key-rotation-schedule.js';
 import { SigningKeys } from './tokens/signing-keys.js';
+import { VerifiedJwts } from './tokens/verified-jwts.js';
 import { annotatedClientLookup } from './tracing/client-lookup.js';
 import { tracedCalls } from './tracing/traced-calls.js';
 import { tracing } from './tracing/tracing.js';
@@ -108,6 +109,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await reencryptAtStart({ store, sealer, hasher, adminKeyHashes: adminKey.hashes, now: now(), logger });
     await keys.init();
     const endpoints = endpointsFor(issuer);
+    const verifiedJwts = new VerifiedJwts(keys, issuer);
     const ctx: ServerContext = {
       config,
       issuer,
@@ -119,6 +121,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       checkReady: () => store.ping(),
       clients,
       keys,
+      verifiedJwts,
       tokenHasher,
       logger,
       metrics,
@@ -132,7 +135,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       grants: {
         defaultAudience: Object.freeze([defaultAudienceFor(config, issuer)]),
         // Issue 28's trusted issuers add their reader before ours.
-        subjectTokens: [ownTokens({ store, tokenHasher, issuer, keys, revocations: redis ?? store, clients, now })],
+        subjectTokens: [
+          ownTokens({ store, tokenHasher, issuer, verifiedJwts, revocations: redis ?? store, clients, now }),
+        ],
         now,
       },
       auth: {

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Throttle } from '../rate-limit/throttle.js';
 import type { RevocationStore, Store } from '../store/types.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
+import type { VerifiedJwts } from '../tokens/verified-jwts.js';
 
 /** The absolute URLs of our endpoints, all under the issuer. */
 export interface Endpoints {
@@ -42,6 +43,8 @@ export interface ServerContext {
   readonly lifecycle: { draining: boolean };
   readonly clients: ClientRegistry;
   readonly keys: SigningKeys;
+  /** Our own JWTs, each signature checked once (introspection, token exchange). */
+  readonly verifiedJwts: VerifiedJwts;
   /** Keyed hash for opaque access tokens (its own key, apart from client secrets). */
   readonly tokenHasher: SecretHasher;
   readonly auth: ClientAuthDeps;

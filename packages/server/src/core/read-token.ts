@@ -1,7 +1,6 @@
 import type { StoredClient } from '../clients/client.js';
 import { uuidV7Millis } from '../crypto/random.js';
 import type { ChainLink, TokenClaims } from '../tokens/granted-token.js';
-import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
 import { looksOpaque, readOpaque } from '../tokens/opaque-access-token.js';
 import type { ServerContext } from './context.js';
 
@@ -10,7 +9,7 @@ export type ActiveToken = TokenClaims & { format: 'jwt' | 'opaque'; opaqueId?: s
 /** What reading a token needs: the stores it may live in, our keys, and the clients it must still belong to. */
 export type ActiveTokenDeps = Pick<
   ServerContext,
-  'store' | 'tokenHasher' | 'issuer' | 'keys' | 'revocations' | 'clients' | 'now'
+  'store' | 'tokenHasher' | 'issuer' | 'verifiedJwts' | 'revocations' | 'clients' | 'now'
 >;
 
 /**
@@ -25,8 +24,8 @@ export async function readActiveToken(ctx: ActiveTokenDeps, token: string): Prom
   if (looksOpaque(token)) {
     const t = await readOpaque(ctx.store, ctx.tokenHasher, ctx.issuer, token, now);
     claims = t && { ...t, format: 'opaque' };
-  } else if (looksLikeJwt(token) && token.length < 16 * 1024) {
-    const t = readOwnJwt(ctx.keys, ctx.issuer, token, now);
+  } else {
+    const t = ctx.verifiedJwts.read(token, now);
     claims = t && { ...t, format: 'jwt' };
   }
   return claims && (await stillActive(ctx, claims, now)) ? claims : undefined;

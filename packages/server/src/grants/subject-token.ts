@@ -1,7 +1,6 @@
-import { BoundedCache } from '../clients/bounded-cache.js';
 import { type ActiveToken, type ActiveTokenDeps, readActiveToken, stillActive } from '../core/read-token.js';
 import type { Actor, ChainLink } from '../tokens/granted-token.js';
-import { looksLikeJwt, readOwnJwt } from '../tokens/jwt-access-token.js';
+import { looksLikeJwt } from '../tokens/jwt-access-token.js';
 
 /** RFC 8693 §3: the token types a subject or actor token may be given as. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -57,35 +56,14 @@ export function readSubjectToken(
   return Promise.resolve(undefined);
 }
 
-/** How many verified subject JWTs are remembered: each is its token (under 1 KB) and its claims. */
-const VERIFIED_JWTS = 4096;
-
-interface Verified {
-  /** The whole token: the cache is keyed by its signature, which hashes faster, and a hit must be this token. */
-  readonly token: string;
-  readonly claims: ActiveToken;
-  readonly kid: string;
-}
-
-/** A JWT's signature segment (the whole string for anything else). */
-const signatureOf = (token: string): string => token.slice(token.lastIndexOf('.') + 1);
-
 /**
  * Tessera's own access tokens, JWT or opaque, read exactly as
- * introspection reads them (core/read-token.ts): signature or stored row,
- * issuer, expiry, the jti denylist, its client still there, and every
- * ancestor of an exchanged token still active. Given as `…:jwt`, the token
- * must be a JWT.
- *
- * A JWT's signature is checked once: a service exchanges the token it was
- * called with, and its caller sends the same token until it expires, so
- * the verified claims are kept for the exact token (a changed character
- * is verified afresh) until its `exp`, while its key is still ours. Verifying an ES256 signature cost about as much as issuing the new
- * token (a profile of 20,000 exchanges); what can change (the denylist, the
- * clients) is read every time.
+ * introspection reads them (core/read-token.ts): signature (checked once
+ * per token, tokens/verified-jwts.ts) or stored row, issuer, expiry, the
+ * jti denylist, its client still there, and every ancestor of an exchanged
+ * token still active. Given as `…:jwt`, the token must be a JWT.
  */
 export function ownTokens(deps: ActiveTokenDeps): SubjectTokenReader {
-  const verified = new BoundedCache<string, Verified>(VERIFIED_JWTS);
   const subjectOf = (t: ActiveToken): SubjectToken => ({
     sub: t.sub,
     clientId: t.client_id,
@@ -94,35 +72,17 @@ export function ownTokens(deps: ActiveTokenDeps): SubjectTokenReader {
     act: t.act,
     chain: [{ jti: t.jti, client_id: t.client_id }, ...(t.chain ?? [])],
   });
-  const verifyJwt = (token: string, now: number): ActiveToken | undefined => {
-    const t = token.length < 16 * 1024 ? readOwnJwt(deps.keys, deps.issuer, token, now) : undefined;
-    if (t === undefined) return undefined;
-    const claims: ActiveToken = { ...t, format: 'jwt' };
-    verified.set(signatureOf(token), { token, claims, kid: jwtKid(token) }, t.exp * 1000);
-    return claims;
-  };
-  const activeSubject = (claims: ActiveToken, now: number) =>
-    stillActive(deps, claims, now).then((active) => (active ? subjectOf(claims) : undefined));
   return {
     read(token, type) {
-      const now = deps.now();
-      // A JWT seen before answers first: the shape test splits the whole token.
-      const hit = verified.get(signatureOf(token), now);
-      if (hit !== undefined && hit.token === token && deps.keys.publicKey(hit.kid) !== undefined) {
-        return activeSubject(hit.claims, now);
-      }
       if (!looksLikeJwt(token)) {
         if (type === JWT_TOKEN_TYPE) return Promise.resolve(undefined);
         return readActiveToken(deps, token).then((t) => t && subjectOf(t));
       }
-      const claims = verifyJwt(token, now);
-      return claims === undefined ? Promise.resolve(undefined) : activeSubject(claims, now);
+      const now = deps.now();
+      const t = deps.verifiedJwts.read(token, now);
+      if (t === undefined) return Promise.resolve(undefined);
+      const claims: ActiveToken = { ...t, format: 'jwt' };
+      return stillActive(deps, claims, now).then((active) => (active ? subjectOf(claims) : undefined));
     },
   };
-}
-
-/** The `kid` of a JWT readOwnJwt accepted (so its header is JSON with a string kid). */
-function jwtKid(token: string): string {
-  const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
-  return String(header.kid);
 }
