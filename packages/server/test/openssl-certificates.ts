@@ -59,7 +59,8 @@ export function makeCertificates(): TestCertificates {
     const b64 = text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
     return { cert, key: join(dir, `${name}.key`), pem: text, der: Buffer.from(b64, 'base64') };
   };
-  const selfSignedCa = (name: string, subject: string) =>
+  /** A self-signed P-256 certificate: a CA (with `extensions`) or a client's own. */
+  const selfSigned = (name: string, subject: string, extensions: readonly string[] = []) =>
     openssl(
       [
         'req',
@@ -77,13 +78,12 @@ export function makeCertificates(): TestCertificates {
         '2',
         '-subj',
         subject,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign',
+        ...extensions.flatMap((e) => ['-addext', e]),
       ],
       dir,
     );
+  const selfSignedCa = (name: string, subject: string) =>
+    selfSigned(name, subject, ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign']);
   const issue = (name: string, subject: string, issuer: string, extensions: string) => {
     openssl(
       [
@@ -142,26 +142,7 @@ export function makeCertificates(): TestCertificates {
     'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n',
   );
   issue('chained', '/O=Example/CN=chained-caller', 'intermediate', 'extendedKeyUsage=clientAuth\n');
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'self-signed.key',
-      '-out',
-      'self-signed.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=self-signed-caller',
-    ],
-    dir,
-  );
+  selfSigned('self-signed', '/CN=self-signed-caller');
   return {
     dir,
     ca: pem('ca'),
