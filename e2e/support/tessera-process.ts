@@ -57,6 +57,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Polls `healthy` until it answers true; fails with the server's output if it exits or takes 20 s. */
+export async function waitUntilServing(
+  child: ChildProcess,
+  output: () => string,
+  healthy: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${output()}`);
+    try {
+      if (await healthy()) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`tessera did not start in 20 s:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startTessera(env: Record<string, string> = {}): Promise<TesseraProcess> {
   // A missing build fails the test that needs it; it never skips it.
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` (npm test does)`);
@@ -86,21 +108,11 @@ export async function startTessera(env: Record<string, string> = {}): Promise<Te
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${out}`);
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`tessera did not start in 20 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntilServing(
+    child,
+    () => out,
+    async () => (await fetch(`${url}/healthz`)).ok,
+  );
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(url + path, {

@@ -5,7 +5,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pem, TestCertificates } from '../../packages/server/test/openssl-certificates.js';
-import { freePort, SERVER_MAIN } from './tessera-process.js';
+import { freePort, SERVER_MAIN, waitUntilServing } from './tessera-process.js';
 
 /**
  * The real server as a process serving HTTPS with TESSERA_TLS_CLIENT_CA
@@ -79,20 +79,11 @@ export async function startTlsTessera(certs: TestCertificates) {
     out += d;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${out}`);
-    try {
-      if ((await https(port, certs.ca.pem, 'GET', '/healthz')).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`tessera did not start in 20 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntilServing(
+    child,
+    () => out,
+    async () => (await https(port, certs.ca.pem, 'GET', '/healthz')).status === 200,
+  );
   return {
     port,
     admin: (method: string, path: string, json?: unknown) =>
