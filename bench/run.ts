@@ -306,6 +306,15 @@ async function tracingOnOff(alg: Alg): Promise<CaseResult[]> {
     const variants: { label: string; env: Record<string, string> }[] = [
       { label: 'off', env: {} },
       { label: 'on', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'tessera-bench' } },
+      {
+        label: 'on, 1 in 10 sampled',
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+          OTEL_SERVICE_NAME: 'tessera-bench',
+          OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+          OTEL_TRACES_SAMPLER_ARG: '0.1',
+        },
+      },
     ];
     const results = await measureTogether(
       variants.map((v) => ({

@@ -372,16 +372,17 @@ export function renderReport(r: Report): string {
 
   const tracing = r.cases.filter((c) => c.group === 'tracing');
   const untraced = tracing.find((c) => c.label === 'off');
-  p(
-    '## Cost of tracing (same run, alternating)',
-    'On: OTEL_EXPORTER_OTLP_ENDPOINT set, spans sent as OTLP/HTTP protobuf to a local sink that discards them, with ' +
-      'the default sampler (parentbased_always_on): every request traced, the worst case. Off: no OTEL_* variable, ' +
-      'the SDK not even loaded (docs/observability.md).',
-    table(
-      ['tracing', ...head, 'on ÷ off'],
-      tracing.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(untraced)))),
-    ),
-  );
+  if (tracing.length > 0)
+    p(
+      '## Cost of tracing (same run, alternating)',
+      'On: OTEL_EXPORTER_OTLP_ENDPOINT set, spans sent as OTLP/HTTP protobuf to a local sink that discards them, with ' +
+        'the default sampler (parentbased_always_on): every request traced, the worst case; and with one request in ten ' +
+        'sampled (parentbased_traceidratio 0.1). Off: no OTEL_* variable, the SDK not even loaded (docs/observability.md).',
+      table(
+        ['tracing', ...head, 'on ÷ off'],
+        tracing.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(untraced)))),
+      ),
+    );
 
   const growth = r.cases.filter((c) => c.group === 'growth');
   const base = rate(growth[0]);
