@@ -586,8 +586,8 @@ export function renderReport(r: Report): string {
     );
   }
 
-  const memory = memorySection(r);
-  if (memory.length > 0) p(...memory);
+  const bound = memorySection(r);
+  if (bound.length > 0) p(...bound);
 
   if (r.profiles.length > 0) {
     p(
