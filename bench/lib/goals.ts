@@ -41,7 +41,9 @@ export function goalRows(r: Report): GoalRow[] {
   const why = (part: string, c?: CaseResult) =>
     c?.failed
       ? `failed: ${c.failed}`
-      : (r.notMeasured[part] ?? r.notMeasured[part.split('-')[0] as string] ?? 'not in this run');
+      : (r.notMeasured[part] ??
+        r.notMeasured[part.split('-')[0] as string] ??
+        (r.smoke ? 'not in smoke runs' : 'not in this run'));
   const rows: GoalRow[] = [];
   const ratioRow = (
     goal: string,

@@ -165,7 +165,7 @@ function memorySection(r: Report): string[] {
       ],
       [`${most.c.label}, under load, a random client per request (peak)`, mb(peak(most.c)), '', 'growth'],
       [
-        'per cached client (peak with the most ÷ with one)',
+        'per cached client: (peak with the most − peak with one) ÷ the clients added',
         Number.isFinite(perClientKb) ? `${fixed(perClientKb, 2)} KB` : '–',
         '',
         'growth',
