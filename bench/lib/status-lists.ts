@@ -9,7 +9,7 @@ import { BODY, call, type TesseraTarget } from './targets.js';
  * The server setting that turns status lists off, if the server has one (TESSERA_* variables); without one, the
  * on/off rows need BENCH_STATUS_OFF_MAIN, the main.js of a build without status lists.
  */
-export const STATUS_LISTS_OFF: Record<string, string> | undefined = undefined;
+export const STATUS_LISTS_OFF: Record<string, string> | undefined = { TESSERA_STATUS_LISTS: 'false' };
 
 /**
  * Status lists (CONTRACT part two): how soon a revocation reaches a verifier
@@ -97,7 +97,8 @@ export async function subscriberMemory(t: TesseraTarget, count: number): Promise
   const meta = await metadata(t);
   if (!meta.status_list_events_endpoint) throw new Error('discovery has no status_list_events_endpoint');
   const url = meta.status_list_events_endpoint;
-  await sleep(500);
+  // A fresh server settles (its client cache filled, start-up garbage collected) before the first reading.
+  await sleep(2000);
   const rssBeforeMb = rssMb(t.pid);
   const open: { destroy(): void }[] = [];
   try {
