@@ -223,7 +223,9 @@ export function renderReport(r: Report): string {
       `- Fixed rate: ${Math.round(s.fixedShare * 100)} % of the median saturation throughput, offered by the paced open-loop generator in bench/lib/paced-load.ts (wrk2-style constant rate over ${s.connections} keep-alive connections; latency measured from when each request was due, so queueing is not hidden; raw sockets and a clock polled every loop turn keep the generator's own lateness, reported in the last column, well under the latencies it measures), ${s.runs} × ${s.pacedSeconds} s after ${s.pacedWarmupSeconds} s not counted. Autocannon's overallRate was not used: it is a closed loop per connection and misses queueing delay.`,
       '- Before every measured run (saturation or fixed rate, of any system): PostgreSQL `CHECKPOINT` and `sync`, so writes one system deferred are not flushed during the run of another (bench/lib/quiet-disk.ts).',
       '- CPU µs per request: utime + stime of the server process tree (/proc/<pid>/stat) over a run, divided by the requests answered. RSS (VmRSS, /proc/<pid>/status): idle after start → peak while under load (sampled every 250 ms) → after the last run.',
-      `- Growth: ${s.growthAlg} JWTs, SQLite in /dev/shm, wrk picks a random client per request from a file of Authorization headers.`,
+      `- Growth: ${s.growthAlg} JWTs, SQLite in /dev/shm, wrk picks a random client per request from a file of Authorization headers; the largest case's server is then restarted on its database and its RSS read once the client cache has refilled.`,
+      '- Flows: each beside the plain request (client_secret_basic, Bearer) of its algorithm sent the same way, taking turns. The HTTPS rows (mutual TLS and their plain baselines) are sent by bench/lib/tls-load.ts, which can present a client certificate (wrk cannot), on a new TLS connection per request (full handshake) or on kept-alive ones.',
+      '- Parts that need a capability the build may lack (trusted issuers, status lists) look for it in the discovery document first; without it they are reported as not measured.',
     ].join('\n'),
   );
 
