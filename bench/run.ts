@@ -3,7 +3,7 @@
  * oidc-provider side by side, in one run, plus workers scaling, growth and
  * the library micro-benchmarks. Writes a markdown report and prints it.
  *
- *   npm run build && npm run bench        # full: bench/results/latest.md (~25 min)
+ *   npm run build && npm run bench        # full: bench/results/latest.md (~35 min)
  *   npm run bench:smoke                   # CI: a few seconds per system, bench/results/smoke.md
  *   npm run bench -- --only dpop          # one part (see PARTS), bench/results/only-dpop.md
  *
