@@ -61,25 +61,30 @@ export function federatedDatabase(dir: string, count: number): string {
   return `sqlite:${path}`;
 }
 
-/** Trusts the bench issuer and makes the requests carry a token for client `index`, with no client_id. */
-export async function preparePlatformToken(target: Target, index: number): Promise<Target> {
-  const t = target as TesseraTarget;
+/** The bench issuer's public key, and a platform token for client `index` with `audience` as its aud: an hour, as a projected service-account token lives. */
+export async function platformToken(index: number, audience: string): Promise<{ jwk: JWK; token: string }> {
   const { privateKey, jwk } = await platform;
-  const r = await fetch(`${t.baseUrl}/admin/trusted-issuers`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ issuer: PLATFORM_ISSUER, jwks: { keys: [jwk] }, audience: 'tessera-bench' }),
-  });
-  if (r.status !== 201) throw new Error(`trusting the bench issuer failed: ${r.status} ${await r.text()}`);
   const now = Math.floor(Date.now() / 1000);
-  // An hour, as a projected service-account token lives: it outlives any run.
-  const token = await new SignJWT({ sub: subjectOf(index), aud: 'tessera-bench' })
+  const token = await new SignJWT({ sub: subjectOf(index), aud: audience })
     .setProtectedHeader({ alg: 'ES256', kid: 'bench-1', typ: 'JWT' })
     .setIssuer(PLATFORM_ISSUER)
     .setIssuedAt(now)
     .setNotBefore(now)
     .setExpirationTime(now + 3600)
     .sign(privateKey);
+  return { jwk, token };
+}
+
+/** Trusts the bench issuer and makes the requests carry a token for client `index`, with no client_id. */
+export async function preparePlatformToken(target: Target, index: number): Promise<Target> {
+  const t = target as TesseraTarget;
+  const { jwk, token } = await platformToken(index, 'tessera-bench');
+  const r = await fetch(`${t.baseUrl}/admin/trusted-issuers`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ issuer: PLATFORM_ISSUER, jwks: { keys: [jwk] }, audience: 'tessera-bench' }),
+  });
+  if (r.status !== 201) throw new Error(`trusting the bench issuer failed: ${r.status} ${await r.text()}`);
   const body = `${BODY}&client_assertion_type=${encodeURIComponent('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')}&client_assertion=${token}`;
   const check = await fetch(t.tokenUrl, {
     method: 'POST',
