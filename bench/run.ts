@@ -21,14 +21,8 @@ import { SERVER_MAIN } from '../e2e/support/tessera-process.js';
 import { commandsRun } from './lib/children.js';
 import { latestProfile, type ProfileSummary, summariseProfile } from './lib/cpu-profile.js';
 import { machine, tesseraBuild } from './lib/environment.js';
-import {
-  checkFederated,
-  closePlatform,
-  federatedBody,
-  platform,
-  registerFederatedClients,
-  trustPlatform,
-} from './lib/federation.js';
+import { federatedDatabase } from './lib/federated.js';
+import { federatedClients } from './lib/federation.js';
 import {
   FEDERATION,
   type Feature,
@@ -507,7 +501,9 @@ async function statusLists(alg: Alg): Promise<CaseResult[]> {
 
 /**
  * Federated clients (federated_jwt): the same workload spread over one and over the most clients, each
- * request a platform token picked at random from a file of request bodies, taking turns.
+ * request a platform token picked at random from a file of request bodies, taking turns. The clients are
+ * written into the database before the server starts (bench/lib/federated.ts), as registering 100,000
+ * through the admin API would take minutes.
  */
 function federatedGrowth(): Promise<CaseResult[]> {
   return measureTogether(
@@ -518,21 +514,10 @@ function federatedGrowth(): Promise<CaseResult[]> {
       fixedRate: false,
       start: async () => {
         const t = await startTessera(
-          tesseraOptions('ES256', 'jwt', { databaseUrl: sqliteUrl(`federation-${n}`, shm), registerClient: false }),
+          tesseraOptions('ES256', 'jwt', { databaseUrl: federatedDatabase(shm, n), registerClient: false }),
         );
         try {
-          const p = await platform();
-          const audience = await trustPlatform(t, p);
-          const { seconds } = await registerFederatedClients(t, p, n, 300_000);
-          notes.push(
-            `Registered ${n.toLocaleString('en-US')} federated client(s) through POST /admin/clients, 32 at a time, in ${seconds.toFixed(1)} s.`,
-          );
-          const file = join(work, `federated-${n}.txt`);
-          const bodies: string[] = new Array(n);
-          for (let i = 0; i < n; i++) bodies[i] = federatedBody(p, audience, i);
-          writeFileSync(file, `${bodies.join('\n')}\n`);
-          await checkFederated(t, bodies[n - 1] as string);
-          return { ...t, creds: { bodyFile: file } };
+          return await federatedClients(t, n, join(work, `federated-${n}.txt`));
         } catch (err) {
           await t.stop();
           throw err;
@@ -798,7 +783,6 @@ async function main(): Promise<Report> {
         summary: g,
       });
   } finally {
-    await closePlatform().catch(() => {});
     await quiet?.close().catch(() => {});
     await backing?.drop().catch(() => {});
   }
