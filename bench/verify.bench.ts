@@ -3,8 +3,7 @@
  *
  *   npm run build && taskset -c 0 node --import tsx bench/verify.bench.ts
  *
- * `--dpop` runs only the DPoP rows (token + proof against raw node:crypto),
- * `--status` only the status list rows (a token with a `status` claim against one without);
+ * `--dpop` runs only the DPoP rows (token + proof against raw node:crypto);
  * `--rounds=N` takes the median of N rounds instead of 9.
  *
  * The keys are generated here and the JWKS is served in-process (an injected
@@ -12,7 +11,6 @@
  * several timed rounds after a warm-up.
  */
 import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import { jwtVerify } from 'jose';
 import { createVerifier, type Verifier } from '../packages/verify/src/index.js';
 
@@ -180,10 +178,6 @@ async function main() {
     await dpopRows();
     return;
   }
-  if (process.argv.includes('--status')) {
-    await statusRows();
-    return;
-  }
   console.log(
     `node ${process.version}, ${ROUNDS} rounds × ${ROUND_MS} ms after ${WARMUP_MS} ms warm-up, median ops/s\n`,
   );
@@ -244,77 +238,7 @@ async function main() {
       `\n  cached: verifySync ${fmt(hitFresh)} ops/s`,
   );
   await dpopRows();
-  await statusRows();
   if (sink === 0) console.log('(nothing verified?)');
-}
-
-/**
- * Status lists (draft-ietf-oauth-status-list): an ES256 token with a
- * `status` claim against the same token without, the list already fetched
- * and cached (its ttl an hour), uncached and cached verification. The list
- * is a Status List Token signed with the issuer's key, served by the
- * injected fetch, as Tessera serves it: 1-bit, 4,096 statuses, some revoked,
- * the token's own not.
- */
-async function statusRows(): Promise<void> {
-  const c = makeCase('ES256');
-  const uri = `${ISSUER}/oauth2/status/1`;
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const signed = (header: object, claims: object) => {
-    const input = `${b64(header)}.${b64(claims)}`;
-    return `${input}.${sign('sha256', Buffer.from(input), { key: c.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
-  };
-  const bits = new Uint8Array(512);
-  for (let i = 1; i < 4096; i += 97) (bits[i >> 3] as number) |= 1 << (i & 7);
-  const iat = Math.floor(Date.now() / 1000);
-  const list = signed(
-    { alg: 'ES256', typ: 'statuslist+jwt', kid: 'bench-ES256' },
-    {
-      sub: uri,
-      iat,
-      exp: iat + 86_400,
-      ttl: 3600,
-      status_list: { bits: 1, lst: deflateSync(bits).toString('base64url') },
-    },
-  );
-  const [, payload = ''] = c.token.split('.');
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-  const withStatus = signed(
-    { alg: 'ES256', typ: 'at+jwt', kid: 'bench-ES256' },
-    { ...claims, status: { status_list: { idx: 4000, uri } } },
-  );
-  const fetchBoth = async (url: string) =>
-    url === uri
-      ? new Response(list, { headers: { 'content-type': 'application/statuslist+jwt' } })
-      : new Response(JSON.stringify(c.jwks), { headers: { 'content-type': 'application/json' } });
-  const make = (cacheSize: number) =>
-    createVerifier({ issuer: ISSUER, audience: 'calendar', jwksUri: `${ISSUER}/jwks`, cacheSize, fetch: fetchBoth });
-  const uncached = make(0);
-  const cached = make(10_000);
-  for (const v of [uncached, cached]) {
-    await v.verify(c.token);
-    await v.verify(withStatus);
-  }
-  // Status 1 is revoked: refused, or this build's verifier does not check status lists and the rows mean nothing.
-  const revoked = signed(
-    { alg: 'ES256', typ: 'at+jwt', kid: 'bench-ES256' },
-    { ...claims, status: { status_list: { idx: 1, uri } } },
-  );
-  const checks = await uncached.verify(revoked).then(
-    () => false,
-    (err: { code?: string }) => err.code === 'token_revoked',
-  );
-  const [plainUncached = 0, statusUncached = 0, plainCached = 0, statusCached = 0] = await measure([
-    { sync: () => uncached.verifySync(c.token) },
-    { sync: () => uncached.verifySync(withStatus) },
-    { sync: () => cached.verifySync(c.token) },
-    { sync: () => cached.verifySync(withStatus) },
-  ]);
-  console.log(
-    `\nES256 token with a status claim (status list cached) against the same token without${checks ? '' : ' (this verifier does not check status lists: a revoked one passed)'}:` +
-      `\n  uncached: without ${fmt(plainUncached)} ops/s   with status ${fmt(statusUncached)} ops/s ${pct(statusUncached, plainUncached)} of without` +
-      `\n  cached:   without ${fmt(plainCached)} ops/s   with status ${fmt(statusCached)} ops/s ${pct(statusCached, plainCached)} of without`,
-  );
 }
 
 /**
