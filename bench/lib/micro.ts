@@ -40,7 +40,7 @@ function runOne(file: string, cpu: string, timeoutMs: number, args: string[] = [
     const done = (failed: string | undefined) => {
       clearTimeout(timer);
       resolve({
-        file: ['bench/' + file, ...args].join(' '),
+        file: [`bench/${file}`, ...args].join(' '),
         seconds: (performance.now() - start) / 1000,
         output: output.trim(),
         failed,
