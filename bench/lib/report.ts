@@ -548,7 +548,7 @@ export function renderReport(r: Report): string {
   if (federation.length > 0)
     p(
       '## Federated clients (federated_jwt, ES256, embedded SQLite in /dev/shm)',
-      "Each request authenticates with a platform JWT from a trusted issuer (the suite's own, on 127.0.0.1) as `client_assertion`, without " +
+      "Each request authenticates with a platform JWT from a trusted issuer (the bench's, its keys given inline) as `client_assertion`, without " +
         'client_id: Tessera finds the one client that accepts the identity. wrk picks a client at random per request from a file of request bodies. ' +
         'Goal: the most clients ≥ 0.90 × one.',
       table(
