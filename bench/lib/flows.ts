@@ -35,6 +35,13 @@ export interface Flow {
 /** Capabilities that not every build has, found in its discovery document before the parts that need them. */
 export type Feature = 'federated_jwt' | 'status_lists';
 
+/**
+ * The key of issue 30's flow without status lists (TESSERA_STATUS_LISTS=false), where the build has it: the
+ * plain request beside it carries the status claim, so plain ÷ it is the status lists' cost on issuance (goal
+ * ≥ 0.97), not a new flow held to FLOW_GOAL.
+ */
+export const STATUS_OFF = 'status-off';
+
 /** The `--only` part of trusted-issuer authentication: its flow row and 100,000 federated clients against one. */
 export const FEDERATION = 'federated';
 

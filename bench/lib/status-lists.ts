@@ -110,7 +110,11 @@ export async function subscriberMemory(t: TesseraTarget, count: number): Promise
             new Promise<void>((resolve, reject) => {
               const req = request(url, { headers: { accept: 'text/event-stream' }, agent: false }, (res) => {
                 if (res.statusCode !== 200) reject(new Error(`the events stream answered ${res.statusCode}`));
-                else resolve();
+                else {
+                  // Read, as a subscriber reads its stream, so nothing backs up in the server.
+                  res.resume();
+                  resolve();
+                }
               });
               req.on('error', reject);
               req.setTimeout(10_000, () => req.destroy(new Error('the events stream did not answer in 10 s')));
