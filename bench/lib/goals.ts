@@ -129,7 +129,7 @@ export function goalRows(r: Report): GoalRow[] {
     measured: Number.isFinite(cost) ? `${fixed(cost * 100, 1)} %` : '–',
     verdict: verdict(cost, (n) => n <= 1 - STATUS_LIST_GOAL),
     note: Number.isFinite(cost)
-      ? `on ${fixed(rate(on) / rate(off))} × off`
+      ? `on ${fixed(rate(on) / rate(off))} × off; CPU per request on ${fixed(median(on?.cpuUsPerRequest ?? []), 0)} µs, off ${fixed(median(off?.cpuUsPerRequest ?? []), 0)} µs`
       : why(offFlow ? STATUS_OFF : 'status-issuance', on?.failed ? on : off),
   });
   const rv = r.revocation;
