@@ -204,6 +204,17 @@ describe('trusted issuers and federated_jwt', () => {
           JSON.stringify(body),
         );
       }
+      // Tessera itself: its tokens are read as its own, revocation included, never as a platform's.
+      const itself = await startHarness({}, { TESSERA_ISSUER: 'https://tessera.example' });
+      try {
+        const r = await itself.admin('POST', '/admin/trusted-issuers', { issuer: 'https://tessera.example' });
+        assert.deepEqual(r.json(), {
+          error: 'invalid_client_metadata',
+          error_description: "issuer: Tessera's own issuer cannot be a trusted issuer",
+        });
+      } finally {
+        await itself.close();
+      }
       const patched = await h.admin('PATCH', `/admin/trusted-issuers/${issuerId}`, { jwks_uri: 'ftp://x' });
       assert.equal(patched.statusCode, 400);
       assert.equal((await h.admin('GET', '/admin/trusted-issuers?limit=200')).json().items.length, count);
