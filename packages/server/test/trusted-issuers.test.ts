@@ -334,6 +334,13 @@ describe('trusted issuers and federated_jwt', () => {
       const r = await withAssertion(await saToken());
       assert.equal(r.statusCode, 200, r.body);
       assert.equal((await withAssertion(await saToken())).statusCode, 200);
+      // The refresh runs beside the requests: its warning comes when it fails.
+      for (let i = 0; i < 100 && !h.logs.some((l) => l.includes('keys could not be refreshed')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const warning = h.logs.find((l) => l.includes('keys could not be refreshed'));
+      assert.ok(warning, 'the operator is warned');
+      assert.equal(JSON.parse(warning).trustedIssuer, k8s.url);
     });
 
     it('refuses every bad token with one and the same 401 invalid_client', async () => {

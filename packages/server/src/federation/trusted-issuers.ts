@@ -43,6 +43,12 @@ export class TrustedIssuers {
     private readonly defaultAudience: string,
     private readonly feed: ChangeFeed = new LocalFeed(),
     private readonly keyOptions: KeyFetchOptions = DEFAULT_KEY_FETCH,
+    /** Hears when an issuer's keys could not be fetched: `keptKeysAgeMs` says how old the keys still in use are (undefined: none). */
+    private readonly onKeyFetchFailure: (
+      issuer: string,
+      reason: string,
+      keptKeysAgeMs: number | undefined,
+    ) => void = () => {},
   ) {}
 
   /** Reads every trusted issuer from the store; the keys of unchanged ones are kept. */
@@ -174,7 +180,9 @@ export class TrustedIssuers {
       record,
       config: record.config,
       audience: this.audienceOf(record.config),
-      keys: new IssuerKeys(record.config, this.now, this.keyOptions),
+      keys: new IssuerKeys(record.config, this.now, this.keyOptions, (reason, age) =>
+        this.onKeyFetchFailure(record.config.issuer, reason, age),
+      ),
     });
   }
 }
