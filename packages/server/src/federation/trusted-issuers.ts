@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Conflict, NotFound } from '../errors/index.js';
+import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
 import type { TrustedIssuerStore } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { DEFAULT_KEY_FETCH, IssuerKeys, type KeyFetchOptions } from './issuer-keys.js';
@@ -39,10 +39,16 @@ export class TrustedIssuers {
   constructor(
     private readonly store: TrustedIssuerStore,
     private readonly now: () => number,
-    /** Tessera's issuer: the audience of an issuer that names none. */
+    /** Tessera's issuer: the audience of an issuer that names none (and never a trusted issuer itself). */
     private readonly defaultAudience: string,
     private readonly feed: ChangeFeed = new LocalFeed(),
     private readonly keyOptions: KeyFetchOptions = DEFAULT_KEY_FETCH,
+    /** Hears when an issuer's keys could not be fetched: `keptKeysAgeMs` says how old the keys still in use are (undefined: none). */
+    private readonly onKeyFetchFailure: (
+      issuer: string,
+      reason: string,
+      keptKeysAgeMs: number | undefined,
+    ) => void = () => {},
   ) {}
 
   /** Reads every trusted issuer from the store; the keys of unchanged ones are kept. */
@@ -112,7 +118,7 @@ export class TrustedIssuers {
   }
 
   async create(body: unknown): Promise<TrustedIssuerRecord> {
-    const config = parseTrustedIssuerCreate(body);
+    const config = this.#notOurselves(parseTrustedIssuerCreate(body));
     const now = this.now();
     const record: TrustedIssuerRecord = { id: randomUUID(), config, createdAt: now, updatedAt: now };
     try {
@@ -126,7 +132,7 @@ export class TrustedIssuers {
 
   async update(id: string, body: unknown): Promise<TrustedIssuerRecord> {
     const current = await this.get(id);
-    const config = applyTrustedIssuerPatch(current.config, body);
+    const config = this.#notOurselves(applyTrustedIssuerPatch(current.config, body));
     // Never the same updatedAt twice: it tells a changed issuer from an unchanged one on reload.
     const record: TrustedIssuerRecord = { ...current, config, updatedAt: Math.max(this.now(), current.updatedAt + 1) };
     let updated: boolean;
@@ -151,6 +157,18 @@ export class TrustedIssuers {
     return config.audience ?? this.defaultAudience;
   }
 
+  /**
+   * Tessera's own tokens are read as its own (signature, denylist, the
+   * client still there): trusted as a platform's, a revoked access token
+   * would still authenticate and still be exchanged.
+   */
+  #notOurselves(config: TrustedIssuerConfig): TrustedIssuerConfig {
+    if (config.issuer === this.defaultAudience) {
+      throw new InvalidClientMetadata("issuer: Tessera's own issuer cannot be a trusted issuer");
+    }
+    return config;
+  }
+
   async #changed(change: TrustedIssuerChange): Promise<void> {
     this.feed.publish({ kind: 'trusted-issuers' });
     await this.load();
@@ -162,7 +180,9 @@ export class TrustedIssuers {
       record,
       config: record.config,
       audience: this.audienceOf(record.config),
-      keys: new IssuerKeys(record.config, this.now, this.keyOptions),
+      keys: new IssuerKeys(record.config, this.now, this.keyOptions, (reason, age) =>
+        this.onKeyFetchFailure(record.config.issuer, reason, age),
+      ),
     });
   }
 }
