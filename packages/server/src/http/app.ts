@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 import type { AdminKey } from '../admin/admin-key.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { ConfigError } from '../config/load-config.js';
+import { ConsoleSessions } from '../console/console-sessions.js';
+import { consoleStatic } from '../console/console-static.js';
+import { consoleSessionRoutes } from '../console/session-routes.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
@@ -157,7 +160,13 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.register(metricsRoute, { ctx, adminKey });
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx, certificates });
-  app.register(adminRoutes, { ctx, adminKey });
+  // The console (TESSERA_CONSOLE): its pages, and sessions that the admin API accepts beside the key.
+  const sessions = ctx.config.console ? new ConsoleSessions(ctx.now) : undefined;
+  app.register(adminRoutes, { ctx, adminKey, sessions });
+  if (sessions) {
+    app.register(consoleSessionRoutes, { ctx, adminKey, sessions });
+    app.register(consoleStatic, { logger: ctx.logger });
+  }
   app.register(openapiRoutes);
   return app;
 }
