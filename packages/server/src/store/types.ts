@@ -46,6 +46,9 @@ export interface AuditEntry {
   address: string;
 }
 
+/** Who made a change and from where: what the HTTP layer knows of an entry (admin/audit-actor.ts). */
+export type AuditOrigin = Pick<AuditEntry, 'actor' | 'address'>;
+
 /** An entry as read back, with the store's id: (at, id) orders and pages the log. */
 export interface AuditRecord extends AuditEntry {
   id: number;
