@@ -4,18 +4,10 @@ import { sessionIdOf } from '../console/session-cookie.js';
 import type { ServerContext } from '../core/context.js';
 import { AdminUnauthorized, Forbidden } from '../errors/index.js';
 import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
+import { setAuditActor } from './audit-actor.js';
 
-/** What the audit log names a caller with the admin key: which key, never the key. */
-export const ADMIN_KEY_ACTOR = 'admin';
 /** The header every state-changing console call carries: no other site can send it without a CORS preflight we never grant. */
 export const CONSOLE_HEADER = 'x-tessera-console';
-
-const actors = new WeakMap<FastifyRequest, string>();
-
-/** Who made an authorized admin request: `admin` (the key), or `console:<12 hex digits>` for a console session. */
-export function actorOf(req: FastifyRequest): string {
-  return actors.get(req) ?? ADMIN_KEY_ACTOR;
-}
 
 export interface AdminAuthDeps {
   ctx: Pick<ServerContext, 'throttle' | 'now' | 'auth' | 'issuer'>;
@@ -37,7 +29,7 @@ export async function authorizeAdmin(req: FastifyRequest, { ctx, adminKey, sessi
     const session = sessions.use(sessionId);
     if (!session) throw new AdminUnauthorized('console session unknown or expired', true);
     if (!SAFE_METHODS.has(req.method)) checkSameOrigin(req, ctx.issuer);
-    actors.set(req, session.actor);
+    setAuditActor(req, session.actor);
     return;
   }
   try {

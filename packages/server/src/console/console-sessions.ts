@@ -16,7 +16,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = Object.freeze({
 });
 
 export interface ConsoleSession {
-  /** Names the session in the audit log (`console:` and 12 hex digits of its id's hash); never the id. */
+  /** Names the session in the audit log (`console:` and 12 hex digits of a keyed digest of its id); never the id. */
   readonly actor: string;
   readonly createdAt: number;
   lastSeenAt: number;
@@ -35,6 +35,8 @@ export class ConsoleSessions {
 
   constructor(
     private readonly now: () => number,
+    /** The session's name in the audit log, from its id (admin/audit-actor.ts: a keyed digest). */
+    private readonly nameActor: (id: string) => string,
     readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
 
@@ -49,7 +51,7 @@ export class ConsoleSessions {
     const id = randomToken(32);
     const hash = hashOf(id);
     const now = this.now();
-    const session: ConsoleSession = { actor: `console:${hash.slice(0, 12)}`, createdAt: now, lastSeenAt: now };
+    const session: ConsoleSession = { actor: this.nameActor(id), createdAt: now, lastSeenAt: now };
     this.#byHash.set(hash, session);
     return { id, session };
   }

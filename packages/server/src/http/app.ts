@@ -133,7 +133,10 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   });
   // Every client-authentication failure is counted by kind; the wire answer stays the same.
   app.addHook('onError', (_req, _reply, err, done) => {
-    if (err instanceof InvalidClient) ctx.metrics.authFailed(err.kind);
+    if (err instanceof InvalidClient) {
+      ctx.metrics.authFailed(err.kind);
+      ctx.activity.authFailed(err.kind);
+    }
     done();
   });
   // One log line per request; the path only: a query string may hold something secret.
@@ -161,7 +164,9 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx, certificates });
   // The console (TESSERA_CONSOLE): its pages, and sessions that the admin API accepts beside the key.
-  const sessions = ctx.config.console ? new ConsoleSessions(ctx.now) : undefined;
+  const sessions = ctx.config.console
+    ? new ConsoleSessions(ctx.now, (id) => ctx.auditActors.consoleSession(id))
+    : undefined;
   app.register(adminRoutes, { ctx, adminKey, sessions });
   if (sessions) {
     app.register(consoleSessionRoutes, { ctx, adminKey, sessions });
