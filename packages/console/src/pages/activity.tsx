@@ -11,6 +11,7 @@ import {
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ErrorNote } from '../components.js';
+import { duration } from '../format.js';
 import { useLoad } from '../hooks.js';
 import type { Activity, ActivityBucket } from '../types.js';
 
@@ -23,11 +24,15 @@ const COLOURS = ['#1f5fbf', '#b3541e', '#2e7d32', '#8e24aa', '#c62828', '#00838f
 const MAX_SERIES = 7;
 
 const FAILURE_REASONS: Record<string, string> = {
+  no_credentials: 'No credentials',
+  multiple_methods: 'Several methods at once',
+  malformed: 'Malformed credentials',
   unknown_client: 'Unknown client',
+  wrong_method: 'Method not registered',
   wrong_secret: 'Wrong secret',
-  bad_assertion: 'Bad assertion',
-  several_methods: 'Several methods at once',
-  wrong_method: 'Method not allowed',
+  bad_assertion: 'Bad signed assertion',
+  replayed_assertion: 'Replayed assertion',
+  bad_certificate: 'Bad certificate',
 };
 
 function startMs(start: string | number): number {
@@ -134,7 +139,7 @@ function Totals({ caption, head, rows }: { caption: string; head: string; rows: 
 }
 
 const reasonName = (k: string) => (k === 'others' ? 'Other reasons' : (FAILURE_REASONS[k] ?? k));
-const clientName = (k: string) => (k === 'others' ? 'Other clients' : k);
+const clientName = (k: string) => (k === 'others' || k === '(other)' ? 'Other clients' : k);
 
 export function ActivityPage() {
   const [range, setRange] = useState<'hour' | 'day'>('hour');
@@ -166,7 +171,7 @@ export function ActivityPage() {
       <ErrorNote text={activity.error} />
       {a && issued && failures && (
         <>
-          <p class="quiet">Counted by every server node, in {Math.round(a.bucket_seconds / 60)}-minute steps.</p>
+          <p class="quiet">Counted by every server process and node, in steps of {duration(a.bucket_seconds)}.</p>
           <section aria-labelledby="issued-title">
             <h2 id="issued-title">Tokens issued, by client</h2>
             {issued.totals.length === 0 ? (
