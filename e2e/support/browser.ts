@@ -44,7 +44,7 @@ export async function seriousAccessibilityFindings(page: Page): Promise<AxeFindi
   return page.evaluate(async () => {
     // biome-ignore lint/suspicious/noExplicitAny: axe is a global the evaluated source defines
     const axe = (globalThis as any).axe;
-    const result = await axe.run(document, {
+    const result = await axe.run((globalThis as { document?: unknown }).document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
       resultTypes: ['violations'],
     });

@@ -16,6 +16,7 @@ import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
 import { reencryptAtStart } from './crypto/encryption-key-rotation.js';
 import { Sealer } from './crypto/sealer.js';
 import { SecretHasher } from './crypto/secret-hasher.js';
+import { TrustedIssuers } from './federation/trusted-issuers.js';
 import { ownTokens } from './grants/subject-token.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
@@ -113,6 +114,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     // Before the keys are loaded: they then open under the current key, and a wrong key is reported first.
     await reencryptAtStart({ store, sealer, hasher, adminKeyHashes: adminKey.hashes, now: now(), logger });
     await keys.init();
+    const trustedIssuers = new TrustedIssuers(store, now, issuer, feed);
+    trustedIssuers.follow((err) => logger.warn({ err }, 'reloading the trusted issuers failed'));
+    await trustedIssuers.load();
     const endpoints = endpointsFor(issuer);
     const activity = new ActivityCounter(store, now, logger);
     const verifiedJwts = new VerifiedJwts(keys, issuer);
@@ -126,6 +130,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       // Readiness follows the store; Redis is reported by /readyz, not gated on (http/routes/health.ts).
       checkReady: () => store.ping(),
       clients,
+      trustedIssuers,
       keys,
       verifiedJwts,
       tokenHasher,
