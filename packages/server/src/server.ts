@@ -2,6 +2,8 @@ import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
+import { AuditActors } from './admin/audit-actor.js';
+import { HistoryRetention } from './admin/retention.js';
 import { DpopNonces } from './binding/dpop-nonce.js';
 import { loadClientCa } from './client-auth/certificate-chain.js';
 import { SecretRehasher } from './client-auth/rehash-secret.js';
@@ -17,6 +19,7 @@ import { SecretHasher } from './crypto/secret-hasher.js';
 import { ownTokens } from './grants/subject-token.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
+import { ActivityCounter } from './metrics/activity-counter.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
 import { Throttle } from './rate-limit/throttle.js';
 import { FallbackCounter, LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
@@ -53,6 +56,8 @@ export interface Tessera {
   /** The admin key generated on this start, if any: print it once. */
   generatedAdminKey: string | undefined;
   keySchedule: KeyRotationSchedule;
+  /** Purges old audit entries and activity counts (hourly; `purge()` runs it now). */
+  retention: HistoryRetention;
   /** Reads the registry into the client cache in the background (after listening); stops at close. */
   warmClientCache(): void;
   close(): Promise<void>;
@@ -109,6 +114,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await reencryptAtStart({ store, sealer, hasher, adminKeyHashes: adminKey.hashes, now: now(), logger });
     await keys.init();
     const endpoints = endpointsFor(issuer);
+    const activity = new ActivityCounter(store, now, logger);
     const verifiedJwts = new VerifiedJwts(keys, issuer);
     const ctx: ServerContext = {
       config,
@@ -125,6 +131,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       tokenHasher,
       logger,
       metrics,
+      activity,
+      auditActors: new AuditActors(encryption.key),
       throttle,
       now,
       dpop: {
@@ -164,12 +172,16 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));
     }, PURGE_INTERVAL_MS);
     purge.unref();
+    activity.start();
+    const retention = new HistoryRetention(store, config.auditRetentionDays, now, logger);
+    retention.start();
     let closing = false;
     return {
       app,
       ctx,
       generatedAdminKey: adminKey.generated,
       keySchedule,
+      retention,
       warmClientCache() {
         const started = performance.now();
         clients
@@ -188,6 +200,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         keySchedule.stop();
         keyRefresh.stop();
         await app.close();
+        // After the last request: its counts are written too.
+        await activity.stop();
+        await retention.stop();
         await feed.close();
         await redis?.close();
         await store.close();

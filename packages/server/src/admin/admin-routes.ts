@@ -5,6 +5,8 @@ import { InvalidClientMetadata } from '../errors/index.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import { withinDepth } from '../http/json-depth.js';
 import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
+import { auditOrigin } from './audit-actor.js';
+import { auditRoutes } from './audit-routes.js';
 import { CLIENT_LIST_RESPONSE, CLIENT_RESPONSE, CLIENT_WITH_SECRET_RESPONSE } from './client-schemas.js';
 import { clientView } from './client-view.js';
 import { encodeCursor, readPage } from './paging.js';
@@ -19,7 +21,8 @@ interface IdParams {
 /**
  * One audit line per admin change: what, on what, by whom (the admin key's
  * holder, from which address) and when (the line's time); never a secret
- * or a metadata value, only the names of changed fields.
+ * or a metadata value, only the names of changed fields. The audit log
+ * proper (GET /admin/audit) is written by the store with the change.
  */
 function audit(req: FastifyRequest, action: string, details: Record<string, unknown>): void {
   req.log.info({ audit: action, actor: 'admin', ip: req.ip, ...details }, `audit: ${action}`);
@@ -74,7 +77,7 @@ export async function adminRoutes(
   });
 
   app.post('/admin/clients', { schema: { response: { 201: CLIENT_WITH_SECRET_RESPONSE } } }, async (req, reply) => {
-    const { client, secret } = await ctx.clients.create(req.body ?? {});
+    const { client, secret } = await ctx.clients.create(req.body ?? {}, auditOrigin(req, ctx.auditActors));
     audit(req, 'client.create', { client_id: client.clientId });
     return noStore(reply).code(201).send(clientView(client, secret));
   });
@@ -105,14 +108,18 @@ export async function adminRoutes(
     '/admin/clients/:id',
     { schema: { response: { 200: CLIENT_WITH_SECRET_RESPONSE } } },
     async (req, reply) => {
-      const { client, secret } = await ctx.clients.update(req.params.id, req.body ?? {});
+      const { client, secret } = await ctx.clients.update(
+        req.params.id,
+        req.body ?? {},
+        auditOrigin(req, ctx.auditActors),
+      );
       audit(req, 'client.update', { client_id: client.clientId, fields: Object.keys((req.body as object) ?? {}) });
       return noStore(reply).send(clientView(client, secret));
     },
   );
 
   app.delete<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
-    await ctx.clients.delete(req.params.id);
+    await ctx.clients.delete(req.params.id, auditOrigin(req, ctx.auditActors));
     audit(req, 'client.delete', { client_id: req.params.id });
     return reply.code(204).send();
   });
@@ -125,17 +132,19 @@ export async function adminRoutes(
       if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 30 * 24 * 3600) {
         throw new InvalidClientMetadata('previous_secret_ttl: an integer number of seconds from 0 to 2592000');
       }
-      const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl);
+      const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl, auditOrigin(req, ctx.auditActors));
       audit(req, 'client.rotate_secret', { client_id: client.clientId, previous_secret_ttl: ttl });
       return noStore(reply).code(201).send(clientView(client, secret));
     },
   );
 
   app.post('/admin/keys/rotate', async (req, reply) => {
-    const jwk = await ctx.keys.rotate();
+    const jwk = await ctx.keys.rotate(ctx.now(), auditOrigin(req, ctx.auditActors));
     audit(req, 'keys.rotate', { kid: jwk.kid });
     return noStore(reply).code(201).send(jwk);
   });
+
+  auditRoutes(app, ctx);
 
   app.get('/admin/keys', async (_req, reply) => {
     const current = ctx.keys.current().kid;

@@ -33,6 +33,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly keyRotationDays: number;
+  /** Days audit entries are kept; 0: for ever. */
+  readonly auditRetentionDays: number;
   readonly tokenRateLimit: number;
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerClient: number;

@@ -220,6 +220,16 @@ export const options = {
     default: '90',
     schema: z.coerce.number({ message: 'must be a number of days' }).min(0, 'must be 0 or more').max(3650),
   },
+  auditRetentionDays: {
+    env: 'TESSERA_AUDIT_RETENTION_DAYS',
+    doc: 'Audit log entries (GET /admin/audit) older than this many days are purged, hourly; 0 keeps them for ever.',
+    default: '90',
+    schema: z.coerce
+      .number({ message: 'must be a number of days' })
+      .int('must be an integer')
+      .min(0, 'must be 0 or more')
+      .max(36_500),
+  },
   tokenRateLimit: {
     env: 'TESSERA_TOKEN_RATE_LIMIT',
     doc: 'Token requests per client per minute, for clients without their own `token_rate_limit`; 0: unlimited.',

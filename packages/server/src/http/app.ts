@@ -130,7 +130,10 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   });
   // Every client-authentication failure is counted by kind; the wire answer stays the same.
   app.addHook('onError', (_req, _reply, err, done) => {
-    if (err instanceof InvalidClient) ctx.metrics.authFailed(err.kind);
+    if (err instanceof InvalidClient) {
+      ctx.metrics.authFailed(err.kind);
+      ctx.activity.authFailed(err.kind);
+    }
     done();
   });
   // One log line per request; the path only: a query string may hold something secret.

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClientMetadata, ClientRecord, SecretRecord } from '../clients/client.js';
+import { activity, auditLog } from './history-contract.test-suite.js';
 import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from './types.js';
 
 /**
@@ -49,6 +50,8 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('opaque tokens', () => opaqueTokens(s));
     describe('revocation and replay', () => revocationAndReplay(s, options.openPeer));
     describe('purgeExpired', () => purging(s, purgesAll));
+    describe('audit log', () => auditLog(s));
+    describe('activity counts', () => activity(s));
     describe('lifecycle', () => lifecycle(s, open));
   });
 }

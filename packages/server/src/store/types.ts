@@ -10,18 +10,104 @@ export class DuplicateClientError extends Error {
   override name = 'DuplicateClientError';
 }
 
+/**
+ * Admin changes the audit log records (CONTRACT.md part two, "Audit").
+ * Trusted issuers (issue 28) record theirs through the same `audit`
+ * parameter on their store methods: in SQLite with `#audit` inside the
+ * change's `#durable` transaction, in PostgreSQL with `insertAudit(db, …)`
+ * on the change's transaction connection.
+ */
+export const AUDIT_ACTIONS = [
+  'client.create',
+  'client.update',
+  'client.delete',
+  'client.secret.rotate',
+  'key.rotate',
+  'trusted_issuer.create',
+  'trusted_issuer.update',
+  'trusted_issuer.delete',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * One admin change, written in the same transaction as the change itself:
+ * a change that fails or does nothing leaves no entry. Never a secret, a
+ * hash or a metadata value: what, on what, by whom, from where, when.
+ */
+export interface AuditEntry {
+  /** Milliseconds since the epoch. */
+  at: number;
+  action: AuditAction;
+  /** The id acted on: a client id, a key's kid, a trusted issuer's id. */
+  target: string;
+  /** Who, without revealing a credential: `admin-key:<digest>`, `console:<digest>` (admin/audit-actor.ts). */
+  actor: string;
+  /** The client address (TESSERA_TRUST_PROXY applied). */
+  address: string;
+}
+
+/** Who made a change and from where: what the HTTP layer knows of an entry (admin/audit-actor.ts). */
+export type AuditOrigin = Pick<AuditEntry, 'actor' | 'address'>;
+
+/** An entry as read back, with the store's id: (at, id) orders and pages the log. */
+export interface AuditRecord extends AuditEntry {
+  id: number;
+}
+
+/** Where a page of the audit log ends: the next page starts strictly before it. */
+export interface AuditPosition {
+  at: number;
+  id: number;
+}
+
+export interface AuditStore {
+  /** Newest first, by (at, id) descending; strictly before `before` when given. */
+  listAudit(before: AuditPosition | undefined, limit: number): Promise<AuditRecord[]>;
+  /** Deletes the entries older than `before` (ms); safe to run on several nodes at once. Returns how many. */
+  purgeAudit(before: number): Promise<number>;
+}
+
+/** What the activity counters count: tokens issued (key: client id) and failed client authentications (key: reason). */
+export type ActivityKind = 'issued' | 'failure';
+
+export interface ActivityCount {
+  /** Start of the count's period, ms. */
+  start: number;
+  kind: ActivityKind;
+  key: string;
+  n: number;
+}
+
+/**
+ * Per-minute counts that every process adds to (one write per process per
+ * minute, metrics/activity-counter.ts), so workers and nodes sharing the
+ * store are counted together.
+ */
+export interface ActivityStore {
+  /** Adds each count to the stored one of its (start, kind, key), in one transaction. */
+  addActivity(counts: readonly ActivityCount[]): Promise<void>;
+  /** The sums of the counts whose start is at or after `since`, by (start rounded down to a multiple of `bucketMs`, kind, key). */
+  listActivity(since: number, bucketMs: number): Promise<ActivityCount[]>;
+  /** Deletes the counts that start before `before`; safe to run on several nodes at once. Returns how many. */
+  purgeActivity(before: number): Promise<number>;
+}
+
 /** What a metadata change does to a client's stored secrets (ClientStore.updateClientSecrets). */
 export type SecretChange = 'delete' | 'unseal';
 
+/**
+ * Every change takes an optional AuditEntry, written in the change's own
+ * transaction only when the change is made (a false answer writes none).
+ */
 export interface ClientStore {
   /** Throws DuplicateClientError when the id is taken. */
-  insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void>;
+  insertClient(client: ClientRecord, secret: SecretRecord | null, audit?: AuditEntry): Promise<void>;
   getClient(clientId: string): Promise<StoredClient | undefined>;
   /** Ordered by client id, strictly after `after`. */
   listClients(after: string | undefined, limit: number): Promise<ClientRecord[]>;
   /** As listClients, with each client's secrets: what the client cache is filled from at start. */
   listStoredClients(after: string | undefined, limit: number): Promise<StoredClient[]>;
-  updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean>;
+  updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number, audit?: AuditEntry): Promise<boolean>;
   /**
    * As updateClient, and in the same transaction changes every secret of
    * the client: `delete` (it left the secret methods: no secret may come back
@@ -33,6 +119,7 @@ export interface ClientStore {
     metadata: ClientMetadata,
     updatedAt: number,
     change: SecretChange,
+    audit?: AuditEntry,
   ): Promise<boolean>;
   /**
    * Also removes the client's secrets. Its opaque tokens stay until they
@@ -40,13 +127,19 @@ export interface ClientStore {
    * re-created since), so they are dead already, and finding them would need
    * an index on every token insert.
    */
-  deleteClient(clientId: string): Promise<boolean>;
+  deleteClient(clientId: string, audit?: AuditEntry): Promise<boolean>;
   /**
    * Adds `secret`; every other secret of the client now expires at
    * `previousExpiresAt` at the latest (now = at once). Secrets already
    * expired are removed.
    */
-  addSecret(clientId: string, secret: SecretRecord, previousExpiresAt: number, now: number): Promise<boolean>;
+  addSecret(
+    clientId: string,
+    secret: SecretRecord,
+    previousExpiresAt: number,
+    now: number,
+    audit?: AuditEntry,
+  ): Promise<boolean>;
   /** Every scope some client is allowed: discovery's scopes_supported. */
   listScopes(): Promise<string[]>;
   /** The longest access_token_ttl any client has, in seconds (0 when there are none). */
@@ -73,7 +166,12 @@ export interface SigningKeyStore {
    * Adds `key` and, in the same transaction, makes every other key that is
    * still current retire at `retireOthersAt`. Keys retired before `purgeBefore` are deleted.
    */
-  rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void>;
+  rotateSigningKey(
+    key: SigningKeyRecord,
+    retireOthersAt: number,
+    purgeBefore: number,
+    audit?: AuditEntry,
+  ): Promise<void>;
 }
 
 export interface SettingStore {
@@ -167,7 +265,9 @@ export interface Store
     SettingStore,
     TokenStore,
     DurableRevocationStore,
-    ReplayStore {
+    ReplayStore,
+    AuditStore,
+    ActivityStore {
   readonly kind: string;
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;

@@ -103,6 +103,28 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
   `,
+  // 4: the audit log (admin changes, written in each change's transaction)
+  // and the activity counts each node adds to once a minute. (at, id)
+  // orders and pages the log; ids come from an identity column.
+  `
+  CREATE TABLE audit_log (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at       BIGINT NOT NULL,
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    address  TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log(at, id);
+
+  CREATE TABLE activity (
+    start  BIGINT NOT NULL,
+    kind   TEXT COLLATE "C" NOT NULL,
+    key    TEXT COLLATE "C" NOT NULL,
+    n      BIGINT NOT NULL,
+    PRIMARY KEY (start, kind, key)
+  );
+  `,
 ];
 
 /** First key of the two-key advisory lock; the second is the schema's hash. */

@@ -88,4 +88,26 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
   `,
+  // 4: the audit log (admin changes, written in each change's transaction)
+  // and the activity counts each process adds to once a minute. Audit ids
+  // are the rowid: with `at` they order and page the log.
+  `
+  CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    address  TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log(at);
+
+  CREATE TABLE activity (
+    start  INTEGER NOT NULL,
+    kind   TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (start, kind, key)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -3,6 +3,14 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import {
+  type ActivityRow,
+  AUDIT_COLUMNS,
+  type AuditRow,
+  fromActivityRow,
+  fromAuditRow,
+  mergeActivity,
+} from '../history-rows.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -20,6 +28,10 @@ import {
   type TokenRow,
 } from '../sql-rows.js';
 import {
+  type ActivityCount,
+  type AuditEntry,
+  type AuditPosition,
+  type AuditRecord,
   DuplicateClientError,
   type OpaqueTokenRecord,
   type SealedRef,
@@ -115,6 +127,13 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Writes an audit entry; called inside the change's own #durable transaction, so both commit or neither. */
+  #audit(entry: AuditEntry | undefined): void {
+    if (!entry) return;
+    const { at, action, target, actor, address } = entry;
+    this.#stmts.insertAudit.run({ at, action, target, actor, address });
+  }
+
   async ping(): Promise<void> {
     this.#stmts.ping.get();
   }
@@ -128,7 +147,7 @@ export class SqliteStore implements Store {
 
   // --- clients -------------------------------------------------------------
 
-  async insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void> {
+  async insertClient(client: ClientRecord, secret: SecretRecord | null, audit?: AuditEntry): Promise<void> {
     this.#durable(() => {
       // Only this statement's key violation means the id is taken: the
       // secret's id is a primary key too, and its clash is another error.
@@ -146,6 +165,7 @@ export class SqliteStore implements Store {
         }
         throw err;
       }
+      this.#audit(audit);
       if (secret) this.#stmts.insertSecret.run(secretRow(client.clientId, secret));
     });
   }
@@ -163,23 +183,11 @@ export class SqliteStore implements Store {
     return fromClientSecretPage(this.#stmts.listStoredClients.all(after ?? '', limit) as ClientSecretRow[]);
   }
 
-  async updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
-    return this.#durable(
-      () =>
-        this.#stmts.updateClient.run({
-          client_id: clientId,
-          metadata: JSON.stringify(metadata),
-          scope: metadata.scope,
-          updated_at: updatedAt,
-        }).changes === 1,
-    );
-  }
-
-  async updateClientSecrets(
+  async updateClient(
     clientId: string,
     metadata: ClientMetadata,
     updatedAt: number,
-    change: SecretChange,
+    audit?: AuditEntry,
   ): Promise<boolean> {
     return this.#durable(() => {
       const updated =
@@ -189,18 +197,51 @@ export class SqliteStore implements Store {
           scope: metadata.scope,
           updated_at: updatedAt,
         }).changes === 1;
-      if (updated) (change === 'delete' ? this.#stmts.deleteSecrets : this.#stmts.unsealSecrets).run(clientId);
+      if (updated) this.#audit(audit);
       return updated;
     });
   }
 
-  async deleteClient(clientId: string): Promise<boolean> {
-    return this.#durable(() => this.#stmts.deleteClient.run(clientId).changes === 1);
+  async updateClientSecrets(
+    clientId: string,
+    metadata: ClientMetadata,
+    updatedAt: number,
+    change: SecretChange,
+    audit?: AuditEntry,
+  ): Promise<boolean> {
+    return this.#durable(() => {
+      const updated =
+        this.#stmts.updateClient.run({
+          client_id: clientId,
+          metadata: JSON.stringify(metadata),
+          scope: metadata.scope,
+          updated_at: updatedAt,
+        }).changes === 1;
+      if (!updated) return false;
+      this.#audit(audit);
+      (change === 'delete' ? this.#stmts.deleteSecrets : this.#stmts.unsealSecrets).run(clientId);
+      return true;
+    });
   }
 
-  async addSecret(clientId: string, secret: SecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
+  async deleteClient(clientId: string, audit?: AuditEntry): Promise<boolean> {
+    return this.#durable(() => {
+      const deleted = this.#stmts.deleteClient.run(clientId).changes === 1;
+      if (deleted) this.#audit(audit);
+      return deleted;
+    });
+  }
+
+  async addSecret(
+    clientId: string,
+    secret: SecretRecord,
+    previousExpiresAt: number,
+    now: number,
+    audit?: AuditEntry,
+  ): Promise<boolean> {
     return this.#durable(() => {
       if (!this.#stmts.clientExists.get(clientId)) return false;
+      this.#audit(audit);
       this.#stmts.expireSecrets.run({ client_id: clientId, expires_at: previousExpiresAt });
       this.#stmts.deleteExpiredSecrets.run({ client_id: clientId, now });
       this.#stmts.insertSecret.run(secretRow(clientId, secret));
@@ -223,8 +264,14 @@ export class SqliteStore implements Store {
     return (this.#stmts.listKeys.all() as KeyRow[]).map(fromKeyRow);
   }
 
-  async rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void> {
+  async rotateSigningKey(
+    key: SigningKeyRecord,
+    retireOthersAt: number,
+    purgeBefore: number,
+    audit?: AuditEntry,
+  ): Promise<void> {
     this.#durable(() => {
+      this.#audit(audit);
       this.#stmts.purgeKeys.run(purgeBefore);
       this.#stmts.retireKeys.run(retireOthersAt);
       this.#stmts.insertKey.run({
@@ -319,6 +366,38 @@ export class SqliteStore implements Store {
     return this.#writer.useOnce(key, expiresAt, now);
   }
 
+  // --- audit log and activity -------------------------------------------------
+
+  async listAudit(before: AuditPosition | undefined, limit: number): Promise<AuditRecord[]> {
+    const rows = (
+      before
+        ? this.#stmts.listAuditBefore.all({ at: before.at, id: before.id, limit })
+        : this.#stmts.listAudit.all(limit)
+    ) as AuditRow[];
+    return rows.map(fromAuditRow);
+  }
+
+  async purgeAudit(before: number): Promise<number> {
+    return this.#stmts.purgeAudit.run(before).changes;
+  }
+
+  async addActivity(counts: readonly ActivityCount[]): Promise<void> {
+    // NORMAL, not #durable: a minute of counts lost to a power cut is not worth a sync.
+    this.#db
+      .transaction(() => {
+        for (const c of mergeActivity(counts)) this.#stmts.addActivity.run(c);
+      })
+      .immediate();
+  }
+
+  async listActivity(since: number, bucketMs: number): Promise<ActivityCount[]> {
+    return (this.#stmts.listActivity.all({ since, bucket: bucketMs }) as ActivityRow[]).map(fromActivityRow);
+  }
+
+  async purgeActivity(before: number): Promise<number> {
+    return this.#stmts.purgeActivity.run(before).changes;
+  }
+
   async purgeExpired(now: number): Promise<number> {
     const nowSeconds = Math.floor(now / 1000);
     return this.#db.transaction(
@@ -398,6 +477,23 @@ function prepare(db: Database.Database) {
     purgeTokens: db.prepare('DELETE FROM opaque_tokens WHERE exp <= ?'),
     purgeRevoked: db.prepare('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
     purgeUsed: db.prepare('DELETE FROM used_jtis WHERE expires_at <= ?'),
+    insertAudit: db.prepare(
+      'INSERT INTO audit_log (at, action, target, actor, address) VALUES (@at, @action, @target, @actor, @address)',
+    ),
+    listAudit: db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY at DESC, id DESC LIMIT ?`),
+    listAuditBefore: db.prepare(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE (at, id) < (@at, @id) ORDER BY at DESC, id DESC LIMIT @limit`,
+    ),
+    purgeAudit: db.prepare('DELETE FROM audit_log WHERE at < ?'),
+    addActivity: db.prepare(
+      'INSERT INTO activity (start, kind, key, n) VALUES (@start, @kind, @key, @n) ON CONFLICT (start, kind, key) DO UPDATE SET n = n + excluded.n',
+    ),
+    listActivity: db.prepare(
+      // better-sqlite3 binds a JS number as REAL: cast, or the division is not an integer one.
+      `SELECT (start / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS start, kind, key, sum(n) AS n
+         FROM activity WHERE start >= @since GROUP BY 1, kind, key`,
+    ),
+    purgeActivity: db.prepare('DELETE FROM activity WHERE start < ?'),
   };
 }
 
