@@ -86,6 +86,9 @@ describe('console sessions', () => {
       log.json().items.map((e: Record<string, unknown>) => [e.action, e.target, e.actor]),
       [['client.create', 'from-console', body.actor]],
     );
+    // The log line names it too.
+    const line = h.logs.find((l) => l.includes('"audit":"client.create"'));
+    assert.equal(JSON.parse(line ?? '{}').actor, body.actor);
     assert.ok(!h.logs.some((l) => l.includes(cookie.split('=')[1] as string)), 'the session id is never logged');
   });
 

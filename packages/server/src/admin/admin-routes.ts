@@ -8,7 +8,7 @@ import { withinDepth } from '../http/json-depth.js';
 import { nextRotationAt } from '../tokens/key-rotation-schedule.js';
 import { authorizeAdmin } from './admin-auth.js';
 import type { AdminKey } from './admin-key.js';
-import { auditOrigin } from './audit-actor.js';
+import { auditOrigin, setActorOf } from './audit-actor.js';
 import { auditRoutes } from './audit-routes.js';
 import { CLIENT_LIST_RESPONSE, CLIENT_RESPONSE, CLIENT_WITH_SECRET_RESPONSE } from './client-schemas.js';
 import { clientView } from './client-view.js';
@@ -29,7 +29,7 @@ interface IdParams {
  * proper (GET /admin/audit) is written by the store with the change.
  */
 function audit(req: FastifyRequest, action: string, details: Record<string, unknown>): void {
-  req.log.info({ audit: action, actor: 'admin', ip: req.ip, ...details }, `audit: ${action}`);
+  req.log.info({ audit: action, actor: setActorOf(req) ?? 'admin', ip: req.ip, ...details }, `audit: ${action}`);
 }
 
 /** Responses carry secrets (once) and configuration: never cache them. */
