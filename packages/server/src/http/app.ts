@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AdminKey } from '../admin/admin-key.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { ConfigError } from '../config/load-config.js';
-import { ConsoleSessions } from '../console/console-sessions.js';
+import type { ConsoleSessions } from '../console/console-sessions.js';
 import { consoleStatic } from '../console/console-static.js';
 import { consoleSessionRoutes } from '../console/session-routes.js';
 import type { ServerContext } from '../core/context.js';
@@ -63,7 +63,13 @@ function clientCertificateRequest(ctx: ServerContext): {
  * Builds the HTTP app (no listening: tests use `inject`, main.ts listens).
  * `degradable`: services /readyz reports on without failing for them.
  */
-export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: DegradableServices = {}): FastifyInstance {
+export function buildApp(
+  ctx: ServerContext,
+  adminKey: AdminKey,
+  degradable: DegradableServices = {},
+  /** The console's sessions; undefined: no console (TESSERA_CONSOLE=false), and the admin API takes no cookie. */
+  sessions?: ConsoleSessions,
+): FastifyInstance {
   const trustProxy = trustProxyFunction(ctx.config.trustProxy);
   const certificates = certificateSource(ctx.config.clientCertHeader, trustProxy);
   // Typed as the default instance: pino's Logger is wider than FastifyBaseLogger.
@@ -164,9 +170,6 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx, certificates });
   // The console (TESSERA_CONSOLE): its pages, and sessions that the admin API accepts beside the key.
-  const sessions = ctx.config.console
-    ? new ConsoleSessions(ctx.now, (id) => ctx.auditActors.consoleSession(id))
-    : undefined;
   app.register(adminRoutes, { ctx, adminKey, sessions });
   if (sessions) {
     app.register(consoleSessionRoutes, { ctx, adminKey, sessions });
