@@ -182,7 +182,7 @@ describe('admin console in a browser', { timeout: 300_000 }, () => {
     await page.getByRole('row', { name: new RegExp(`${before}.*Retired`) }).waitFor();
   });
 
-  it('adds and removes a trusted issuer', async () => {
+  it('adds, changes and removes a trusted issuer', async () => {
     await nav('Trusted issuers').click();
     await heading('Trusted issuers').waitFor();
     await page.getByText('No issuer is trusted yet.').waitFor();
@@ -192,6 +192,12 @@ describe('admin console in a browser', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Trust issuer' }).click();
     await page.getByRole('status').filter({ hasText: 'https://ci.example is now trusted.' }).waitFor();
     await page.getByRole('cell', { name: 'https://ci.example/keys' }).waitFor();
+    await page.getByRole('button', { name: 'Change https://ci.example' }).click();
+    await page.getByLabel('Longest token lifetime, seconds').fill('600');
+    await accessible('the trusted issuer form');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('status').filter({ hasText: 'https://ci.example was changed.' }).waitFor();
+    await page.getByRole('cell', { name: '10 minutes' }).waitFor();
     await page.getByRole('button', { name: 'Remove https://ci.example' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
     await page.getByText('No issuer is trusted yet.').waitFor();

@@ -78,6 +78,16 @@ export function ClientForm({
         return;
       }
     }
+    if (method === 'federated_jwt') {
+      const text = value('federated_identities');
+      try {
+        const identities = text ? JSON.parse(text) : [];
+        set('federated_identities', identities, client?.federated_identities);
+      } catch {
+        setError('The platform identities are not valid JSON: paste a list such as [{"issuer": "…", "subject": "…"}].');
+        return;
+      }
+    }
     if (client && Object.keys(body).length === 0) {
       setError('Nothing was changed.');
       return;
@@ -194,6 +204,23 @@ export function ClientForm({
             <input id={`${prefix}-jwks_uri`} name="jwks_uri" class="mono" defaultValue={client?.jwks_uri ?? ''} />
           </div>
         </fieldset>
+      )}
+      {method === 'federated_jwt' && (
+        <div class="field">
+          <label for={`${prefix}-federated`}>Platform identities it accepts (JSON)</label>
+          <textarea
+            id={`${prefix}-federated`}
+            name="federated_identities"
+            class="mono"
+            rows={4}
+            aria-describedby={`${prefix}-federated-help`}
+            defaultValue={client?.federated_identities ? JSON.stringify(client.federated_identities, null, 2) : ''}
+          />
+          <p id={`${prefix}-federated-help`} class="quiet">
+            A list of {'{"issuer": …, "subject": …}'}, each issuer a trusted issuer; an entry may add claims that must
+            match.
+          </p>
+        </div>
       )}
       <ErrorNote text={error} />
       <div class="actions">

@@ -11,6 +11,7 @@ export function IssuersPage() {
   const [error, setError] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const [removing, setRemoving] = useState<TrustedIssuer | undefined>(undefined);
+  const [editing, setEditing] = useState<TrustedIssuer | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const items = Array.isArray(list.data) ? list.data : (list.data?.items ?? []);
 
@@ -33,6 +34,31 @@ export function IssuersPage() {
       setError(message(err));
     } finally {
       setBusy(false);
+    }
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const issuer = editing;
+    if (!issuer) return;
+    const form = e.currentTarget as HTMLFormElement;
+    const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value.trim();
+    const body: Record<string, unknown> = {};
+    if (value('jwks_uri') !== (issuer.jwks_uri ?? '')) body.jwks_uri = value('jwks_uri') || null;
+    if (value('audience') && value('audience') !== issuer.audience) body.audience = value('audience');
+    const lifetime = Number(value('max_token_lifetime'));
+    if (lifetime !== (issuer.max_token_lifetime ?? 3600)) body.max_token_lifetime = lifetime;
+    if (Object.keys(body).length === 0) {
+      setError('Nothing was changed.');
+      return;
+    }
+    try {
+      await api('PATCH', `/admin/trusted-issuers/${encodeURIComponent(issuer.id)}`, body);
+      setEditing(undefined);
+      setError(undefined);
+      setNotice(`${issuer.issuer} was changed.`);
+      list.reload();
+    } catch (err) {
+      setError(message(err));
     }
   };
   const remove = async () => {
@@ -81,7 +107,10 @@ export function IssuersPage() {
                   <td class="mono">{t.jwks_uri ?? 'its discovery document'}</td>
                   <td class="mono">{t.audience ?? 'this server'}</td>
                   <td>{duration(t.max_token_lifetime ?? 3600)}</td>
-                  <td>
+                  <td class="row-actions">
+                    <button type="button" class="link" onClick={() => setEditing(t)}>
+                      Change <span class="visually-hidden">{t.issuer}</span>
+                    </button>
                     <button type="button" class="link" onClick={() => setRemoving(t)}>
                       Remove <span class="visually-hidden">{t.issuer}</span>
                     </button>
@@ -91,7 +120,41 @@ export function IssuersPage() {
             </tbody>
           </table>
         ))}
-      {!list.error && (
+      {editing && (
+        <form class="stack panel" onSubmit={save} aria-labelledby="edit-issuer" key={editing.id}>
+          <h2 id="edit-issuer">
+            Change <span class="mono">{editing.issuer}</span>
+          </h2>
+          <div class="field">
+            <label for="te-jwks">Key set URL</label>
+            <input id="te-jwks" name="jwks_uri" class="mono" type="url" defaultValue={editing.jwks_uri ?? ''} />
+          </div>
+          <div class="row">
+            <div class="field">
+              <label for="te-aud">Audience its tokens carry</label>
+              <input id="te-aud" name="audience" class="mono" defaultValue={editing.audience ?? ''} />
+            </div>
+            <div class="field">
+              <label for="te-life">Longest token lifetime, seconds</label>
+              <input
+                id="te-life"
+                name="max_token_lifetime"
+                type="number"
+                min={1}
+                step={1}
+                defaultValue={String(editing.max_token_lifetime ?? 3600)}
+              />
+            </div>
+          </div>
+          <div class="actions">
+            <button type="submit">Save changes</button>
+            <button type="button" class="secondary" onClick={() => setEditing(undefined)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      {!list.error && !editing && (
         <form class="stack panel" onSubmit={add} aria-labelledby="add-issuer">
           <h2 id="add-issuer">Trust an issuer</h2>
           <div class="field">
