@@ -112,6 +112,9 @@ export function ClientsPage() {
         )}
       </form>
       <ErrorNote text={list.error} />
+      <p role="status" class="quiet">
+        {list.loading ? (text ? 'Searching…' : 'Loading…') : ''}
+      </p>
       {list.data && (
         <>
           {list.data.items.length === 0 ? (

@@ -32,7 +32,7 @@ export async function consoleSessionRoutes(
   };
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
 
-  app.post(SESSION_COOKIE_PATH + '/session', async (req, reply) => {
+  app.post(`${SESSION_COOKIE_PATH}/session`, async (req, reply) => {
     checkSameOrigin(req, ctx.issuer);
     const key = (req.body as { admin_key?: unknown } | null | undefined)?.admin_key;
     if (typeof key !== 'string' || key.length === 0) throw new InvalidRequest('admin_key is required');
@@ -53,14 +53,14 @@ export async function consoleSessionRoutes(
       .send(view(session));
   });
 
-  app.get(SESSION_COOKIE_PATH + '/session', async (req, reply) => {
+  app.get(`${SESSION_COOKIE_PATH}/session`, async (req, reply) => {
     const id = sessionIdOf(req);
     const session = id === undefined ? undefined : sessions.use(id);
     if (!session) throw new AdminUnauthorized('no console session', false);
     return noStore(reply).send(view(session));
   });
 
-  app.delete(SESSION_COOKIE_PATH + '/session', async (req, reply) => {
+  app.delete(`${SESSION_COOKIE_PATH}/session`, async (req, reply) => {
     checkSameOrigin(req, ctx.issuer);
     const id = sessionIdOf(req);
     if (id !== undefined) {
