@@ -10,6 +10,7 @@ import { auditRoutes } from './audit-routes.js';
 import { CLIENT_LIST_RESPONSE, CLIENT_RESPONSE, CLIENT_WITH_SECRET_RESPONSE } from './client-schemas.js';
 import { clientView } from './client-view.js';
 import { encodeCursor, readPage } from './paging.js';
+import { trustedIssuerRoutes } from './trusted-issuer-routes.js';
 
 /** Client metadata is shallow; deeper documents are hostile or mistaken. */
 const MAX_JSON_DEPTH = 16;
@@ -137,6 +138,8 @@ export async function adminRoutes(
       return noStore(reply).code(201).send(clientView(client, secret));
     },
   );
+
+  trustedIssuerRoutes(app, ctx.trustedIssuers, audit, (req) => auditOrigin(req, ctx.auditActors));
 
   app.post('/admin/keys/rotate', async (req, reply) => {
     const jwk = await ctx.keys.rotate(ctx.now(), auditOrigin(req, ctx.auditActors));

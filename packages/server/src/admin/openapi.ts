@@ -10,6 +10,7 @@ import {
   REGISTRATION_PROPERTIES,
 } from './client-schemas.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.js';
+import { TRUSTED_ISSUER_PATHS, TRUSTED_ISSUER_SCHEMAS, TRUSTED_ISSUER_TAG } from './trusted-issuer-openapi.js';
 
 /**
  * The admin API as an OpenAPI 3.1 document, served at GET /openapi.json.
@@ -227,7 +228,7 @@ export const openapi: OpenApiDocument = {
     title: 'Tessera admin API',
     version: '1',
     description:
-      'Clients and signing keys of a Tessera authorization server. Every call needs `Authorization: Bearer <admin key>`. JSON in and out; client metadata uses the names of RFC 7591.',
+      'Clients, signing keys and trusted issuers of a Tessera authorization server. Every call needs `Authorization: Bearer <admin key>`. JSON in and out; client metadata uses the names of RFC 7591.',
   },
   servers: [{ url: '/', description: 'the server that serves this document' }],
   security: [{ adminKey: [] }],
@@ -235,6 +236,7 @@ export const openapi: OpenApiDocument = {
     { name: 'clients', description: 'OAuth clients (RFC 7591 metadata)' },
     { name: 'keys', description: 'Token signing keys' },
     { name: 'audit', description: 'What admins changed, and what the token endpoint did' },
+    TRUSTED_ISSUER_TAG,
   ],
   paths: {
     '/admin/clients': {
@@ -356,6 +358,7 @@ export const openapi: OpenApiDocument = {
         },
       },
     },
+    ...TRUSTED_ISSUER_PATHS,
     '/admin/keys/rotate': {
       post: {
         operationId: 'rotateSigningKey',
@@ -433,7 +436,7 @@ export const openapi: OpenApiDocument = {
       },
     },
     parameters: {},
-    schemas,
+    schemas: { ...schemas, ...TRUSTED_ISSUER_SCHEMAS },
     responses,
   },
 };

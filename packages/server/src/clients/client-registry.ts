@@ -5,14 +5,8 @@ import { secretContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
-import {
-  type AuditAction,
-  type AuditEntry,
-  type AuditOrigin,
-  type ClientStore,
-  DuplicateClientError,
-  type SecretChange,
-} from '../store/types.js';
+import { auditEntry } from '../store/audit-entry.js';
+import { type AuditOrigin, type ClientStore, DuplicateClientError, type SecretChange } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { BoundedCache } from './bounded-cache.js';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
@@ -62,6 +56,8 @@ export class ClientRegistry {
   /** Bumped whenever anything is forgotten: a read that raced with a change is then not cached. */
   #generation = 0;
   #scopes: Promise<string[]> | undefined;
+  /** Hear every client forgotten (one id, or undefined for all): indexes beside the cache follow it. */
+  readonly #forgetListeners: ((clientId: string | undefined) => void)[] = [];
 
   constructor(
     private readonly store: ClientStore,
@@ -248,6 +244,7 @@ export class ClientRegistry {
     this.#generation++;
     this.#cache.delete(clientId);
     this.#scopes = undefined;
+    for (const listener of this.#forgetListeners) listener(clientId);
   }
 
   /** Drops every client: a feed that reconnected may have missed changes. */
@@ -255,6 +252,12 @@ export class ClientRegistry {
     this.#generation++;
     this.#cache.clear();
     this.#scopes = undefined;
+    for (const listener of this.#forgetListeners) listener(undefined);
+  }
+
+  /** Calls `listener` whenever a client changed (its id) or every client may have (undefined). */
+  onForget(listener: (clientId: string | undefined) => void): void {
+    this.#forgetListeners.push(listener);
   }
 
   async #require(clientId: string): Promise<StoredClient> {
@@ -279,15 +282,6 @@ export class ClientRegistry {
 /** Methods that need the secret itself back (an HMAC key) keep it sealed beside its hash. */
 function keepsSealedSecret(metadata: ClientMetadata): boolean {
   return authMethod(metadata.token_endpoint_auth_method)?.secret === 'sealed';
-}
-
-function auditEntry(
-  by: AuditOrigin | undefined,
-  action: AuditAction,
-  target: string,
-  at: number,
-): AuditEntry | undefined {
-  return by && { at, action, target, actor: by.actor, address: by.address };
 }
 
 function newSecret(): string {

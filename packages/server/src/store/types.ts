@@ -1,4 +1,7 @@
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../clients/client.js';
+import type { TrustedIssuerRecord } from '../federation/trusted-issuer.js';
+
+export { DuplicateIssuerError } from '../federation/trusted-issuer.js';
 
 /**
  * Storage, as small interfaces: each part of the server depends only on the
@@ -146,6 +149,18 @@ export interface ClientStore {
   maxAccessTokenTtl(): Promise<number>;
 }
 
+/** Issuers whose tokens authenticate workloads (federated_jwt); few, read whole into memory. */
+export interface TrustedIssuerStore {
+  /** Throws DuplicateIssuerError when another trusted issuer has the same `issuer`. */
+  insertTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<void>;
+  getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined>;
+  /** Ordered by id, strictly after `after`. */
+  listTrustedIssuers(after: string | undefined, limit: number): Promise<TrustedIssuerRecord[]>;
+  /** Replaces config and updatedAt; false when there is no such id. Throws DuplicateIssuerError as insert does. */
+  updateTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<boolean>;
+  deleteTrustedIssuer(id: string, audit?: AuditEntry): Promise<boolean>;
+}
+
 export interface SigningKeyRecord {
   kid: string;
   alg: string;
@@ -260,6 +275,7 @@ export interface EncryptionKeyStore {
 
 export interface Store
   extends ClientStore,
+    TrustedIssuerStore,
     SigningKeyStore,
     EncryptionKeyStore,
     SettingStore,

@@ -1,5 +1,6 @@
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import type { TrustedIssuerRecord } from '../../federation/trusted-issuer.js';
 import { BatchedInserts } from '../batched-inserts.js';
 import {
   type ActivityRow,
@@ -27,12 +28,14 @@ import {
   type TokenRow,
   toExtColumn,
 } from '../sql-rows.js';
+import { fromTrustedIssuerRow, type TrustedIssuerRow, trustedIssuerParams } from '../trusted-issuer-rows.js';
 import {
   type ActivityCount,
   type AuditEntry,
   type AuditPosition,
   type AuditRecord,
   DuplicateClientError,
+  DuplicateIssuerError,
   type OpaqueTokenRecord,
   type SealedRef,
   type SealedValue,
@@ -264,6 +267,62 @@ export class PostgresStore implements Store {
       'SELECT coalesce(max(access_token_ttl), 0) AS ttl FROM clients',
     );
     return rows[0]?.ttl ?? 0;
+  }
+
+  // --- trusted issuers -----------------------------------------------------
+
+  async insertTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<void> {
+    const p = trustedIssuerParams(record);
+    await transaction(this.#pool, async (db) => {
+      try {
+        await db.query(
+          'INSERT INTO trusted_issuers (id, issuer, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
+          [p.id, p.issuer, p.config, p.created_at, p.updated_at],
+        );
+      } catch (err) {
+        throw duplicateIssuer(err, record);
+      }
+      await insertAudit(db, audit);
+    });
+  }
+
+  async getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined> {
+    const { rows } = await this.#pool.query<TrustedIssuerRow>('SELECT * FROM trusted_issuers WHERE id = $1', [id]);
+    return rows[0] && fromTrustedIssuerRow(rows[0]);
+  }
+
+  async listTrustedIssuers(after: string | undefined, limit: number): Promise<TrustedIssuerRecord[]> {
+    const { rows } = await this.#pool.query<TrustedIssuerRow>(
+      'SELECT * FROM trusted_issuers WHERE id > $1 ORDER BY id LIMIT $2',
+      [after ?? '', limit],
+    );
+    return rows.map(fromTrustedIssuerRow);
+  }
+
+  async updateTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<boolean> {
+    const p = trustedIssuerParams(record);
+    return transaction(this.#pool, async (db) => {
+      let updated: boolean;
+      try {
+        const { rowCount } = await db.query(
+          'UPDATE trusted_issuers SET issuer = $2, config = $3, updated_at = $4 WHERE id = $1',
+          [p.id, p.issuer, p.config, p.updated_at],
+        );
+        updated = rowCount === 1;
+      } catch (err) {
+        throw duplicateIssuer(err, record);
+      }
+      if (updated) await insertAudit(db, audit);
+      return updated;
+    });
+  }
+
+  async deleteTrustedIssuer(id: string, audit?: AuditEntry): Promise<boolean> {
+    return transaction(this.#pool, async (db) => {
+      const { rowCount } = await db.query('DELETE FROM trusted_issuers WHERE id = $1', [id]);
+      if (rowCount === 1) await insertAudit(db, audit);
+      return rowCount === 1;
+    });
   }
 
   // --- signing keys --------------------------------------------------------
@@ -527,4 +586,11 @@ const INSERT_SECRET =
 
 function secretParams(clientId: string, s: SecretRecord): unknown[] {
   return [s.id, clientId, s.hash, s.sealed, s.createdAt, s.expiresAt];
+}
+
+/** A unique violation on trusted_issuers can only be its issuer (the id is a fresh UUID). */
+function duplicateIssuer(err: unknown, record: TrustedIssuerRecord): unknown {
+  return err instanceof DatabaseError && err.code === UNIQUE_VIOLATION
+    ? new DuplicateIssuerError(record.config.issuer)
+    : err;
 }

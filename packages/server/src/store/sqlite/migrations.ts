@@ -110,4 +110,16 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (start, kind, key)
   ) WITHOUT ROWID;
   `,
+  // 5: issuers whose tokens authenticate workloads (federated_jwt). The
+  // issuer is unique: a token's iss names at most one. The rest of the
+  // configuration is JSON, as client metadata is.
+  `
+  CREATE TABLE trusted_issuers (
+    id          TEXT PRIMARY KEY,
+    issuer      TEXT NOT NULL UNIQUE,
+    config      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
