@@ -36,6 +36,8 @@ export interface Tessera {
   metadata: Metadata;
   /** `POST /admin/clients`; throws unless it answers 201. */
   registerClient(metadata: Record<string, unknown>): Promise<RegisteredClient>;
+  /** Any admin API call (`/admin/…`), with the admin key; returns the status and the JSON answer. */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
 }
 
 /**
@@ -92,6 +94,18 @@ export async function startTessera(cleanup: Cleanup): Promise<Tessera> {
   return {
     issuer,
     metadata,
+    async admin(method, path, body) {
+      const res = await fetch(`${issuer}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
     async registerClient(body) {
       const res = await fetch(`${issuer}/admin/clients`, {
         method: 'POST',
