@@ -14,6 +14,11 @@ import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
 import { reencryptAtStart } from './crypto/encryption-key-rotation.js';
 import { Sealer } from './crypto/sealer.js';
 import { SecretHasher } from './crypto/secret-hasher.js';
+import { Federation } from './federation/federation.js';
+import { IdentityIndex } from './federation/identity-index.js';
+import { platformSubjectTokens } from './federation/platform-subject-tokens.js';
+import { PlatformTokens } from './federation/platform-tokens.js';
+import { TrustedIssuers } from './federation/trusted-issuers.js';
 import { ownTokens } from './grants/subject-token.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
@@ -108,6 +113,10 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     // Before the keys are loaded: they then open under the current key, and a wrong key is reported first.
     await reencryptAtStart({ store, sealer, hasher, adminKeyHashes: adminKey.hashes, now: now(), logger });
     await keys.init();
+    const trustedIssuers = new TrustedIssuers(store, now, issuer, feed);
+    trustedIssuers.follow((err) => logger.warn({ err }, 'reloading the trusted issuers failed'));
+    await trustedIssuers.load();
+    const federation = await startFederation(trustedIssuers, clients, store, now, logger);
     const endpoints = endpointsFor(issuer);
     const verifiedJwts = new VerifiedJwts(keys, issuer);
     const ctx: ServerContext = {
@@ -120,6 +129,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       // Readiness follows the store; Redis is reported by /readyz, not gated on (http/routes/health.ts).
       checkReady: () => store.ping(),
       clients,
+      trustedIssuers,
       keys,
       verifiedJwts,
       tokenHasher,
@@ -134,8 +144,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       },
       grants: {
         defaultAudience: Object.freeze([defaultAudienceFor(config, issuer)]),
-        // Issue 28's trusted issuers add their reader before ours.
+        // A trusted issuer's JWT (its iss) is read by the platform reader; every other token by ours.
         subjectTokens: [
+          platformSubjectTokens(federation.tokens, now),
           ownTokens({ store, tokenHasher, issuer, verifiedJwts, revocations: redis ?? store, clients, now }),
         ],
         now,
@@ -148,6 +159,8 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
           ? new SecretRehasher(store, hasher, (clientId) => clients.invalidate(clientId), logger)
           : undefined,
         clientCa: config.tlsClientCa ? loadClientCa(config.tlsClientCa) : undefined,
+        federation,
+        onAuthenticated: metrics.enabled ? (method) => metrics.authenticated(method) : undefined,
         assertion: {
           sealer,
           replay: redis ?? store,
@@ -197,6 +210,32 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await closeQuietly(store);
     throw err;
   }
+}
+
+/**
+ * Workloads without secrets (federated_jwt): the index of which clients
+ * accept which platform identity is built from the store before serving (a
+ * request naming no client_id needs it whole) and follows every client
+ * change the registry hears of, here or from another node.
+ */
+async function startFederation(
+  issuers: TrustedIssuers,
+  clients: ClientRegistry,
+  store: Store,
+  now: () => number,
+  logger: Logger,
+): Promise<Federation> {
+  const identities = new IdentityIndex(store);
+  clients.onForget((clientId) => {
+    const done = clientId === undefined ? identities.build() : identities.refresh(clientId);
+    done.catch((err: unknown) => logger.warn({ err }, 'rebuilding the federated identity index failed'));
+  });
+  const started = performance.now();
+  const federated = await identities.build();
+  if (federated > 0) {
+    logger.info({ clients: federated, ms: Math.round(performance.now() - started) }, 'federated identities indexed');
+  }
+  return new Federation(new PlatformTokens(issuers), identities, now);
 }
 
 /**

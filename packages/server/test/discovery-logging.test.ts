@@ -32,6 +32,7 @@ describe('discovery, JWKS and health', () => {
     const methods = [
       'client_secret_basic',
       'client_secret_post',
+      'federated_jwt',
       'private_key_jwt',
       'client_secret_jwt',
       'tls_client_auth',

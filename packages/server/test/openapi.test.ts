@@ -239,6 +239,51 @@ describe('OpenAPI document of the admin API', () => {
     check('delete', one, await h.admin('DELETE', `${clients}/${id}`));
     check('delete', one, await h.admin('DELETE', `${clients}/${id}`));
 
+    // Trusted issuers: create, refused, taken, too large; list and page; read, change, delete.
+    const issuers = '/admin/trusted-issuers';
+    const issuerOne = '/admin/trusted-issuers/{id}';
+    const k8s = {
+      issuer: 'https://kubernetes.default.svc.cluster.local',
+      audience: 'tessera',
+      max_token_lifetime: 600,
+    };
+    checkRequest('post', issuers, k8s);
+    const ti = await h.admin('POST', issuers, k8s);
+    check('post', issuers, ti);
+    assert.equal(ti.statusCode, 201);
+    const spiffe = {
+      issuer: 'https://spire.example',
+      kind: 'spiffe',
+      trust_domain: 'example.org',
+      jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), use: 'jwt-svid' }] },
+    };
+    checkRequest('post', issuers, spiffe);
+    check('post', issuers, await h.admin('POST', issuers, spiffe));
+    check('post', issuers, await h.admin('POST', issuers, { issuer: 'http://example.com' }));
+    check('post', issuers, await h.admin('POST', issuers, k8s));
+    check(
+      'post',
+      issuers,
+      await h.admin('POST', issuers, { issuer: 'https://x.example', description: 'x'.repeat(70_000) }),
+    );
+    const issuerPage = await h.admin('GET', `${issuers}?limit=1`);
+    check('get', issuers, issuerPage);
+    assert.ok(issuerPage.json().next_cursor);
+    check('get', issuers, await h.admin('GET', `${issuers}?limit=1&cursor=${issuerPage.json().next_cursor}`));
+    check('get', issuers, await h.admin('GET', `${issuers}?limit=0`));
+    const tiId = ti.json().id as string;
+    check('get', issuerOne, await h.admin('GET', `${issuers}/${tiId}`));
+    check('get', issuerOne, await h.admin('GET', `${issuers}/nope`));
+    const issuerPatch = { jwks_uri: 'https://kubernetes.example/openid/v1/jwks', audience: null };
+    checkRequest('patch', issuerOne, issuerPatch);
+    check('patch', issuerOne, await h.admin('PATCH', `${issuers}/${tiId}`, issuerPatch));
+    check('patch', issuerOne, await h.admin('PATCH', `${issuers}/${tiId}`, { max_token_lifetime: 0 }));
+    check('patch', issuerOne, await h.admin('PATCH', `${issuers}/${tiId}`, { issuer: spiffe.issuer }));
+    check('patch', issuerOne, await h.admin('PATCH', `${issuers}/nope`, issuerPatch));
+    check('patch', issuerOne, await h.admin('PATCH', `${issuers}/${tiId}`, { description: 'x'.repeat(70_000) }));
+    check('delete', issuerOne, await h.admin('DELETE', `${issuers}/${tiId}`));
+    check('delete', issuerOne, await h.admin('DELETE', `${issuers}/${tiId}`));
+
     // Keys.
     check('post', '/admin/keys/rotate', await h.admin('POST', '/admin/keys/rotate'));
     const keys = await h.admin('GET', '/admin/keys');

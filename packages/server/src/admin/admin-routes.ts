@@ -8,6 +8,7 @@ import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
 import { CLIENT_LIST_RESPONSE, CLIENT_RESPONSE, CLIENT_WITH_SECRET_RESPONSE } from './client-schemas.js';
 import { clientView } from './client-view.js';
 import { encodeCursor, readPage } from './paging.js';
+import { trustedIssuerRoutes } from './trusted-issuer-routes.js';
 
 /** Client metadata is shallow; deeper documents are hostile or mistaken. */
 const MAX_JSON_DEPTH = 16;
@@ -130,6 +131,8 @@ export async function adminRoutes(
       return noStore(reply).code(201).send(clientView(client, secret));
     },
   );
+
+  trustedIssuerRoutes(app, ctx.trustedIssuers, audit);
 
   app.post('/admin/keys/rotate', async (req, reply) => {
     const jwk = await ctx.keys.rotate();

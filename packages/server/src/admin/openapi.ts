@@ -9,6 +9,7 @@ import {
   REGISTRATION_PROPERTIES,
 } from './client-schemas.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.js';
+import { TRUSTED_ISSUER_PATHS, TRUSTED_ISSUER_SCHEMAS, TRUSTED_ISSUER_TAG } from './trusted-issuer-openapi.js';
 
 /**
  * The admin API as an OpenAPI 3.1 document, served at GET /openapi.json.
@@ -211,6 +212,7 @@ export const openapi: OpenApiDocument = {
   tags: [
     { name: 'clients', description: 'OAuth clients (RFC 7591 metadata)' },
     { name: 'keys', description: 'Token signing keys' },
+    TRUSTED_ISSUER_TAG,
   ],
   paths: {
     '/admin/clients': {
@@ -332,6 +334,7 @@ export const openapi: OpenApiDocument = {
         },
       },
     },
+    ...TRUSTED_ISSUER_PATHS,
     '/admin/keys/rotate': {
       post: {
         operationId: 'rotateSigningKey',
@@ -369,7 +372,7 @@ export const openapi: OpenApiDocument = {
       },
     },
     parameters: {},
-    schemas,
+    schemas: { ...schemas, ...TRUSTED_ISSUER_SCHEMAS },
     responses,
   },
 };

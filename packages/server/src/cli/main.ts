@@ -6,6 +6,7 @@ import { clientsCommand } from './commands/clients.js';
 import { keysCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
+import { trustedIssuersCommand } from './commands/trusted-issuers.js';
 import { clean } from './format.js';
 
 /** What scripts can rely on; CliError carries the code of each failure. */
@@ -17,7 +18,7 @@ Exit codes:
 
 Environment:
   TESSERA_URL        server base URL (default http://localhost:8080)
-  TESSERA_ADMIN_KEY  admin API key (for clients and keys; or pipe it to --admin-key-stdin)
+  TESSERA_ADMIN_KEY  admin API key (for clients, keys and trusted issuers; or pipe it to --admin-key-stdin)
   TESSERA_CLIENT_ID, TESSERA_CLIENT_SECRET  credentials for \`tessera token\` (or pipe the secret
                      to --client-secret-stdin)
 Secrets belong in these variables or on stdin, not in arguments: \`npm run\` echoes its arguments
@@ -39,6 +40,7 @@ function buildProgram(): Command {
   serveCommand(program);
   clientsCommand(program);
   keysCommand(program);
+  trustedIssuersCommand(program);
   tokenCommand(program);
   return program;
 }

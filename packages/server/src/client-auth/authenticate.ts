@@ -22,7 +22,7 @@ export type { ClientAuthDeps } from './deps.js';
  * makes it a promise.
  */
 export function authenticateClient(deps: ClientAuthDeps, req: AuthRequest): MaybePromise<AuthenticatedClient> {
-  const { method, presented } = readCredentials(req);
+  const { method, presented } = readCredentials(deps, req);
   // Written out rather than with then(): no closure when the client is cached (the token endpoint's steady state).
   const client = deps.clients.find(presented.clientId);
   return client instanceof Promise
@@ -31,14 +31,14 @@ export function authenticateClient(deps: ClientAuthDeps, req: AuthRequest): Mayb
 }
 
 /** The one method a request uses, read without touching the store. */
-function readCredentials(req: AuthRequest): { method: AuthMethod; presented: Presentation } {
+function readCredentials(deps: ClientAuthDeps, req: AuthRequest): { method: AuthMethod; presented: Presentation } {
   const bodyId = single(req.params, 'client_id');
   let carried = 0;
   for (const carrier of CARRIERS) if (carrier.present(req)) carried++;
   if (carried > 1) throw new InvalidClient('more than one client authentication method', 'multiple_methods');
   let found: { method: AuthMethod; presented: Presentation } | undefined;
   for (const method of AUTH_METHODS as readonly AuthMethod[]) {
-    const presented = method.read(req);
+    const presented = method.read(req, deps);
     if (presented) {
       found = { method, presented };
       break;
@@ -72,7 +72,7 @@ function checkCredentials(
   if (method.name !== registered && !authMethod(registered)?.alsoAccepts?.includes(method.name)) {
     // Methods that read a request alike (both certificate methods) are told apart by the one registered.
     const own = authMethod(registered);
-    const again = own?.carrier === method.carrier ? own.read(req) : undefined;
+    const again = own?.carrier === method.carrier ? own.read(req, deps) : undefined;
     if (!own || again?.clientId !== clientId) {
       throw new InvalidClient(
         `client ${clientId} is registered for ${registered}, not ${method.name}`,
@@ -85,5 +85,12 @@ function checkCredentials(
   }
   const verified = method.verify(deps, client, presented.proof);
   const result: AuthenticatedClient = { client, method: method.name };
-  return verified instanceof Promise ? verified.then(() => result) : result;
+  if (!(verified instanceof Promise)) {
+    deps.onAuthenticated?.(result.method);
+    return result;
+  }
+  return verified.then(() => {
+    deps.onAuthenticated?.(result.method);
+    return result;
+  });
 }

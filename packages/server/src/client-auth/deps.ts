@@ -1,5 +1,6 @@
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
+import type { Federation } from '../federation/federation.js';
 import type { ClientCa } from './certificate-chain.js';
 import type { AssertionContext } from './client-assertion.js';
 import type { SecretRehasher } from './rehash-secret.js';
@@ -14,4 +15,13 @@ export interface ClientAuthDeps {
   rehash?: SecretRehasher | undefined;
   /** TESSERA_TLS_CLIENT_CA, when set: the CAs tls_client_auth certificates must chain to. */
   clientCa?: ClientCa | undefined;
+  /** Trusted issuers and the clients that accept their workloads' identities (federated_jwt). */
+  federation?: Federation | undefined;
+  /** Hears each successful authentication, by method (the metrics). */
+  onAuthenticated?: ((method: string) => void) | undefined;
+}
+
+/** A method whose dependency this server was built without: a bug, not a client's fault. */
+export function wrongDeps(name: string): never {
+  throw new Error(`client authentication was set up without ${name}`);
 }

@@ -37,8 +37,12 @@ export interface AuthMethod<Proof = unknown, Name extends string = string> {
   readonly alsoAccepts?: readonly string[];
   /** JWS algorithms its proofs may be signed with (discovery's `*_auth_signing_alg_values_supported`). */
   readonly signingAlgs?: readonly string[];
-  /** This method's credentials in the request, or undefined when it does not present them. No store access. */
-  read(req: AuthRequest): Presentation<Proof> | undefined;
+  /**
+   * This method's credentials in the request, or undefined when it does not
+   * present them. No store access; `deps` for what a method keeps in memory
+   * (the trusted issuers of federated_jwt).
+   */
+  read(req: AuthRequest, deps: ClientAuthDeps): Presentation<Proof> | undefined;
   /** Checks the proof against the registered client; throws InvalidClient. */
   verify(deps: ClientAuthDeps, client: StoredClient, proof: Proof): void | Promise<void>;
 }

@@ -2,6 +2,7 @@ import type { Carrier } from './carriers.js';
 import { clientSecretBasic } from './client-secret-basic.js';
 import { clientSecretJwt } from './client-secret-jwt.js';
 import { clientSecretPost } from './client-secret-post.js';
+import { federatedJwt } from './federated-jwt.js';
 import type { AuthMethod } from './method.js';
 import { privateKeyJwt } from './private-key-jwt.js';
 import { selfSignedTlsClientAuth } from './self-signed-tls-client-auth.js';
@@ -15,6 +16,8 @@ import { tlsClientAuth } from './tls-client-auth.js';
 export const AUTH_METHODS = [
   clientSecretBasic,
   clientSecretPost,
+  // Before the two RFC 7523 methods: it takes the jwt-bearer assertions whose iss is a trusted issuer.
+  federatedJwt,
   privateKeyJwt,
   clientSecretJwt,
   // Last: a certificate authenticates only when the request carries no other credential.

@@ -66,6 +66,10 @@ export function applyPatch(current: ClientMetadata, body: unknown): ClientMetada
     if (patch[f] === undefined && (newIdentity || next.token_endpoint_auth_method !== 'tls_client_auth'))
       delete next[f];
   }
+  // Leaving federated_jwt drops the identities it accepted, as leaving tls_client_auth drops the name.
+  if (patch.federated_identities === undefined && next.token_endpoint_auth_method !== 'federated_jwt') {
+    delete next.federated_identities;
+  }
   return checkConsistency(withoutUndefined(next) as ClientMetadata);
 }
 
@@ -104,6 +108,13 @@ function checkConsistency(m: ClientMetadata): ClientMetadata {
     throw new InvalidClientMetadata(
       'tls_client_auth_subject_dn and tls_client_auth_san_* are only used with tls_client_auth',
     );
+  }
+  const federated = m.token_endpoint_auth_method === 'federated_jwt';
+  if (federated && !m.federated_identities) {
+    throw new InvalidClientMetadata('federated_jwt requires federated_identities');
+  }
+  if (!federated && m.federated_identities) {
+    throw new InvalidClientMetadata('federated_identities are only used with federated_jwt');
   }
   return m;
 }

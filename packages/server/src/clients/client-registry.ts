@@ -55,6 +55,8 @@ export class ClientRegistry {
   /** Bumped whenever anything is forgotten: a read that raced with a change is then not cached. */
   #generation = 0;
   #scopes: Promise<string[]> | undefined;
+  /** Hear every client forgotten (one id, or undefined for all): indexes beside the cache follow it. */
+  readonly #forgetListeners: ((clientId: string | undefined) => void)[] = [];
 
   constructor(
     private readonly store: ClientStore,
@@ -238,6 +240,7 @@ export class ClientRegistry {
     this.#generation++;
     this.#cache.delete(clientId);
     this.#scopes = undefined;
+    for (const listener of this.#forgetListeners) listener(clientId);
   }
 
   /** Drops every client: a feed that reconnected may have missed changes. */
@@ -245,6 +248,12 @@ export class ClientRegistry {
     this.#generation++;
     this.#cache.clear();
     this.#scopes = undefined;
+    for (const listener of this.#forgetListeners) listener(undefined);
+  }
+
+  /** Calls `listener` whenever a client changed (its id) or every client may have (undefined). */
+  onForget(listener: (clientId: string | undefined) => void): void {
+    this.#forgetListeners.push(listener);
   }
 
   async #require(clientId: string): Promise<StoredClient> {

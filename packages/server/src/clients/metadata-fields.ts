@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AUTH_METHOD_NAMES } from '../client-auth/registry.js';
+import { FEDERATED_IDENTITIES_JSON_SCHEMA, federatedIdentities } from '../federation/federated-identities.js';
 import { GRANT_TYPES } from '../grants/registry.js';
 import type { TokenFormat } from '../tokens/granted-token.js';
 import { REGISTERED_CLAIMS } from '../tokens/jwt-claims.js';
@@ -174,6 +175,13 @@ export const METADATA_FIELDS = {
   token_exchange_max_depth: field({
     schema: z.number().int(DEPTH_MESSAGE).min(1, DEPTH_MESSAGE).max(MAX_EXCHANGE_DEPTH, DEPTH_MESSAGE),
     description: `Token exchange (RFC 8693): how many actors the exchanged token's act chain may name, this client included (1: only tokens that were never exchanged). Absent: ${DEFAULT_EXCHANGE_DEPTH}.`,
+    view: 'when-set',
+  }),
+  federated_identities: field({
+    schema: federatedIdentities,
+    description:
+      'federated_jwt: the platform identities this client accepts, each a trusted issuer (exactly its `iss`), the exact `sub`, and optionally claims that must match exactly. One identity may be accepted by several clients: the token request then names its client_id.',
+    jsonSchema: FEDERATED_IDENTITIES_JSON_SCHEMA,
     view: 'when-set',
   }),
   tls_client_certificate_bound_access_tokens: field({

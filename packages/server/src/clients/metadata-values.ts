@@ -119,6 +119,6 @@ export const claims = z.record(z.string().min(1).max(128), z.unknown()).superRef
   }
 });
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

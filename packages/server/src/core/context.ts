@@ -4,6 +4,7 @@ import type { ClientAuthDeps } from '../client-auth/deps.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Config } from '../config/load-config.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
+import type { TrustedIssuers } from '../federation/trusted-issuers.js';
 import type { GrantDeps } from '../grants/grant.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Throttle } from '../rate-limit/throttle.js';
@@ -42,6 +43,8 @@ export interface ServerContext {
   /** Set once shutdown begins: /readyz then sends the load balancer elsewhere. */
   readonly lifecycle: { draining: boolean };
   readonly clients: ClientRegistry;
+  /** Issuers whose tokens authenticate workloads (federated_jwt), all in memory. */
+  readonly trustedIssuers: TrustedIssuers;
   readonly keys: SigningKeys;
   /** Our own JWTs, each signature checked once (introspection, token exchange). */
   readonly verifiedJwts: VerifiedJwts;

@@ -54,7 +54,16 @@ export type AuthFailureKind =
   | 'wrong_secret'
   | 'bad_assertion'
   | 'replayed_assertion'
-  | 'bad_certificate';
+  | 'bad_certificate'
+  // A platform token (federated_jwt): which check refused it.
+  | 'untrusted_issuer'
+  | 'wrong_audience'
+  | 'expired_assertion'
+  | 'lifetime_too_long'
+  | 'bad_signature'
+  | 'issuer_keys_unavailable'
+  | 'no_matching_client'
+  | 'ambiguous_identity';
 
 /** Client authentication failed. The wire body never says why. */
 export class InvalidClient extends OAuthError {

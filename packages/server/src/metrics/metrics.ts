@@ -31,6 +31,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly #authenticated = new BufferedCounts<'method'>();
+
+  readonly authentications: Counter<'method'> = new Counter({
+    name: 'tessera_client_authentications_total',
+    help: 'Successful client authentications, by method.',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+    collect: (): void => this.#authenticated.flushInto(this.authentications),
+  });
+
   readonly rateLimited = new Counter({
     name: 'tessera_rate_limited_total',
     help: 'Requests answered 429, by limit.',
@@ -91,6 +101,12 @@ export class Metrics {
 
   limited(limit: 'address_failures' | 'admin_failures' | 'client_failures' | 'issuance'): void {
     if (this.enabled) this.rateLimited.inc({ limit });
+  }
+
+  /** Methods are the registry's: a small, fixed set of series. */
+  authenticated(method: string): void {
+    if (!this.enabled) return;
+    this.#authenticated.add(method, '', '', () => ({ method }));
   }
 
   authFailed(kind: AuthFailureKind): void {

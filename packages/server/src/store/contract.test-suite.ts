@@ -2,7 +2,14 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClientMetadata, ClientRecord, SecretRecord } from '../clients/client.js';
-import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from './types.js';
+import type { TrustedIssuerRecord } from '../federation/trusted-issuer.js';
+import {
+  DuplicateClientError,
+  DuplicateIssuerError,
+  type OpaqueTokenRecord,
+  type SigningKeyRecord,
+  type Store,
+} from './types.js';
 
 /**
  * The behaviour every backend must have, run by each backend's own test file.
@@ -42,6 +49,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('a new store', () => emptyStore(s));
     describe('clients', () => clients(s));
     describe('client secrets', () => secrets(s));
+    describe('trusted issuers', () => trustedIssuers(s));
     describe('scopes and token lifetimes', () => scopesAndTtl(s));
     describe('signing keys', () => signingKeys(s));
     describe('settings', () => settings(s));
@@ -140,6 +148,80 @@ function emptyStore(store: Get): void {
     assert.equal(await store().maxAccessTokenTtl(), 0);
     assert.deepEqual(await store().listSigningKeys(), []);
     assert.equal(await store().getSetting('admin_key'), undefined);
+  });
+}
+
+function issuer(over: Partial<TrustedIssuerRecord['config']> = {}, at = T): TrustedIssuerRecord {
+  return {
+    id: randomUUID(),
+    config: { issuer: `https://${randomUUID()}.issuer.example`, kind: 'oidc', max_token_lifetime: 3600, ...over },
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+function trustedIssuers(store: Get): void {
+  it('inserts, gets, updates and deletes a trusted issuer, its config round-tripped exactly', async () => {
+    const r = issuer({
+      kind: 'spiffe',
+      trust_domain: 'prod.example',
+      audience: 'https://tessera.example',
+      jwks: {
+        keys: [
+          { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9', use: 'jwt-svid' },
+        ],
+      },
+      description: 'Café ☕ a\u0000b',
+    });
+    await store().insertTrustedIssuer(r);
+    assert.deepEqual(await store().getTrustedIssuer(r.id), r);
+    const changed: TrustedIssuerRecord = {
+      ...r,
+      config: { issuer: r.config.issuer, kind: 'oidc', jwks_uri: 'https://keys.example/jwks', max_token_lifetime: 600 },
+      updatedAt: T + 5,
+    };
+    assert.equal(await store().updateTrustedIssuer(changed), true);
+    assert.deepEqual(await store().getTrustedIssuer(r.id), changed);
+    assert.equal(await store().deleteTrustedIssuer(r.id), true);
+    assert.equal(await store().getTrustedIssuer(r.id), undefined);
+    assert.equal(await store().deleteTrustedIssuer(r.id), false);
+    assert.equal(await store().updateTrustedIssuer(changed), false, 'no row to update');
+  });
+
+  it('refuses a second trusted issuer with the same issuer, on insert and on update', async () => {
+    const a = issuer();
+    const b = issuer();
+    await store().insertTrustedIssuer(a);
+    await store().insertTrustedIssuer(b);
+    await assert.rejects(store().insertTrustedIssuer(issuer({ issuer: a.config.issuer })), DuplicateIssuerError);
+    await assert.rejects(
+      store().updateTrustedIssuer({ ...b, config: { ...b.config, issuer: a.config.issuer } }),
+      DuplicateIssuerError,
+    );
+    assert.deepEqual(await store().getTrustedIssuer(b.id), b, 'unchanged');
+  });
+
+  it('lists by id, strictly after `after`, up to `limit`', async () => {
+    const made = [issuer(), issuer(), issuer()];
+    for (const r of made) await store().insertTrustedIssuer(r);
+    const all = await store().listTrustedIssuers(undefined, 10_000);
+    const ids = all.map((r) => r.id);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+    );
+    for (const r of made)
+      assert.deepEqual(
+        all.find((x) => x.id === r.id),
+        r,
+      );
+    const first = all[0] as TrustedIssuerRecord;
+    assert.deepEqual(await store().listTrustedIssuers(first.id, 2), all.slice(1, 3));
+    assert.deepEqual(await store().listTrustedIssuers(undefined, 0), []);
+  });
+
+  it('returns undefined for an unknown id', async () => {
+    assert.equal(await store().getTrustedIssuer(randomUUID()), undefined);
   });
 }
 

@@ -1,4 +1,7 @@
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../clients/client.js';
+import type { TrustedIssuerRecord } from '../federation/trusted-issuer.js';
+
+export { DuplicateIssuerError } from '../federation/trusted-issuer.js';
 
 /**
  * Storage, as small interfaces: each part of the server depends only on the
@@ -51,6 +54,18 @@ export interface ClientStore {
   listScopes(): Promise<string[]>;
   /** The longest access_token_ttl any client has, in seconds (0 when there are none). */
   maxAccessTokenTtl(): Promise<number>;
+}
+
+/** Issuers whose tokens authenticate workloads (federated_jwt); few, read whole into memory. */
+export interface TrustedIssuerStore {
+  /** Throws DuplicateIssuerError when another trusted issuer has the same `issuer`. */
+  insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void>;
+  getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined>;
+  /** Ordered by id, strictly after `after`. */
+  listTrustedIssuers(after: string | undefined, limit: number): Promise<TrustedIssuerRecord[]>;
+  /** Replaces config and updatedAt; false when there is no such id. Throws DuplicateIssuerError as insert does. */
+  updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean>;
+  deleteTrustedIssuer(id: string): Promise<boolean>;
 }
 
 export interface SigningKeyRecord {
@@ -162,6 +177,7 @@ export interface EncryptionKeyStore {
 
 export interface Store
   extends ClientStore,
+    TrustedIssuerStore,
     SigningKeyStore,
     EncryptionKeyStore,
     SettingStore,

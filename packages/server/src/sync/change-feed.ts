@@ -1,5 +1,5 @@
 /** Something cached in memory changed in the store. */
-export type Change = { kind: 'client'; clientId: string } | { kind: 'keys' };
+export type Change = { kind: 'client'; clientId: string } | { kind: 'keys' } | { kind: 'trusted-issuers' };
 
 /**
  * How nodes and worker processes tell each other that cached state changed:

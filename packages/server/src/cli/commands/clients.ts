@@ -43,6 +43,7 @@ interface MetadataOptions extends ConnectionOptions {
   grantType?: string[];
   exchangeSubjectClient?: string[];
   exchangeMaxDepth?: number;
+  federatedIdentity?: { issuer: string; subject: string }[];
 }
 
 /** RFC 8705 metadata: the option, and the field it sets. */
@@ -62,6 +63,18 @@ function grantType(value: string, previous: string[] | undefined): string[] {
     throw new InvalidArgumentError(`must be one of ${GRANT_TYPES.join(', ')}`);
   }
   return collect(value, previous);
+}
+/** `ISSUER SUBJECT` (one space between): a workload identity a federated_jwt client accepts. */
+function federatedIdentity(
+  value: string,
+  previous: { issuer: string; subject: string }[] | undefined,
+): { issuer: string; subject: string }[] {
+  const m = /^(\S+)\s+(\S.*)$/.exec(value.trim());
+  if (!m)
+    throw new InvalidArgumentError(
+      'must be "ISSUER SUBJECT", e.g. "https://kubernetes.default.svc system:serviceaccount:ns:name"',
+    );
+  return [...(previous ?? []), { issuer: m[1] as string, subject: m[2] as string }];
 }
 const MAX_TTL = 30 * 24 * 3600;
 const MAX_PAGE = 200;
@@ -102,6 +115,11 @@ function withMetadata(cmd: Command): Command {
       'token_exchange_max_depth: how many actors an exchanged token may name (default 5)',
       integer(1, MAX_EXCHANGE_DEPTH),
     )
+    .option(
+      '--federated-identity <identity>',
+      'federated_identities: "ISSUER SUBJECT", a platform identity (a trusted issuer and the exact sub) this client accepts (federated_jwt; repeat; claims through --json-body)',
+      federatedIdentity,
+    )
     .option('--json-body <file|->', 'any client metadata as a JSON object, from a file or - (stdin); options win');
 }
 
@@ -124,6 +142,7 @@ async function metadataBody(opts: MetadataOptions): Promise<Record<string, unkno
   if (opts.certBound !== undefined) body.tls_client_certificate_bound_access_tokens = opts.certBound;
   if (opts.exchangeSubjectClient !== undefined) body.token_exchange_subject_clients = opts.exchangeSubjectClient;
   if (opts.exchangeMaxDepth !== undefined) body.token_exchange_max_depth = opts.exchangeMaxDepth;
+  if (opts.federatedIdentity !== undefined) body.federated_identities = opts.federatedIdentity;
   return body;
 }
 
@@ -183,6 +202,9 @@ function printClient(c: ClientView, opts: ConnectionOptions): void {
   if (c.token_exchange_subject_clients) entries.push(['exchanges tokens of', show(c.token_exchange_subject_clients)]);
   if (c.token_exchange_max_depth !== undefined)
     entries.push(['exchange max depth', String(c.token_exchange_max_depth)]);
+  for (const f of c.federated_identities ?? []) {
+    entries.push(['federated identity', `${f.issuer} ${f.subject}${f.claims ? ` ${JSON.stringify(f.claims)}` : ''}`]);
+  }
   entries.push(['created', date(c.client_id_issued_at)], ['updated', date(c.updated_at)]);
   write(keyValues(entries));
 }

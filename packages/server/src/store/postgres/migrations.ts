@@ -103,6 +103,18 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
   `,
+  // 4: issuers whose tokens authenticate workloads (federated_jwt). The
+  // issuer is unique: a token's iss names at most one. The rest of the
+  // configuration is TEXT JSON, as client metadata is.
+  `
+  CREATE TABLE trusted_issuers (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    issuer      TEXT COLLATE "C" NOT NULL UNIQUE,
+    config      TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** First key of the two-key advisory lock; the second is the schema's hash. */

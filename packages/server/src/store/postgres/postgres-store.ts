@@ -1,5 +1,6 @@
 import { DatabaseError, type Pool } from 'pg';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import type { TrustedIssuerRecord } from '../../federation/trusted-issuer.js';
 import { BatchedInserts } from '../batched-inserts.js';
 import { JtiUse } from '../jti-use.js';
 import { scopeUnion } from '../scope-union.js';
@@ -19,8 +20,10 @@ import {
   type TokenRow,
   toExtColumn,
 } from '../sql-rows.js';
+import { fromTrustedIssuerRow, type TrustedIssuerRow, trustedIssuerParams } from '../trusted-issuer-rows.js';
 import {
   DuplicateClientError,
+  DuplicateIssuerError,
   type OpaqueTokenRecord,
   type SealedRef,
   type SealedValue,
@@ -224,6 +227,51 @@ export class PostgresStore implements Store {
     return rows[0]?.ttl ?? 0;
   }
 
+  // --- trusted issuers -----------------------------------------------------
+
+  async insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void> {
+    const p = trustedIssuerParams(record);
+    try {
+      await this.#pool.query(
+        'INSERT INTO trusted_issuers (id, issuer, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
+        [p.id, p.issuer, p.config, p.created_at, p.updated_at],
+      );
+    } catch (err) {
+      throw duplicateIssuer(err, record);
+    }
+  }
+
+  async getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined> {
+    const { rows } = await this.#pool.query<TrustedIssuerRow>('SELECT * FROM trusted_issuers WHERE id = $1', [id]);
+    return rows[0] && fromTrustedIssuerRow(rows[0]);
+  }
+
+  async listTrustedIssuers(after: string | undefined, limit: number): Promise<TrustedIssuerRecord[]> {
+    const { rows } = await this.#pool.query<TrustedIssuerRow>(
+      'SELECT * FROM trusted_issuers WHERE id > $1 ORDER BY id LIMIT $2',
+      [after ?? '', limit],
+    );
+    return rows.map(fromTrustedIssuerRow);
+  }
+
+  async updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean> {
+    const p = trustedIssuerParams(record);
+    try {
+      const { rowCount } = await this.#pool.query(
+        'UPDATE trusted_issuers SET issuer = $2, config = $3, updated_at = $4 WHERE id = $1',
+        [p.id, p.issuer, p.config, p.updated_at],
+      );
+      return rowCount === 1;
+    } catch (err) {
+      throw duplicateIssuer(err, record);
+    }
+  }
+
+  async deleteTrustedIssuer(id: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('DELETE FROM trusted_issuers WHERE id = $1', [id]);
+    return rowCount === 1;
+  }
+
   // --- signing keys --------------------------------------------------------
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -419,4 +467,11 @@ const INSERT_SECRET =
 
 function secretParams(clientId: string, s: SecretRecord): unknown[] {
   return [s.id, clientId, s.hash, s.sealed, s.createdAt, s.expiresAt];
+}
+
+/** A unique violation on trusted_issuers can only be its issuer (the id is a fresh UUID). */
+function duplicateIssuer(err: unknown, record: TrustedIssuerRecord): unknown {
+  return err instanceof DatabaseError && err.code === UNIQUE_VIOLATION
+    ? new DuplicateIssuerError(record.config.issuer)
+    : err;
 }

@@ -88,4 +88,16 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
   `,
+  // 4: issuers whose tokens authenticate workloads (federated_jwt). The
+  // issuer is unique: a token's iss names at most one. The rest of the
+  // configuration is JSON, as client metadata is.
+  `
+  CREATE TABLE trusted_issuers (
+    id          TEXT PRIMARY KEY,
+    issuer      TEXT NOT NULL UNIQUE,
+    config      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

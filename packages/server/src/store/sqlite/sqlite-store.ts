@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import type { TrustedIssuerRecord } from '../../federation/trusted-issuer.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -19,8 +20,10 @@ import {
   type SealedRow,
   type TokenRow,
 } from '../sql-rows.js';
+import { fromTrustedIssuerRow, type TrustedIssuerRow, trustedIssuerParams } from '../trusted-issuer-rows.js';
 import {
   DuplicateClientError,
+  DuplicateIssuerError,
   type OpaqueTokenRecord,
   type SealedRef,
   type SealedValue,
@@ -217,6 +220,45 @@ export class SqliteStore implements Store {
     return row.ttl ?? 0;
   }
 
+  // --- trusted issuers -----------------------------------------------------
+
+  async insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void> {
+    this.#durable(() => {
+      try {
+        this.#stmts.insertIssuer.run(trustedIssuerParams(record));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+          throw new DuplicateIssuerError(record.config.issuer);
+        throw err;
+      }
+    });
+  }
+
+  async getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined> {
+    const row = this.#stmts.getIssuer.get(id) as TrustedIssuerRow | undefined;
+    return row && fromTrustedIssuerRow(row);
+  }
+
+  async listTrustedIssuers(after: string | undefined, limit: number): Promise<TrustedIssuerRecord[]> {
+    return (this.#stmts.listIssuers.all(after ?? '', limit) as TrustedIssuerRow[]).map(fromTrustedIssuerRow);
+  }
+
+  async updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean> {
+    return this.#durable(() => {
+      try {
+        return this.#stmts.updateIssuer.run(trustedIssuerParams(record)).changes === 1;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+          throw new DuplicateIssuerError(record.config.issuer);
+        throw err;
+      }
+    });
+  }
+
+  async deleteTrustedIssuer(id: string): Promise<boolean> {
+    return this.#durable(() => this.#stmts.deleteIssuer.run(id).changes === 1);
+  }
+
   // --- signing keys --------------------------------------------------------
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -359,6 +401,15 @@ function prepare(db: Database.Database) {
     deleteExpiredSecrets: db.prepare(
       'DELETE FROM client_secrets WHERE client_id = @client_id AND expires_at IS NOT NULL AND expires_at <= @now',
     ),
+    insertIssuer: db.prepare(
+      'INSERT INTO trusted_issuers (id, issuer, config, created_at, updated_at) VALUES (@id, @issuer, @config, @created_at, @updated_at)',
+    ),
+    getIssuer: db.prepare('SELECT * FROM trusted_issuers WHERE id = ?'),
+    listIssuers: db.prepare('SELECT * FROM trusted_issuers WHERE id > ? ORDER BY id LIMIT ?'),
+    updateIssuer: db.prepare(
+      'UPDATE trusted_issuers SET issuer = @issuer, config = @config, updated_at = @updated_at WHERE id = @id',
+    ),
+    deleteIssuer: db.prepare('DELETE FROM trusted_issuers WHERE id = ?'),
     listKeys: db.prepare('SELECT * FROM signing_keys ORDER BY activates_at DESC, created_at DESC'),
     insertKey: db.prepare(
       'INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, activates_at, retires_at) VALUES (@kid, @alg, @public_jwk, @private_key, @created_at, @activates_at, @retires_at)',
