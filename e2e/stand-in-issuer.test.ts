@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,9 +134,16 @@ describe('stand-in SPIFFE bundle endpoint', async () => {
     assert.equal(bundle.body.spiffe_refresh_hint, 120);
     assert.equal(bundle.body.spiffe_sequence, 1);
     const keys = bundle.body.keys as Record<string, unknown>[];
-    assert.equal(keys.length, 1);
-    assert.equal(keys[0]?.use, 'jwt-svid');
-    assert.equal(keys[0]?.alg, undefined, 'bundle keys carry no alg');
+    assert.deepEqual(
+      keys.map((k) => k.use),
+      ['x509-svid', 'jwt-svid'],
+    );
+    const [authority, jwtKey] = keys;
+    assert.equal(jwtKey?.alg, undefined, 'bundle keys carry no alg');
+    const [der] = (authority?.x5c ?? []) as string[];
+    const ca = new X509Certificate(Buffer.from(der ?? '', 'base64'));
+    assert.equal(ca.subjectAltName, 'URI:spiffe://prod.example');
+    assert.ok(ca.ca);
     await spire.rotateKeys();
     assert.equal((await getJson(spire.jwksUri)).body.spiffe_sequence, 2);
   });
@@ -143,7 +151,8 @@ describe('stand-in SPIFFE bundle endpoint', async () => {
   it('mints JWT-SVIDs: sub the SPIFFE ID, aud, exp, iat, typ JWT, iss only with jwt_issuer', async () => {
     const svid = await spire.jwtSvid({ path: '/ns/payments/sa/pdf-caller', audience: 'https://auth.example.com' });
     const bundle = (await getJson(spire.jwksUri)).body as { keys: Record<string, unknown>[] };
-    const jwks = { keys: bundle.keys.map((k) => ({ ...k, use: 'sig' })) } as JSONWebKeySet;
+    const jwtKeys = bundle.keys.filter((k) => k.use === 'jwt-svid');
+    const jwks = { keys: jwtKeys.map((k) => ({ ...k, use: 'sig' })) } as JSONWebKeySet;
     const { payload, protectedHeader } = await jwtVerify(svid, createLocalJWKSet(jwks), {
       audience: 'https://auth.example.com',
     });

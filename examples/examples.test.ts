@@ -222,6 +222,7 @@ describe('examples', () => {
     const output = await runExample('spiffe');
     assertInOrder(output, [
       '✓ one JWT-SVID key (use "jwt-svid")',
+      '✓ beside the X.509 authority (use "x509-svid"), which signs no JWT',
       '"kind":"spiffe"',
       '← 201 Created',
       '✓ no client_secret was issued',

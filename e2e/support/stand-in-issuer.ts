@@ -1,7 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type CryptoKey,
@@ -25,7 +28,7 @@ import {
  *   writes them into a directory the way the kubelet does (`project`).
  * - `spiffe`: a SPIRE server's bundle endpoint for a trust domain: a JWKS
  *   with `spiffe_sequence` and `spiffe_refresh_hint` whose keys have
- *   `use: "jwt-svid"`, and JWT-SVIDs (`sub` `spiffe://<trust domain>/<path>`,
+ *   `use: "jwt-svid"` (beside an X.509 authority, `use: "x509-svid"`), and JWT-SVIDs (`sub` `spiffe://<trust domain>/<path>`,
  *   `aud`, `exp`, `iat`; `iss` only when `jwtIssuer` is set, as SPIRE's
  *   `jwt_issuer`; ES256 by default, SPIRE's `ec-p256`).
  *
@@ -55,6 +58,12 @@ export interface StandInIssuerOptions {
   now?: () => number;
   /** How long a `slow` answer waits. Default 30 s. */
   slowMs?: number;
+  /**
+   * `spiffe`: also list an X.509 authority (`use: "x509-svid"`, with `x5c`)
+   * in the bundle, as SPIRE's does; a relying party must not take it for a
+   * JWT key. Default true (made with openssl).
+   */
+  x509Authority?: boolean;
 }
 
 export interface ServiceAccountTokenOptions {
@@ -148,6 +157,7 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
   if (issuerPath && !issuerPath.startsWith('/')) throw new Error('issuerPath must start with /');
 
   const keys: SigningKey[] = [await newKey(alg, kind)];
+  const authority = kind === 'spiffe' && (options.x509Authority ?? true) ? x509Authority(trustDomain) : undefined;
   let sequence = 1;
   const requests = { discovery: 0, jwks: 0 };
   const projections = new Set<Projection>();
@@ -181,7 +191,11 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
         body:
           kind === 'kubernetes'
             ? { keys: keys.map((k) => k.publicJwk) }
-            : { keys: keys.map((k) => k.publicJwk), spiffe_sequence: sequence, spiffe_refresh_hint: refreshHint },
+            : {
+                keys: [...(authority ? [authority] : []), ...keys.map((k) => k.publicJwk)],
+                spiffe_sequence: sequence,
+                spiffe_refresh_hint: refreshHint,
+              },
       }));
     }
     send(response, 404, { error: 'not found' });
@@ -359,6 +373,44 @@ async function newKey(alg: StandInAlg, kind: StandInKind): Promise<SigningKey> {
   // The API server publishes `use: "sig"`; a SPIFFE bundle marks JWT-SVID keys `use: "jwt-svid"` (and has no `alg`).
   const publicJwk: JWK = kind === 'kubernetes' ? { ...jwk, use: 'sig', kid, alg } : { ...jwk, use: 'jwt-svid', kid };
   return { kid, privateKey: privateKey as CryptoKey, publicJwk };
+}
+
+/** A self-signed CA for the trust domain (URI SAN `spiffe://<trust domain>`), as a bundle's X.509 authority. */
+function x509Authority(trustDomain: string): JWK {
+  const dir = mkdtempSync(join(tmpdir(), 'stand-in-ca-'));
+  try {
+    const [keyPath, certPath] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-days',
+        '1',
+        '-subj',
+        `/O=SPIFFE/CN=${trustDomain}`,
+        '-addext',
+        `subjectAltName=URI:spiffe://${trustDomain}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+      ],
+      { stdio: 'ignore' },
+    );
+    const certificate = new X509Certificate(readFileSync(certPath));
+    const jwk = certificate.publicKey.export({ format: 'jwk' }) as JWK;
+    return { ...jwk, use: 'x509-svid', x5c: [certificate.raw.toString('base64')] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function uuidFor(name: string): string {

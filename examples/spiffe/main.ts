@@ -24,7 +24,11 @@ await runExample('A SPIFFE workload gets tokens with its JWT-SVID, no secret', a
   cleanup.defer('SPIRE bundle endpoint (stand-in)', () => spire.close());
   const bundle = await call('GET', spire.jwksUri);
   const keys = (bundle.json?.keys ?? []) as { use: string; kid: string }[];
-  check(keys.length === 1 && keys[0]?.use === 'jwt-svid', 'one JWT-SVID key (use "jwt-svid")');
+  check(keys.filter((k) => k.use === 'jwt-svid').length === 1, 'one JWT-SVID key (use "jwt-svid")');
+  check(
+    keys.some((k) => k.use === 'x509-svid'),
+    'beside the X.509 authority (use "x509-svid"), which signs no JWT',
+  );
   check(typeof bundle.json?.spiffe_refresh_hint === 'number', 'the bundle says how often to refetch it');
 
   step('Start Tessera on a temporary embedded store');
