@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { PlatformIssuer } from '../packages/server/test/platform-issuer.js';
 import { freshPostgres, requireRedis } from './support/backing-services.js';
 import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
@@ -98,6 +99,47 @@ for (const withRedis of [false, true]) {
       }
       assert.ok(delay >= 0, 'B still issues tokens to a deleted client after 1 s');
       t.diagnostic(`deletion reached B after ${delay} ms`);
+    });
+
+    it('a trusted issuer and a federated client made on A work on B; deleting the issuer on A stops B within 1 s', async () => {
+      const issuer = await PlatformIssuer.start();
+      try {
+        const ti = await a.admin('POST', '/admin/trusted-issuers', { issuer: issuer.url });
+        assert.equal(ti.status, 201);
+        const subject = `system:serviceaccount:nodes:${randomUUID()}`;
+        const c = await a.createClient({
+          token_endpoint_auth_method: 'federated_jwt',
+          federated_identities: [{ issuer: issuer.url, subject }],
+        });
+        const now = Math.floor(Date.now() / 1000);
+        const token = await issuer.mint({
+          iss: issuer.url,
+          sub: subject,
+          aud: 'http://tessera.cluster.test',
+          iat: now,
+          exp: now + 600,
+        });
+        const body = `grant_type=client_credentials&client_assertion_type=${encodeURIComponent('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')}&client_assertion=${token}`;
+        // Without client_id: B's identity index heard of the client A created.
+        const until = async (status: number) => {
+          const started = Date.now();
+          for (;;) {
+            const r = await post(b, '/oauth2/token', body);
+            if (r.status === status) return r;
+            assert.ok(Date.now() - started < 1000, `B answers ${r.status}, not ${status}, after 1 s`);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        };
+        const fromB = await until(200);
+        assert.equal(
+          JSON.parse(Buffer.from(fromB.body.access_token.split('.')[1], 'base64url').toString()).client_id,
+          c.client_id,
+        );
+        assert.equal((await a.admin('DELETE', `/admin/trusted-issuers/${ti.body.id}`)).status, 204);
+        await until(401);
+      } finally {
+        await issuer.stop();
+      }
     });
 
     it('one private_key_jwt assertion sent to A and B concurrently yields exactly one token', async () => {

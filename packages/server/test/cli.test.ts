@@ -379,6 +379,73 @@ describe('tessera CLI', () => {
     assert.match(bad.stderr, /tls_client_auth_san_ip: must be an IPv4 or IPv6 address/);
   });
 
+  it('manages trusted issuers, and federated_jwt clients with --federated-identity', async () => {
+    const created = await run([
+      'trusted-issuers',
+      'create',
+      '--json',
+      '--issuer',
+      'https://kubernetes.cli.example',
+      '--audience',
+      'tessera',
+      '--max-token-lifetime',
+      '600',
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const t = JSON.parse(created.stdout);
+    assert.equal(t.kind, 'oidc');
+    assert.equal(t.audience, 'tessera');
+    assert.equal(t.max_token_lifetime, 600);
+    const list = await run(['trusted-issuers', 'list']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^ID +ISSUER +KIND +AUDIENCE +MAX LIFETIME$/m);
+    assert.match(list.stdout, new RegExp(`^${t.id} +https://kubernetes\\.cli\\.example +oidc +tessera +600 s$`, 'm'));
+    const updated = await run([
+      'trusted-issuers',
+      'update',
+      t.id,
+      '--unset',
+      'audience',
+      '--jwks-uri',
+      'https://kubernetes.cli.example/openid/v1/jwks',
+    ]);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.match(updated.stdout, /^keys +https:\/\/kubernetes\.cli\.example\/openid\/v1\/jwks$/m);
+    assert.match(updated.stdout, new RegExp(`^audience +${server.url.replace(/[.]/g, '\\.')}$`, 'm'));
+    const bad = await run(['trusted-issuers', 'create', '--issuer', 'http://plain.example']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /invalid_client_metadata: issuer: must be an https URL/);
+
+    const client = await run([
+      'clients',
+      'create',
+      '--json',
+      '--auth-method',
+      'federated_jwt',
+      '--federated-identity',
+      'https://kubernetes.cli.example system:serviceaccount:payments:pdf-caller',
+    ]);
+    assert.equal(client.code, 0, client.stderr);
+    const c = JSON.parse(client.stdout);
+    assert.equal(c.client_secret, undefined, 'a federated client has no secret');
+    assert.deepEqual(c.federated_identities, [
+      { issuer: 'https://kubernetes.cli.example', subject: 'system:serviceaccount:payments:pdf-caller' },
+    ]);
+    const shown = await run(['clients', 'get', c.client_id]);
+    assert.match(
+      shown.stdout,
+      /^federated identity +https:\/\/kubernetes\.cli\.example system:serviceaccount:payments:pdf-caller$/m,
+    );
+    const usage = await run(['clients', 'update', c.client_id, '--federated-identity', 'no-subject']);
+    assert.equal(usage.code, 1);
+    assert.match(usage.stderr, /--federated-identity/);
+
+    const deleted = await run(['trusted-issuers', 'delete', t.id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, `deleted ${t.id}\n`);
+    assert.equal((await run(['trusted-issuers', 'get', t.id])).code, 1);
+  });
+
   it('sets token exchange policy with --grant-type, --exchange-subject-client and --exchange-max-depth', async () => {
     const exchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
     const created = await run([
