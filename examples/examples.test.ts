@@ -211,6 +211,11 @@ describe('examples', () => {
       'an expired token',
       'signed by a key the cluster never published',
       '✓ 401 invalid_client, the same body',
+      '✓ one refused as no_matching_client',
+      '✓ one refused as wrong_audience',
+      '✓ one refused as lifetime_too_long',
+      '✓ one refused as expired_assertion',
+      '✓ one refused as bad_signature',
       'stopped Calendar Service (node:http)',
       'stopped cluster issuer (stand-in)',
     ]);
@@ -233,6 +238,8 @@ describe('examples', () => {
       '✓ one JWT-SVID fetched for two token requests',
       'a JWT-SVID from a trust domain Tessera does not trust',
       '✓ 401 invalid_client, the same body',
+      '✓ one refused as untrusted_issuer',
+      '✓ one refused as lifetime_too_long',
       'stopped SPIRE bundle endpoint (stand-in)',
     ]);
     assert.equal(output.match(/✓ 401 invalid_client, the same body/g)?.length, 4);

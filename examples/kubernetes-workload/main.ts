@@ -177,4 +177,24 @@ await runExample('A Kubernetes workload gets tokens with its service-account tok
       '401 invalid_client, the same body',
     );
   }
+
+  step('Which check refused each: Tessera’s metrics say, the wire never does');
+  say('→ GET /metrics  Bearer «admin key»');
+  const metrics = await tessera.admin('GET', '/metrics');
+  const reasons = new Map(
+    [...metrics.text.matchAll(/^tessera_client_auth_failures_total\{reason="([^"]+)"\} (\d+)/gm)].map((m) => [
+      m[1] as string,
+      Number(m[2]),
+    ]),
+  );
+  for (const [reason, count] of reasons) say(`tessera_client_auth_failures_total{reason="${reason}"} ${count}`);
+  for (const reason of [
+    'no_matching_client',
+    'wrong_audience',
+    'lifetime_too_long',
+    'expired_assertion',
+    'bad_signature',
+  ]) {
+    checkEqual(reasons.get(reason), 1, `one refused as ${reason}`);
+  }
 });

@@ -36,8 +36,12 @@ export interface Tessera {
   metadata: Metadata;
   /** `POST /admin/clients`; throws unless it answers 201. */
   registerClient(metadata: Record<string, unknown>): Promise<RegisteredClient>;
-  /** Any admin API call (`/admin/…`), with the admin key; returns the status and the JSON answer. */
-  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
+  /** Any call behind the admin key (`/admin/…`, `/metrics`); returns the status, the JSON answer (or `{}`) and the text. */
+  admin(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown>; text: string }>;
 }
 
 /**
@@ -104,7 +108,8 @@ export async function startTessera(cleanup: Cleanup): Promise<Tessera> {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+      const isJson = (res.headers.get('content-type') ?? '').includes('json') && text !== '';
+      return { status: res.status, json: isJson ? (JSON.parse(text) as Record<string, unknown>) : {}, text };
     },
     async registerClient(body) {
       const res = await fetch(`${issuer}/admin/clients`, {
