@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,5 +166,43 @@ describe('stand-in SPIFFE bundle endpoint', async () => {
     const issued = await withIssuer.jwtSvid({ path: '/w', audience: 'a' });
     const claims = JSON.parse(Buffer.from(issued.split('.')[1] ?? '', 'base64url').toString()) as { iss?: string };
     assert.equal(claims.iss, 'https://oidc.prod.example');
+  });
+});
+
+describe('stand-in issuer as a process of its own', () => {
+  it('prints where it serves, keeps a projected token, and stops on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stand-in-process-'));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'support', 'stand-in-issuer-main.ts'),
+        '--audience',
+        'https://auth.example.com',
+        '--project',
+        dir,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      const started = JSON.parse(line.toString()) as { issuer: string; jwks_uri: string; token_file: string };
+      assert.equal(started.token_file, join(dir, 'tessera'));
+      const discovery = await getJson(`${started.issuer}/.well-known/openid-configuration`);
+      assert.equal(discovery.body.jwks_uri, started.jwks_uri);
+      const jwks = (await getJson(started.jwks_uri)).body as unknown as JSONWebKeySet;
+      const { payload } = await jwtVerify(await readFile(started.token_file, 'utf8'), createLocalJWKSet(jwks), {
+        issuer: started.issuer,
+        audience: 'https://auth.example.com',
+      });
+      assert.equal(payload.sub, 'system:serviceaccount:apps:task-service');
+      assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 600);
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      await rm(dir, { recursive: true, force: true });
+      assert.equal(code, 0);
+    }
   });
 });
