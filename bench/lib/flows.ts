@@ -1,3 +1,4 @@
+import { federatedDatabase, federatedMetadata, preparePlatformToken } from './federated.js';
 import { type Alg, BODY, type Target, type TesseraOptions } from './targets.js';
 
 /**
@@ -57,6 +58,21 @@ export const FLOWS: readonly Flow[] = [
       });
       return { ...t, creds: { ...t.creds, body: body.toString() } };
     },
+  },
+  {
+    key: 'federated',
+    name: 'trusted issuer (federated_jwt, a reused platform token, no client_id)',
+    alg: 'ES256',
+    options: () => ({ clientMetadata: federatedMetadata(0) }),
+    prepare: (t) => preparePlatformToken(t, 0),
+  },
+  {
+    // Issue 28's goal: at least 0.9× the one-client federated case just above.
+    key: 'federated',
+    name: 'trusted issuer, 100,000 federated clients (identity index)',
+    alg: 'ES256',
+    options: (work) => ({ databaseUrl: federatedDatabase(work, 100_000), registerClient: false }),
+    prepare: (t) => preparePlatformToken(t, 54_321),
   },
 ];
 

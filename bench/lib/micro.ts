@@ -14,7 +14,7 @@ export interface MicroResult {
   failed: string | undefined;
 }
 
-const FILES = ['verify.bench.ts', 'client-get-token.bench.ts'];
+const FILES = ['verify.bench.ts', 'client-get-token.bench.ts', 'federated-path.bench.ts'];
 
 function runOne(file: string, cpu: string, timeoutMs: number): Promise<MicroResult> {
   const path = join(import.meta.dirname, '..', file);

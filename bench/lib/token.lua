@@ -11,7 +11,9 @@
 --                   only a DPoP-bound token counts as a correct answer.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+-- An empty BENCH_AUTH sends no Authorization header (a client authenticating in the body).
+local bench_auth = os.getenv("BENCH_AUTH")
+if bench_auth and bench_auth ~= "" then wrk.headers["Authorization"] = bench_auth end
 wrk.body = os.getenv("BENCH_BODY") or "grant_type=client_credentials"
 
 local threads = {}
