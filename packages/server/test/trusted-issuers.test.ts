@@ -522,6 +522,50 @@ describe('trusted issuers and federated_jwt', () => {
       }
     });
 
+    it('drops what a changed trusted issuer vouched for: a token verified before is checked again', async () => {
+      const token = await saToken();
+      assert.equal((await withAssertion(token)).statusCode, 200);
+      const patched = await h.admin('PATCH', `/admin/trusted-issuers/${issuerId}`, {
+        audience: 'https://other.example',
+      });
+      assert.equal(patched.statusCode, 200);
+      try {
+        await refused(withAssertion(token), 'wrong_audience');
+      } finally {
+        await h.admin('PATCH', `/admin/trusted-issuers/${issuerId}`, { audience: null });
+      }
+      assert.equal((await withAssertion(token)).statusCode, 200);
+    });
+
+    it('answers hostile assertions with 401 or 400, never a 500', async () => {
+      const head = Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'key-1' })).toString('base64url');
+      const body = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
+      const sig = 'A'.repeat(86);
+      const hostile = [
+        `${head}.${body([1, 2])}.${sig}`,
+        `${head}.${body('just a string')}.${sig}`,
+        `${head}.${body({ iss: k8s.url, sub: 42, aud: ISSUER })}.${sig}`,
+        `${head}.${body({ iss: k8s.url, aud: ISSUER })}.${sig}`,
+        `${head}.${body({ iss: k8s.url, sub: SA, aud: ISSUER, exp: 'soon' })}.${sig}`,
+        `${head}.${Buffer.from('{not json').toString('base64url')}.${sig}`,
+        `${head}.${body({ iss: k8s.url, sub: SA, aud: ISSUER, pad: 'x'.repeat(20_000) })}.${sig}`,
+        `${head}.${body({ iss: k8s.url, sub: SA })}.${sig}.extra`,
+        `${head} .${body({ iss: k8s.url, sub: SA })}.${sig}`,
+      ];
+      for (const assertion of hostile) {
+        for (const type of [JWT_BEARER, JWT_SPIFFE]) {
+          const r = await withAssertion(assertion, {}, type);
+          assert.ok([400, 401].includes(r.statusCode), `${r.statusCode} ${r.body}`);
+          if (r.statusCode === 401) assert.deepEqual(r.json(), INVALID_CLIENT);
+        }
+      }
+      const missing = await h.token({ grant_type: 'client_credentials', client_assertion_type: JWT_SPIFFE });
+      assert.equal(missing.statusCode, 400);
+      assert.equal(missing.json().error, 'invalid_request');
+      const badId = await withAssertion(await saToken(), { client_id: 'x\u0001y' });
+      assert.equal(badId.statusCode, 401);
+    });
+
     it('takes inline keys for an issuer it cannot reach', async () => {
       const key = await signingKey('offline-1');
       const offline = 'https://oidc.offline-cluster.example';

@@ -205,7 +205,7 @@ export const openapi: OpenApiDocument = {
     title: 'Tessera admin API',
     version: '1',
     description:
-      'Clients and signing keys of a Tessera authorization server. Every call needs `Authorization: Bearer <admin key>`. JSON in and out; client metadata uses the names of RFC 7591.',
+      'Clients, signing keys and trusted issuers of a Tessera authorization server. Every call needs `Authorization: Bearer <admin key>`. JSON in and out; client metadata uses the names of RFC 7591.',
   },
   servers: [{ url: '/', description: 'the server that serves this document' }],
   security: [{ adminKey: [] }],

@@ -39,10 +39,9 @@ export interface SubjectTokenReader {
 }
 
 /**
- * Asks each reader in turn. Today there is one, for Tessera's own tokens;
- * issue 28's trusted issuers add theirs before it (it claims the JWTs whose
- * `iss` is a trusted issuer), and every other token stays with ours, which
- * finds a foreign one inactive.
+ * Asks each reader in turn: the trusted issuers' first (it claims the JWTs
+ * whose `iss` is a trusted issuer, federation/platform-subject-tokens.ts),
+ * then Tessera's own, which finds any other foreign token inactive.
  */
 export function readSubjectToken(
   readers: readonly SubjectTokenReader[],
