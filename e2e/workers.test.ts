@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { PlatformIssuer } from '../packages/server/test/platform-issuer.js';
 import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
@@ -44,6 +45,41 @@ describe('TESSERA_WORKERS=2', () => {
 
     assert.equal((await t.admin('DELETE', `/admin/clients/${c.client_id}`)).status, 204);
     assert.deepEqual(new Set(await many(20, () => token(c.client_id, secret))), new Set([401]));
+  });
+
+  it('sees a trusted issuer and a federated client on every worker at once, and their removal', async () => {
+    const issuer = await PlatformIssuer.start();
+    try {
+      const ti = await t.admin('POST', '/admin/trusted-issuers', { issuer: issuer.url });
+      assert.equal(ti.status, 201);
+      const subject = 'system:serviceaccount:workers:caller';
+      await t.createClient({
+        token_endpoint_auth_method: 'federated_jwt',
+        federated_identities: [{ issuer: issuer.url, subject }],
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await issuer.mint({ iss: issuer.url, sub: subject, aud: t.url, iat: now, exp: now + 600 });
+      const federated = async () =>
+        fetch(`${t.url}/oauth2/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
+          body: `grant_type=client_credentials&client_assertion_type=${encodeURIComponent('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')}&client_assertion=${assertion}`,
+        });
+      const createdAt = Date.now();
+      while (new Set(await many(4, federated)).has(401)) {
+        assert.ok(Date.now() - createdAt < 1000, 'a worker still refuses the new client 1 s after it was made');
+      }
+      assert.deepEqual(new Set(await many(20, federated)), new Set([200]));
+      assert.equal((await t.admin('DELETE', `/admin/trusted-issuers/${ti.body.id}`)).status, 204);
+      // The other worker reloads its trusted issuers from the store when it hears of the change: within moments.
+      const deletedAt = Date.now();
+      while (new Set(await many(4, federated)).has(200)) {
+        assert.ok(Date.now() - deletedAt < 1000, 'a worker still trusts the issuer 1 s after its deletion');
+      }
+      assert.deepEqual(new Set(await many(20, federated)), new Set([401]));
+    } finally {
+      await issuer.stop();
+    }
   });
 
   it('signs with the new key on every worker within a second of a rotation', async () => {

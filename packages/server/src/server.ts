@@ -119,7 +119,18 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     // Before the keys are loaded: they then open under the current key, and a wrong key is reported first.
     await reencryptAtStart({ store, sealer, hasher, adminKeyHashes: adminKey.hashes, now: now(), logger });
     await keys.init();
-    const trustedIssuers = new TrustedIssuers(store, now, issuer, feed);
+    const trustedIssuers = new TrustedIssuers(store, now, issuer, feed, undefined, (from, reason, keptKeysAgeMs) =>
+      logger.warn(
+        {
+          trustedIssuer: from,
+          reason,
+          keptKeysAgeS: keptKeysAgeMs === undefined ? null : Math.round(keptKeysAgeMs / 1000),
+        },
+        keptKeysAgeMs === undefined
+          ? "a trusted issuer's keys could not be fetched: its tokens are refused"
+          : "a trusted issuer's keys could not be refreshed: the keys fetched before are still used",
+      ),
+    );
     trustedIssuers.follow((err) => logger.warn({ err }, 'reloading the trusted issuers failed'));
     await trustedIssuers.load();
     const federation = await startFederation(trustedIssuers, clients, store, now, logger);

@@ -108,6 +108,29 @@ describe('audit log', () => {
     assert.equal(entries[0]?.at, new Date(entries[0]?.at ?? '').toISOString(), 'RFC 3339');
   });
 
+  it('records trusted-issuer changes (create, update, delete) with actor and address, and nothing for a refused one', async () => {
+    const admin = adminAs(h, ADMIN_KEY, PROXY, '198.51.100.8');
+    const t0 = h.clock.ms;
+    const body = { issuer: 'https://cluster.example', jwks_uri: 'https://cluster.example/openid/v1/jwks' };
+    const created = await admin('POST', '/admin/trusted-issuers', body);
+    assert.equal(created.statusCode, 201, created.body);
+    const id: string = created.json().id;
+    assert.equal((await admin('POST', '/admin/trusted-issuers', body)).statusCode, 409);
+    h.clock.advance(1);
+    assert.equal((await admin('PATCH', `/admin/trusted-issuers/${id}`, { max_token_lifetime: 600 })).statusCode, 200);
+    h.clock.advance(1);
+    assert.equal((await admin('DELETE', `/admin/trusted-issuers/${id}`)).statusCode, 204);
+    assert.equal((await admin('DELETE', `/admin/trusted-issuers/${id}`)).statusCode, 404);
+
+    const actor = new AuditActors(encryptionKey).adminKey(ADMIN_KEY);
+    const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+    assert.deepEqual((await allEntries(h)).slice(0, 3), [
+      { at: at(2), action: 'trusted_issuer.delete', target: id, actor, address: '198.51.100.8' },
+      { at: at(1), action: 'trusted_issuer.update', target: id, actor, address: '198.51.100.8' },
+      { at: at(0), action: 'trusted_issuer.create', target: id, actor, address: '198.51.100.8' },
+    ]);
+  });
+
   it('records nothing for a change refused or not made', async () => {
     const before = await allEntries(h);
     const refused = [

@@ -204,6 +204,17 @@ describe('trusted issuers and federated_jwt', () => {
           JSON.stringify(body),
         );
       }
+      // Tessera itself: its tokens are read as its own, revocation included, never as a platform's.
+      const itself = await startHarness({}, { TESSERA_ISSUER: 'https://tessera.example' });
+      try {
+        const r = await itself.admin('POST', '/admin/trusted-issuers', { issuer: 'https://tessera.example' });
+        assert.deepEqual(r.json(), {
+          error: 'invalid_client_metadata',
+          error_description: "issuer: Tessera's own issuer cannot be a trusted issuer",
+        });
+      } finally {
+        await itself.close();
+      }
       const patched = await h.admin('PATCH', `/admin/trusted-issuers/${issuerId}`, { jwks_uri: 'ftp://x' });
       assert.equal(patched.statusCode, 400);
       assert.equal((await h.admin('GET', '/admin/trusted-issuers?limit=200')).json().items.length, count);
@@ -323,6 +334,13 @@ describe('trusted issuers and federated_jwt', () => {
       const r = await withAssertion(await saToken());
       assert.equal(r.statusCode, 200, r.body);
       assert.equal((await withAssertion(await saToken())).statusCode, 200);
+      // The refresh runs beside the requests: its warning comes when it fails.
+      for (let i = 0; i < 100 && !h.logs.some((l) => l.includes('keys could not be refreshed')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const warning = h.logs.find((l) => l.includes('keys could not be refreshed'));
+      assert.ok(warning, 'the operator is warned');
+      assert.equal(JSON.parse(warning).trustedIssuer, k8s.url);
     });
 
     it('refuses every bad token with one and the same 401 invalid_client', async () => {

@@ -131,7 +131,7 @@ export async function adminRoutes(
     },
   );
 
-  trustedIssuerRoutes(app, ctx.trustedIssuers, audit);
+  trustedIssuerRoutes(app, ctx.trustedIssuers, audit, (req) => auditOrigin(req, ctx.auditActors));
 
   app.post('/admin/keys/rotate', async (req, reply) => {
     const jwk = await ctx.keys.rotate(ctx.now(), auditOrigin(req, ctx.auditActors));

@@ -172,14 +172,7 @@ const schemas: Record<string, JsonSchema> = {
   SigningKeyList: {
     type: 'object',
     required: ['items'],
-    properties: {
-      items: { type: 'array', items: ref('schemas', 'SigningKey') },
-      next_rotation_at: {
-        type: ['integer', 'null'],
-        description:
-          'When the signing key next changes (seconds since the epoch): a published next key, or TESSERA_KEY_ROTATION_DAYS; null when keys rotate only by hand.',
-      },
-    },
+    properties: { items: { type: 'array', items: ref('schemas', 'SigningKey') } },
     additionalProperties: false,
   },
 };
@@ -242,8 +235,8 @@ export const openapi: OpenApiDocument = {
   tags: [
     { name: 'clients', description: 'OAuth clients (RFC 7591 metadata)' },
     { name: 'keys', description: 'Token signing keys' },
-    TRUSTED_ISSUER_TAG,
     { name: 'audit', description: 'What admins changed, and what the token endpoint did' },
+    TRUSTED_ISSUER_TAG,
   ],
   paths: {
     '/admin/clients': {

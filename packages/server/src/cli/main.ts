@@ -19,7 +19,8 @@ Exit codes:
 
 Environment:
   TESSERA_URL        server base URL (default http://localhost:8080)
-  TESSERA_ADMIN_KEY  admin API key (for clients, keys, trusted issuers and audit; or pipe it to --admin-key-stdin)
+  TESSERA_ADMIN_KEY  admin API key (for clients, keys, trusted issuers and audit; or pipe it to
+                     --admin-key-stdin)
   TESSERA_CLIENT_ID, TESSERA_CLIENT_SECRET  credentials for \`tessera token\` (or pipe the secret
                      to --client-secret-stdin)
 Secrets belong in these variables or on stdin, not in arguments: \`npm run\` echoes its arguments
@@ -41,8 +42,8 @@ function buildProgram(): Command {
   serveCommand(program);
   clientsCommand(program);
   keysCommand(program);
-  trustedIssuersCommand(program);
   auditCommand(program);
+  trustedIssuersCommand(program);
   tokenCommand(program);
   return program;
 }

@@ -5,14 +5,8 @@ import { secretContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
-import {
-  type AuditAction,
-  type AuditEntry,
-  type AuditOrigin,
-  type ClientStore,
-  DuplicateClientError,
-  type SecretChange,
-} from '../store/types.js';
+import { auditEntry } from '../store/audit-entry.js';
+import { type AuditOrigin, type ClientStore, DuplicateClientError, type SecretChange } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { BoundedCache } from './bounded-cache.js';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
@@ -288,15 +282,6 @@ export class ClientRegistry {
 /** Methods that need the secret itself back (an HMAC key) keep it sealed beside its hash. */
 function keepsSealedSecret(metadata: ClientMetadata): boolean {
   return authMethod(metadata.token_endpoint_auth_method)?.secret === 'sealed';
-}
-
-function auditEntry(
-  by: AuditOrigin | undefined,
-  action: AuditAction,
-  target: string,
-  at: number,
-): AuditEntry | undefined {
-  return by && { at, action, target, actor: by.actor, address: by.address };
 }
 
 function newSecret(): string {

@@ -51,6 +51,8 @@ export class IssuerKeys {
     private readonly config: TrustedIssuerConfig,
     private readonly now: () => number,
     private readonly options: KeyFetchOptions = DEFAULT_KEY_FETCH,
+    /** Hears each failed fetch (at most one per cooldown): the operator's warning. */
+    private readonly onFailure: (reason: string, keptKeysAgeMs: number | undefined) => void = () => {},
   ) {
     this.#maxAgeMs = options.maxAgeMs;
     if (config.jwks) this.#keys = createLocalJWKSet(usableKeys(config, config.jwks));
@@ -97,6 +99,7 @@ export class IssuerKeys {
         },
         (err: unknown) => {
           this.#lastFailure = err instanceof FetchFailed ? err.message : 'keys could not be read';
+          this.onFailure(this.#lastFailure, this.#keys === undefined ? undefined : this.now() - this.#fetchedAt);
         },
       )
       .finally(() => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Conflict, NotFound } from '../errors/index.js';
-import type { TrustedIssuerStore } from '../store/types.js';
+import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
+import { auditEntry } from '../store/audit-entry.js';
+import type { AuditOrigin, TrustedIssuerStore } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { DEFAULT_KEY_FETCH, IssuerKeys, type KeyFetchOptions } from './issuer-keys.js';
 import { DuplicateIssuerError, type TrustedIssuerConfig, type TrustedIssuerRecord } from './trusted-issuer.js';
@@ -39,10 +40,16 @@ export class TrustedIssuers {
   constructor(
     private readonly store: TrustedIssuerStore,
     private readonly now: () => number,
-    /** Tessera's issuer: the audience of an issuer that names none. */
+    /** Tessera's issuer: the audience of an issuer that names none (and never a trusted issuer itself). */
     private readonly defaultAudience: string,
     private readonly feed: ChangeFeed = new LocalFeed(),
     private readonly keyOptions: KeyFetchOptions = DEFAULT_KEY_FETCH,
+    /** Hears when an issuer's keys could not be fetched: `keptKeysAgeMs` says how old the keys still in use are (undefined: none). */
+    private readonly onKeyFetchFailure: (
+      issuer: string,
+      reason: string,
+      keptKeysAgeMs: number | undefined,
+    ) => void = () => {},
   ) {}
 
   /** Reads every trusted issuer from the store; the keys of unchanged ones are kept. */
@@ -111,12 +118,12 @@ export class TrustedIssuers {
     return record;
   }
 
-  async create(body: unknown): Promise<TrustedIssuerRecord> {
-    const config = parseTrustedIssuerCreate(body);
+  async create(body: unknown, by?: AuditOrigin): Promise<TrustedIssuerRecord> {
+    const config = this.#notOurselves(parseTrustedIssuerCreate(body));
     const now = this.now();
     const record: TrustedIssuerRecord = { id: randomUUID(), config, createdAt: now, updatedAt: now };
     try {
-      await this.store.insertTrustedIssuer(record);
+      await this.store.insertTrustedIssuer(record, auditEntry(by, 'trusted_issuer.create', record.id, now));
     } catch (err) {
       throw duplicate(err);
     }
@@ -124,14 +131,14 @@ export class TrustedIssuers {
     return record;
   }
 
-  async update(id: string, body: unknown): Promise<TrustedIssuerRecord> {
+  async update(id: string, body: unknown, by?: AuditOrigin): Promise<TrustedIssuerRecord> {
     const current = await this.get(id);
-    const config = applyTrustedIssuerPatch(current.config, body);
+    const config = this.#notOurselves(applyTrustedIssuerPatch(current.config, body));
     // Never the same updatedAt twice: it tells a changed issuer from an unchanged one on reload.
     const record: TrustedIssuerRecord = { ...current, config, updatedAt: Math.max(this.now(), current.updatedAt + 1) };
     let updated: boolean;
     try {
-      updated = await this.store.updateTrustedIssuer(record);
+      updated = await this.store.updateTrustedIssuer(record, auditEntry(by, 'trusted_issuer.update', id, this.now()));
     } catch (err) {
       throw duplicate(err);
     }
@@ -140,8 +147,9 @@ export class TrustedIssuers {
     return record;
   }
 
-  async delete(id: string): Promise<void> {
-    const deleted = isId(id) && (await this.store.deleteTrustedIssuer(id));
+  async delete(id: string, by?: AuditOrigin): Promise<void> {
+    const deleted =
+      isId(id) && (await this.store.deleteTrustedIssuer(id, auditEntry(by, 'trusted_issuer.delete', id, this.now())));
     if (!deleted) throw notFound();
     await this.#changed({ action: 'trusted_issuer.delete', id });
   }
@@ -149,6 +157,18 @@ export class TrustedIssuers {
   /** The admin view's `audience`: what is in force. */
   audienceOf(config: TrustedIssuerConfig): string {
     return config.audience ?? this.defaultAudience;
+  }
+
+  /**
+   * Tessera's own tokens are read as its own (signature, denylist, the
+   * client still there): trusted as a platform's, a revoked access token
+   * would still authenticate and still be exchanged.
+   */
+  #notOurselves(config: TrustedIssuerConfig): TrustedIssuerConfig {
+    if (config.issuer === this.defaultAudience) {
+      throw new InvalidClientMetadata("issuer: Tessera's own issuer cannot be a trusted issuer");
+    }
+    return config;
   }
 
   async #changed(change: TrustedIssuerChange): Promise<void> {
@@ -162,7 +182,9 @@ export class TrustedIssuers {
       record,
       config: record.config,
       audience: this.audienceOf(record.config),
-      keys: new IssuerKeys(record.config, this.now, this.keyOptions),
+      keys: new IssuerKeys(record.config, this.now, this.keyOptions, (reason, age) =>
+        this.onKeyFetchFailure(record.config.issuer, reason, age),
+      ),
     });
   }
 }

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 import type { ClientMetadata, ClientRecord, SecretRecord } from '../clients/client.js';
+import type { TrustedIssuerRecord } from '../federation/trusted-issuer.js';
 import {
   type ActivityCount,
   AUDIT_ACTIONS,
@@ -9,6 +10,7 @@ import {
   type AuditEntry,
   type AuditRecord,
   DuplicateClientError,
+  DuplicateIssuerError,
   type SigningKeyRecord,
   type Store,
 } from './types.js';
@@ -60,6 +62,10 @@ function signingKey(kid: string): SigningKeyRecord {
     activatesAt: T,
     retiresAt: null,
   };
+}
+
+function trustedIssuer(issuer: string): TrustedIssuerRecord {
+  return { id: randomUUID(), config: { issuer, kind: 'oidc', max_token_lifetime: 3600 }, createdAt: T, updatedAt: T };
 }
 
 function entry(action: AuditAction, target: string, at = T): AuditEntry {
@@ -115,6 +121,18 @@ export function auditLog(store: Get): void {
     const kid = id('kid');
     await store().rotateSigningKey(signingKey(kid), T + 10, 0, entry('key.rotate', kid, T + 6));
     assert.deepEqual(await entriesAbout(store(), kid), [entry('key.rotate', kid, T + 6)]);
+
+    const ti = trustedIssuer(`https://${id('issuer')}.example`);
+    await store().insertTrustedIssuer(ti, entry('trusted_issuer.create', ti.id, T + 7));
+    await store().updateTrustedIssuer({ ...ti, updatedAt: T + 8 }, entry('trusted_issuer.update', ti.id, T + 8));
+    await store().deleteTrustedIssuer(ti.id, entry('trusted_issuer.delete', ti.id, T + 9));
+    assert.equal(await store().deleteTrustedIssuer(ti.id, entry('trusted_issuer.delete', ti.id, T + 10)), false);
+    assert.equal(await store().updateTrustedIssuer(ti, entry('trusted_issuer.update', ti.id, T + 10)), false);
+    assert.deepEqual(await entriesAbout(store(), ti.id), [
+      entry('trusted_issuer.delete', ti.id, T + 9),
+      entry('trusted_issuer.update', ti.id, T + 8),
+      entry('trusted_issuer.create', ti.id, T + 7),
+    ]);
   });
 
   it('a change that fails leaves no entry (atomic with the change)', async () => {
@@ -152,6 +170,16 @@ export function auditLog(store: Get): void {
     await assert.rejects(store().rotateSigningKey(signingKey(kid), T + 20, 0, entry('key.rotate', `${kid}-again`)));
     assert.deepEqual(await store().listSigningKeys(), before);
     assert.deepEqual(await entriesAbout(store(), `${kid}-again`), []);
+
+    // A trusted issuer whose issuer URL is taken: no second row, no entry.
+    const first = trustedIssuer(`https://${id('issuer')}.example`);
+    await store().insertTrustedIssuer(first);
+    const twin = trustedIssuer(first.config.issuer);
+    await assert.rejects(
+      store().insertTrustedIssuer(twin, entry('trusted_issuer.create', twin.id)),
+      DuplicateIssuerError,
+    );
+    assert.deepEqual(await entriesAbout(store(), twin.id), []);
   });
 
   it('lists newest first by (at, id), paging strictly before a position', async () => {

@@ -152,13 +152,13 @@ export interface ClientStore {
 /** Issuers whose tokens authenticate workloads (federated_jwt); few, read whole into memory. */
 export interface TrustedIssuerStore {
   /** Throws DuplicateIssuerError when another trusted issuer has the same `issuer`. */
-  insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void>;
+  insertTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<void>;
   getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined>;
   /** Ordered by id, strictly after `after`. */
   listTrustedIssuers(after: string | undefined, limit: number): Promise<TrustedIssuerRecord[]>;
   /** Replaces config and updatedAt; false when there is no such id. Throws DuplicateIssuerError as insert does. */
-  updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean>;
-  deleteTrustedIssuer(id: string): Promise<boolean>;
+  updateTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<boolean>;
+  deleteTrustedIssuer(id: string, audit?: AuditEntry): Promise<boolean>;
 }
 
 export interface SigningKeyRecord {

@@ -271,16 +271,19 @@ export class PostgresStore implements Store {
 
   // --- trusted issuers -----------------------------------------------------
 
-  async insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void> {
+  async insertTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<void> {
     const p = trustedIssuerParams(record);
-    try {
-      await this.#pool.query(
-        'INSERT INTO trusted_issuers (id, issuer, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
-        [p.id, p.issuer, p.config, p.created_at, p.updated_at],
-      );
-    } catch (err) {
-      throw duplicateIssuer(err, record);
-    }
+    await transaction(this.#pool, async (db) => {
+      try {
+        await db.query(
+          'INSERT INTO trusted_issuers (id, issuer, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
+          [p.id, p.issuer, p.config, p.created_at, p.updated_at],
+        );
+      } catch (err) {
+        throw duplicateIssuer(err, record);
+      }
+      await insertAudit(db, audit);
+    });
   }
 
   async getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined> {
@@ -296,22 +299,30 @@ export class PostgresStore implements Store {
     return rows.map(fromTrustedIssuerRow);
   }
 
-  async updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean> {
+  async updateTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<boolean> {
     const p = trustedIssuerParams(record);
-    try {
-      const { rowCount } = await this.#pool.query(
-        'UPDATE trusted_issuers SET issuer = $2, config = $3, updated_at = $4 WHERE id = $1',
-        [p.id, p.issuer, p.config, p.updated_at],
-      );
-      return rowCount === 1;
-    } catch (err) {
-      throw duplicateIssuer(err, record);
-    }
+    return transaction(this.#pool, async (db) => {
+      let updated: boolean;
+      try {
+        const { rowCount } = await db.query(
+          'UPDATE trusted_issuers SET issuer = $2, config = $3, updated_at = $4 WHERE id = $1',
+          [p.id, p.issuer, p.config, p.updated_at],
+        );
+        updated = rowCount === 1;
+      } catch (err) {
+        throw duplicateIssuer(err, record);
+      }
+      if (updated) await insertAudit(db, audit);
+      return updated;
+    });
   }
 
-  async deleteTrustedIssuer(id: string): Promise<boolean> {
-    const { rowCount } = await this.#pool.query('DELETE FROM trusted_issuers WHERE id = $1', [id]);
-    return rowCount === 1;
+  async deleteTrustedIssuer(id: string, audit?: AuditEntry): Promise<boolean> {
+    return transaction(this.#pool, async (db) => {
+      const { rowCount } = await db.query('DELETE FROM trusted_issuers WHERE id = $1', [id]);
+      if (rowCount === 1) await insertAudit(db, audit);
+      return rowCount === 1;
+    });
   }
 
   // --- signing keys --------------------------------------------------------

@@ -263,10 +263,11 @@ export class SqliteStore implements Store {
 
   // --- trusted issuers -----------------------------------------------------
 
-  async insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void> {
+  async insertTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<void> {
     this.#durable(() => {
       try {
         this.#stmts.insertIssuer.run(trustedIssuerParams(record));
+        this.#audit(audit);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
           throw new DuplicateIssuerError(record.config.issuer);
@@ -284,10 +285,12 @@ export class SqliteStore implements Store {
     return (this.#stmts.listIssuers.all(after ?? '', limit) as TrustedIssuerRow[]).map(fromTrustedIssuerRow);
   }
 
-  async updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean> {
+  async updateTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<boolean> {
     return this.#durable(() => {
       try {
-        return this.#stmts.updateIssuer.run(trustedIssuerParams(record)).changes === 1;
+        const updated = this.#stmts.updateIssuer.run(trustedIssuerParams(record)).changes === 1;
+        if (updated) this.#audit(audit);
+        return updated;
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
           throw new DuplicateIssuerError(record.config.issuer);
@@ -296,8 +299,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deleteTrustedIssuer(id: string): Promise<boolean> {
-    return this.#durable(() => this.#stmts.deleteIssuer.run(id).changes === 1);
+  async deleteTrustedIssuer(id: string, audit?: AuditEntry): Promise<boolean> {
+    return this.#durable(() => {
+      const deleted = this.#stmts.deleteIssuer.run(id).changes === 1;
+      if (deleted) this.#audit(audit);
+      return deleted;
+    });
   }
 
   // --- signing keys --------------------------------------------------------
