@@ -11,6 +11,7 @@ import { RemoteJwksCache } from './client-auth/remote-jwks.js';
 import { ClientRegistry, DEFAULT_REGISTRY_OPTIONS } from './clients/client-registry.js';
 import { followClientChanges } from './clients/follow-client-changes.js';
 import type { Config } from './config/load-config.js';
+import { ConsoleSessions } from './console/console-sessions.js';
 import { endpointsFor, type ServerContext } from './core/context.js';
 import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
 import { reencryptAtStart } from './crypto/encryption-key-rotation.js';
@@ -188,7 +189,14 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         },
       },
     };
-    const app = buildApp(ctx, adminKey, redis ? { redis: () => redis.ping() } : {});
+    // The console's sessions (TESSERA_CONSOLE), told to the other workers and nodes over the feed.
+    const consoleMac = new SecretHasher(encryption.key, 'console-session');
+    const consoleSessions = config.console
+      ? new ConsoleSessions(now, (id) => ctx.auditActors.consoleSession(id), {
+          sharing: { feed, mac: (text) => consoleMac.digest(text) },
+        })
+      : undefined;
+    const app = buildApp(ctx, adminKey, redis ? { redis: () => redis.ping() } : {}, consoleSessions);
     const keySchedule = new KeyRotationSchedule(keys, config.keyRotationDays * 24 * 3600 * 1000, now, logger);
     keySchedule.start();
     const keyRefresh = refreshKeys(keys, feed, logger);

@@ -1,11 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../clients/client-registry.js';
+import type { ConsoleSessions } from '../console/console-sessions.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClientMetadata } from '../errors/index.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import { withinDepth } from '../http/json-depth.js';
-import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
-import { auditOrigin } from './audit-actor.js';
+import { nextRotationAt } from '../tokens/key-rotation-schedule.js';
+import { authorizeAdmin } from './admin-auth.js';
+import type { AdminKey } from './admin-key.js';
+import { auditOrigin, setActorOf } from './audit-actor.js';
 import { auditRoutes } from './audit-routes.js';
 import { CLIENT_LIST_RESPONSE, CLIENT_RESPONSE, CLIENT_WITH_SECRET_RESPONSE } from './client-schemas.js';
 import { clientView } from './client-view.js';
@@ -26,7 +29,7 @@ interface IdParams {
  * proper (GET /admin/audit) is written by the store with the change.
  */
 function audit(req: FastifyRequest, action: string, details: Record<string, unknown>): void {
-  req.log.info({ audit: action, actor: 'admin', ip: req.ip, ...details }, `audit: ${action}`);
+  req.log.info({ audit: action, actor: setActorOf(req) ?? 'admin', ip: req.ip, ...details }, `audit: ${action}`);
 }
 
 /** Responses carry secrets (once) and configuration: never cache them. */
@@ -44,7 +47,7 @@ function noStore(reply: FastifyReply): FastifyReply {
  */
 export async function adminRoutes(
   app: FastifyInstance,
-  { ctx, adminKey }: { ctx: ServerContext; adminKey: AdminKey },
+  { ctx, adminKey, sessions }: { ctx: ServerContext; adminKey: AdminKey; sessions?: ConsoleSessions | undefined },
 ): Promise<void> {
   installErrorHandler(app, 'invalid_client_metadata');
   app.removeAllContentTypeParsers();
@@ -64,18 +67,7 @@ export async function adminRoutes(
     payload.on('error', done);
   });
 
-  app.addHook('onRequest', async (req) => {
-    try {
-      checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
-    } catch (err) {
-      // A key was presented and was wrong: a guess, counted per address. No header at all guesses nothing.
-      if (req.headers.authorization !== undefined) {
-        const limited = await ctx.throttle.recordAdminFailure(req.ip, ctx.now());
-        if (limited) throw limited;
-      }
-      throw err;
-    }
-  });
+  app.addHook('onRequest', (req) => authorizeAdmin(req, { ctx, adminKey, sessions }));
 
   app.post('/admin/clients', { schema: { response: { 201: CLIENT_WITH_SECRET_RESPONSE } } }, async (req, reply) => {
     const { client, secret } = await ctx.clients.create(req.body ?? {}, auditOrigin(req, ctx.auditActors));
@@ -151,7 +143,10 @@ export async function adminRoutes(
 
   app.get('/admin/keys', async (_req, reply) => {
     const current = ctx.keys.current().kid;
+    const next = nextRotationAt(ctx.keys, ctx.config.keyRotationDays * 24 * 3600 * 1000, ctx.now());
     return noStore(reply).send({
+      // When the signing key next changes (seconds), by schedule or an already published key; null: only by hand.
+      next_rotation_at: next === null ? null : Math.floor(next / 1000),
       items: ctx.keys.list().map((k) => ({
         ...k.jwk,
         status: k.kid === current ? 'signing' : k.retiresAt === null ? 'published' : 'retiring',

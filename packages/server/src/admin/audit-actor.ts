@@ -46,6 +46,11 @@ export function setAuditActor(req: FastifyRequest, actor: string): void {
   actors.set(req, actor);
 }
 
+/** The actor setAuditActor named for this request (a console session), if any. */
+export function setActorOf(req: FastifyRequest): string | undefined {
+  return actors.get(req);
+}
+
 /** Who made the request and from where: the address is `req.ip`, TESSERA_TRUST_PROXY applied. */
 export function auditOrigin(req: FastifyRequest, names: AuditActors): AuditOrigin {
   return { actor: actors.get(req) ?? actorFromHeader(req.headers.authorization, names), address: req.ip };

@@ -172,7 +172,14 @@ const schemas: Record<string, JsonSchema> = {
   SigningKeyList: {
     type: 'object',
     required: ['items'],
-    properties: { items: { type: 'array', items: ref('schemas', 'SigningKey') } },
+    properties: {
+      items: { type: 'array', items: ref('schemas', 'SigningKey') },
+      next_rotation_at: {
+        type: ['integer', 'null'],
+        description:
+          'When the signing key next changes (seconds since the epoch): a published next key, or TESSERA_KEY_ROTATION_DAYS; null when keys rotate only by hand.',
+      },
+    },
     additionalProperties: false,
   },
 };

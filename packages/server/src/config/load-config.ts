@@ -40,6 +40,8 @@ export interface Config {
   readonly authFailuresPerClient: number;
   /** RFC 9449 §8 server nonces in DPoP proofs at the token endpoint. */
   readonly dpopNonce: 'off' | 'required';
+  /** The admin console at /console/ and its session cookie on the admin API. */
+  readonly console: boolean;
   readonly metrics: boolean;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;

@@ -254,6 +254,12 @@ export const options = {
     default: 'off',
     schema: z.enum(['off', 'required'], { message: 'must be off or required' }),
   },
+  console: {
+    env: 'TESSERA_CONSOLE',
+    doc: 'Serve the admin console at /console/ and accept its session cookie on the admin API (`true` or `false`). See docs/console.md.',
+    default: 'true',
+    schema: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  },
   metrics: {
     env: 'TESSERA_METRICS',
     doc: 'Collect Prometheus metrics (`true` or `false`). `false` removes their cost from every request: no /metrics route, no metrics port.',

@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 import type { AdminKey } from '../admin/admin-key.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { ConfigError } from '../config/load-config.js';
+import type { ConsoleSessions } from '../console/console-sessions.js';
+import { consoleStatic } from '../console/console-static.js';
+import { consoleSessionRoutes } from '../console/session-routes.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
@@ -60,7 +63,13 @@ function clientCertificateRequest(ctx: ServerContext): {
  * Builds the HTTP app (no listening: tests use `inject`, main.ts listens).
  * `degradable`: services /readyz reports on without failing for them.
  */
-export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: DegradableServices = {}): FastifyInstance {
+export function buildApp(
+  ctx: ServerContext,
+  adminKey: AdminKey,
+  degradable: DegradableServices = {},
+  /** The console's sessions; undefined: no console (TESSERA_CONSOLE=false), and the admin API takes no cookie. */
+  sessions?: ConsoleSessions,
+): FastifyInstance {
   const trustProxy = trustProxyFunction(ctx.config.trustProxy);
   const certificates = certificateSource(ctx.config.clientCertHeader, trustProxy);
   // Typed as the default instance: pino's Logger is wider than FastifyBaseLogger.
@@ -160,7 +169,12 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.register(metricsRoute, { ctx, adminKey });
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx, certificates });
-  app.register(adminRoutes, { ctx, adminKey });
+  // The console (TESSERA_CONSOLE): its pages, and sessions that the admin API accepts beside the key.
+  app.register(adminRoutes, { ctx, adminKey, sessions });
+  if (sessions) {
+    app.register(consoleSessionRoutes, { ctx, adminKey, sessions });
+    app.register(consoleStatic, { logger: ctx.logger });
+  }
   app.register(openapiRoutes);
   return app;
 }
