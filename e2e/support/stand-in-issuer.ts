@@ -34,13 +34,20 @@ import {
  *
  * Keys rotate (`rotateKeys`: the old key stays published until retired),
  * and the endpoint can misbehave on demand (`fault`) so tests can check
- * what a relying party does when the issuer is down, slow or huge.
+ * what a relying party does when the issuer is down, slow or huge. For
+ * tests of bad tokens, `sign` signs any claims, with a published key or one
+ * from `standInKey` that nobody publishes (a forged signature).
  */
 
 export type StandInKind = 'kubernetes' | 'spiffe';
 export type StandInAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
-/** `down`: 503; `slow`: answers after `slowMs`; `huge`: a 5 MiB JWKS; `garbage`: not JSON; `redirect`: 302 elsewhere. */
-export type StandInFault = 'down' | 'slow' | 'huge' | 'garbage' | 'redirect';
+/**
+ * `down`: 503; `reset`: the connection is dropped without an answer; `slow`: answers after `slowMs`;
+ * `huge`: a 5 MiB JWKS; `garbage`: not JSON; `truncated`: JSON cut short; `redirect`: 302 elsewhere.
+ */
+export type StandInFault = 'down' | 'reset' | 'slow' | 'huge' | 'garbage' | 'truncated' | 'redirect';
+/** Which endpoints a fault hits: all (default), or only the keys (discovery answers, so fetching the keys fails). */
+export type StandInFaultScope = 'all' | 'keys';
 
 export interface StandInIssuerOptions {
   kind?: StandInKind;
@@ -116,10 +123,16 @@ export interface StandInIssuer {
   readonly requests: { discovery: number; jwks: number };
   /** Set to make the discovery and key endpoints misbehave; `undefined` to heal. */
   fault: StandInFault | undefined;
+  /** Which endpoints `fault` hits. Default `all`. */
+  faultScope: StandInFaultScope;
   serviceAccountToken(options: ServiceAccountTokenOptions): Promise<string>;
   jwtSvid(options: JwtSvidOptions): Promise<string>;
-  /** Signs any claims with the current key (or `kid`), for tests of bad tokens. */
-  sign(claims: JWTPayload, header?: { kid?: string; typ?: string }): Promise<string>;
+  /**
+   * Signs any claims (an `undefined` one is left out), for tests of bad tokens: with the current key,
+   * the published key `kid`, or `key` (one of `standInKey`'s, published or not; the header's `kid`
+   * is then `kid` if given, so a forged signature can name a published key).
+   */
+  sign(claims: JWTPayload, header?: { kid?: string; typ?: string; key?: StandInKey }): Promise<string>;
   /** A new signing key; the old one stays published (tokens it signed stay valid) unless `retireOld`. Returns the new `kid`. */
   rotateKeys(options?: { retireOld?: boolean }): Promise<string>;
   /** Stops publishing a key: tokens it signed no longer verify once a relying party refetches. */
@@ -140,8 +153,10 @@ export interface StandInIssuer {
   close(): Promise<void>;
 }
 
-interface SigningKey {
+/** A signing key: its private half signs, `publicJwk` (with `kid`) is what an issuer would publish. */
+export interface StandInKey {
   kid: string;
+  alg: StandInAlg;
   privateKey: CryptoKey;
   publicJwk: JWK;
 }
@@ -156,7 +171,7 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
   const issuerPath = (options.issuerPath ?? '').replace(/\/$/, '');
   if (issuerPath && !issuerPath.startsWith('/')) throw new Error('issuerPath must start with /');
 
-  const keys: SigningKey[] = [await newKey(alg, kind)];
+  const keys: StandInKey[] = [await newKey(alg, kind)];
   const authority = kind === 'spiffe' && (options.x509Authority ?? true) ? x509Authority(trustDomain) : undefined;
   let sequence = 1;
   const requests = { discovery: 0, jwks: 0 };
@@ -171,7 +186,7 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
     if (request.method !== 'GET') return send(response, 405, { error: 'method not allowed' });
     if (kind === 'kubernetes' && path === discoveryPath) {
       requests.discovery++;
-      return answer(response, () => ({
+      return answer(response, 'discovery', () => ({
         status: 200,
         type: 'application/json',
         body: {
@@ -185,7 +200,7 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
     }
     if (path === jwksPath) {
       requests.jwks++;
-      return answer(response, () => ({
+      return answer(response, 'keys', () => ({
         status: 200,
         type: kind === 'kubernetes' ? 'application/jwk-set+json' : 'application/json',
         body:
@@ -201,13 +216,24 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
     send(response, 404, { error: 'not found' });
   });
 
-  function answer(response: ServerResponse, normal: () => { status: number; type: string; body: unknown }): void {
-    switch (issuer.fault) {
+  function answer(
+    response: ServerResponse,
+    endpoint: 'discovery' | 'keys',
+    normal: () => { status: number; type: string; body: unknown },
+  ): void {
+    const fault = issuer.faultScope === 'keys' && endpoint !== 'keys' ? undefined : issuer.fault;
+    switch (fault) {
       case 'down':
         send(response, 503, { error: 'unavailable' });
         return;
+      case 'reset':
+        response.socket?.destroy();
+        return;
       case 'garbage':
         response.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json</html>');
+        return;
+      case 'truncated':
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [');
         return;
       case 'redirect':
         response.writeHead(302, { location: 'http://127.0.0.1:9/elsewhere' }).end();
@@ -241,15 +267,19 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const current = () => keys[keys.length - 1] as SigningKey;
+  const current = () => keys[keys.length - 1] as StandInKey;
   const seconds = () => Math.floor(now() / 1000);
 
-  async function sign(claims: JWTPayload, header: { kid?: string; typ?: string } = {}): Promise<string> {
-    const key = header.kid === undefined ? current() : keys.find((k) => k.kid === header.kid);
+  async function sign(
+    claims: JWTPayload,
+    header: { kid?: string; typ?: string; key?: StandInKey } = {},
+  ): Promise<string> {
+    const key = header.key ?? (header.kid === undefined ? current() : keys.find((k) => k.kid === header.kid));
     if (!key) throw new Error(`no key ${header.kid}`);
-    const protectedHeader: { alg: string; kid: string; typ?: string } = { alg, kid: key.kid };
+    const protectedHeader: { alg: string; kid: string; typ?: string } = { alg: key.alg, kid: header.kid ?? key.kid };
     if (header.typ !== undefined) protectedHeader.typ = header.typ;
-    return new SignJWT(claims).setProtectedHeader(protectedHeader).sign(key.privateKey);
+    const defined = Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
+    return new SignJWT(defined).setProtectedHeader(protectedHeader).sign(key.privateKey);
   }
 
   const issuer: StandInIssuer = {
@@ -263,6 +293,7 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
     },
     requests,
     fault: undefined,
+    faultScope: 'all',
 
     serviceAccountToken(o) {
       if (kind !== 'kubernetes') throw new Error('serviceAccountToken needs a kubernetes stand-in');
@@ -366,13 +397,22 @@ export async function startStandInIssuer(options: StandInIssuerOptions = {}): Pr
   return issuer;
 }
 
-async function newKey(alg: StandInAlg, kind: StandInKind): Promise<SigningKey> {
+/**
+ * A key no stand-in publishes (its `publicJwk` as the API server would publish it): for a
+ * trusted issuer's inline keys, or to sign a token with a key the issuer never had.
+ * `kid` defaults to the key's JWK thumbprint.
+ */
+export function standInKey(alg: StandInAlg = 'ES256', kid?: string): Promise<StandInKey> {
+  return newKey(alg, 'kubernetes', kid);
+}
+
+async function newKey(alg: StandInAlg, kind: StandInKind, chosenKid?: string): Promise<StandInKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk);
+  const kid = chosenKid ?? (await calculateJwkThumbprint(jwk));
   // The API server publishes `use: "sig"`; a SPIFFE bundle marks JWT-SVID keys `use: "jwt-svid"` (and has no `alg`).
   const publicJwk: JWK = kind === 'kubernetes' ? { ...jwk, use: 'sig', kid, alg } : { ...jwk, use: 'jwt-svid', kid };
-  return { kid, privateKey: privateKey as CryptoKey, publicJwk };
+  return { kid, alg, privateKey: privateKey as CryptoKey, publicJwk };
 }
 
 /** A self-signed CA for the trust domain (URI SAN `spiffe://<trust domain>`), as a bundle's X.509 authority. */
