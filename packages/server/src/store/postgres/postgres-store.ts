@@ -33,8 +33,8 @@ import {
   type Store,
 } from '../types.js';
 import { migrate } from './migrations.js';
-import { PostgresStatusLists } from './status-queries.js';
 import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
+import { PostgresStatusLists } from './status-queries.js';
 
 export type { PostgresStoreOptions } from './pool.js';
 
