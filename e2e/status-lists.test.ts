@@ -110,6 +110,35 @@ describe('status lists, one node on SQLite', () => {
   });
 });
 
+describe('status lists, two worker processes on one SQLite file (TESSERA_WORKERS=2)', () => {
+  let node: TesseraProcess;
+  before(async () => {
+    node = await startTessera({ TESSERA_WORKERS: '2' });
+  });
+  after(() => node?.stop());
+
+  it('every stream hears a revocation, whichever worker holds it and whichever revoked', async () => {
+    const c = await node.createClient({ scope: 'a', audience: ['x'] });
+    const auth = basicAuth(c.client_id, c.client_secret);
+    // Several streams: the kernel spreads the connections over both workers.
+    const streams = await Promise.all(
+      Array.from({ length: 6 }, () => subscribe(`${node.url}/oauth2/status-lists/events`)),
+    );
+    try {
+      for (let i = 0; i < 4; i++) {
+        const token = (await post(node, '/oauth2/token', 'grant_type=client_credentials', auth)).body
+          .access_token as string;
+        const status = statusOf(token);
+        assert.equal((await post(node, '/oauth2/revoke', `token=${token}`, auth)).status, 200);
+        for (const s of streams) assert.ok(await s.next(status.uri, 1000), 'a stream missed the revocation');
+        assert.equal(await bit(node, node.url, status), 1);
+      }
+    } finally {
+      for (const s of streams) s.close();
+    }
+  });
+});
+
 describe('status lists, two nodes on PostgreSQL + Redis', () => {
   let a: TesseraProcess;
   let b: TesseraProcess;
