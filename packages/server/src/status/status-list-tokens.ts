@@ -84,6 +84,8 @@ export class StatusListTokens {
     if (c) {
       c.version++;
       c.checkedAt = Number.NEGATIVE_INFINITY;
+      // A read under way began before this change: a verifier told of it must not be handed that read.
+      c.rendering = undefined;
     }
   }
 
