@@ -12,8 +12,10 @@ export interface ListTokenOptions {
   renewBeforeSeconds: number;
   /**
    * The store is read again after this long (ms) even without a change
-   * heard: a backstop for a notification lost between nodes. The token is
-   * re-signed only if the list differs.
+   * heard: a backstop for a notification lost between nodes, and for a
+   * verifier that heard of a change from another node before this one did.
+   * At most one read per list per this long, shared by every request; the
+   * token is re-signed only if the list differs.
    */
   recheckMs: number;
 }
@@ -24,7 +26,7 @@ export const DEFAULT_LIST_TOKEN_OPTIONS: ListTokenOptions = Object.freeze({
   // its access tokens (SigningKeys.noteSigned).
   lifetimeSeconds: 3600,
   renewBeforeSeconds: 1800,
-  recheckMs: 30_000,
+  recheckMs: 1000,
 });
 
 interface Cached {
