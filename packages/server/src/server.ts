@@ -29,6 +29,8 @@ import { ActivityCounter } from './metrics/activity-counter.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
 import { Throttle } from './rate-limit/throttle.js';
 import { FallbackCounter, LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
+import { DEFAULT_EVENTS_OPTIONS } from './status/status-events.js';
+import { StatusLists } from './status/status-lists.js';
 import { openStore } from './store/open-store.js';
 import type { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
@@ -137,6 +139,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     const endpoints = endpointsFor(issuer);
     const activity = new ActivityCounter(store, now, logger);
     const verifiedJwts = new VerifiedJwts(keys, issuer);
+    const statusLists = config.statusLists
+      ? new StatusLists(store, keys, issuer, clients, feed, now, logger, {
+          events: { ...DEFAULT_EVENTS_OPTIONS, maxSubscribers: config.statusEventsMaxSubscribers },
+        })
+      : undefined;
+    if (statusLists) clients.beforeDelete = (clientId) => statusLists.clientDeleted(clientId);
     const ctx: ServerContext = {
       config,
       issuer,
@@ -157,6 +165,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       auditActors: new AuditActors(encryption.key),
       throttle,
       now,
+      statusLists,
       dpop: {
         replay: redis ?? store,
         nonces: config.dpopNonce === 'required' ? new DpopNonces(encryption.key, previous) : undefined,

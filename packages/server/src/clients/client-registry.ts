@@ -183,8 +183,15 @@ export class ClientRegistry {
     return { client: { ...current, metadata, updatedAt: now }, secret };
   }
 
+  /**
+   * Runs before a client is deleted (status/status-lists.ts: its tokens'
+   * status list entries become invalid). If it fails, the client stays.
+   */
+  beforeDelete: ((clientId: string) => Promise<void>) | undefined;
+
   async delete(clientId: string, by?: AuditOrigin): Promise<void> {
     if (!isClientId(clientId)) throw notFound();
+    await this.beforeDelete?.(clientId);
     const deleted = await this.store.deleteClient(clientId, auditEntry(by, 'client.delete', clientId, this.now()));
     this.invalidate(clientId);
     if (!deleted) throw notFound();

@@ -19,6 +19,7 @@ import { type DegradableServices, healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { statusListRoutes } from './routes/status-lists.js';
 import { installTracingHooks } from './tracing-hooks.js';
 import { trustProxyFunction } from './trust-proxy.js';
 
@@ -176,5 +177,6 @@ export function buildApp(
     app.register(consoleStatic, { logger: ctx.logger });
   }
   app.register(openapiRoutes);
+  if (ctx.statusLists) app.register(statusListRoutes, { ctx });
   return app;
 }

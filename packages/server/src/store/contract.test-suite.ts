@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClientMetadata, ClientRecord, SecretRecord } from '../clients/client.js';
 import type { TrustedIssuerRecord } from '../federation/trusted-issuer.js';
 import { activity, auditLog } from './history-contract.test-suite.js';
+import { statusLists } from './status-contract.test-suite.js';
 import {
   DuplicateClientError,
   DuplicateIssuerError,
@@ -60,6 +61,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('purgeExpired', () => purging(s, purgesAll));
     describe('audit log', () => auditLog(s));
     describe('activity counts', () => activity(s));
+    describe('status lists', () => statusLists(s, options.openPeer));
     describe('lifecycle', () => lifecycle(s, open));
   });
 }

@@ -3,6 +3,8 @@ export type Change =
   | { kind: 'client'; clientId: string }
   | { kind: 'keys' }
   | { kind: 'trusted-issuers' }
+  /** A status list changed (status/status-lists.ts): its token is read again, its subscribers told. */
+  | { kind: 'status_list'; listId: string }
   | ConsoleSessionChange;
 
 /**

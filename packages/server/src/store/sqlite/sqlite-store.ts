@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import type { TrustedIssuerRecord } from '../../federation/trusted-issuer.js';
+import { BatchedInserts } from '../batched-inserts.js';
 import {
   type ActivityRow,
   AUDIT_COLUMNS,
@@ -41,10 +42,15 @@ import {
   type SealedValue,
   type SecretChange,
   type SigningKeyRecord,
+  type StatusBlockRecord,
+  type StatusEntry,
+  type StatusLink,
+  type StatusListContents,
   type Store,
 } from '../types.js';
 import { SqliteBatchWriter } from './batch-writer.js';
 import { migrations } from './migrations.js';
+import { statusStatements } from './status-statements.js';
 
 /** How long a write waits for another process's write lock before it fails as unavailable (503). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -88,6 +94,15 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
+  readonly #status: ReturnType<typeof statusStatements>;
+  /** Block owners of one event-loop turn (many clients' first tokens at once): one synced commit for them all. */
+  readonly #blocks = new BatchedInserts<StatusBlockRecord>(
+    (b) => this.#durable(() => this.#status.insertBlock(b)),
+    (bs) =>
+      this.#durable(() => {
+        for (const b of bs) this.#status.insertBlock(b);
+      }),
+  );
   /** Opaque tokens and spent jtis, one transaction per event-loop turn. */
   readonly #writer: SqliteBatchWriter;
   #closed: Promise<void> | undefined;
@@ -102,6 +117,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#migrate();
     this.#stmts = prepare(this.#db);
+    this.#status = statusStatements(this.#db);
     this.#writer = new SqliteBatchWriter(this.#db, path, busyTimeoutMs, logger);
   }
 
@@ -142,9 +158,12 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    this.#closed ??= this.#writer.close().then(() => {
-      this.#db.close();
-    });
+    this.#closed ??= this.#blocks
+      .drain()
+      .then(() => this.#writer.close())
+      .then(() => {
+        this.#db.close();
+      });
     return this.#closed;
   }
 
@@ -453,8 +472,31 @@ export class SqliteStore implements Store {
       () =>
         this.#stmts.purgeTokens.run(nowSeconds).changes +
         this.#stmts.purgeRevoked.run(now).changes +
-        this.#stmts.purgeUsed.run(now).changes,
+        this.#stmts.purgeUsed.run(now).changes +
+        this.#status.purge(now),
     )();
+  }
+
+  // --- status lists (status-statements.ts) -------------------------------------
+
+  insertStatusBlock(block: StatusBlockRecord): Promise<void> {
+    return this.#blocks.add(block);
+  }
+
+  async linkStatusEntries(links: readonly StatusLink[]): Promise<string[]> {
+    return this.#durable(() => this.#status.link(links));
+  }
+
+  async revokeStatus(jti: string, entries: readonly StatusEntry[], expiresAt: number): Promise<string[]> {
+    return this.#durable(() => this.#status.revoke(jti, entries, expiresAt));
+  }
+
+  async revokeClientStatus(clientId: string, expiresAt: number): Promise<string[]> {
+    return this.#durable(() => this.#status.revokeClient(clientId, expiresAt));
+  }
+
+  async getStatusList(listId: string, now: number): Promise<StatusListContents | undefined> {
+    return this.#status.get(listId, now);
   }
 }
 
