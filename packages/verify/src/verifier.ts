@@ -224,8 +224,7 @@ export class Verifier {
           maxListBytes: positive(status.maxListBytes, 'status.maxListBytes') ?? DEFAULTS.statusMaxListBytes,
           cacheSize: positive(status.cacheSize, 'status.cacheSize') ?? DEFAULTS.statusCacheSize,
           maxStalenessMs: (nonNegative(status.maxStalenessSec, 'status.maxStalenessSec') ?? 0) * 1000,
-          defaultTtlMs:
-            (positive(status.defaultTtlSec, 'status.defaultTtlSec') ?? DEFAULTS.statusDefaultTtlSec) * 1000,
+          defaultTtlMs: (positive(status.defaultTtlSec, 'status.defaultTtlSec') ?? DEFAULTS.statusDefaultTtlSec) * 1000,
           cooldownMs: DEFAULTS.statusCooldownMs,
         })
       : undefined;

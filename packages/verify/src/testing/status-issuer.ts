@@ -123,7 +123,8 @@ export async function startStatusIssuer(options: { audience?: string } = {}): Pr
       list.bytes[byte] = ((list.bytes[byte] as number) & ~mask) | ((value << (bit & 7)) & mask);
     },
     announce(name) {
-      for (const res of state.streams) res.write(`event: status_list\ndata: ${JSON.stringify({ uri: state.uri(name) })}\n\n`);
+      for (const res of state.streams)
+        res.write(`event: status_list\ndata: ${JSON.stringify({ uri: state.uri(name) })}\n\n`);
     },
     token(name, idx = 0, status) {
       const now = Math.floor(Date.now() / 1000);
