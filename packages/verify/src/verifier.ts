@@ -362,24 +362,22 @@ export class Verifier {
     required: readonly string[],
     afterFetch = false,
   ): VerifiedToken | VerifyError | undefined {
-    const now = this.#clock();
-    const result = this.#attemptSigned(token, afterFetch, now);
+    const result = this.#attemptSigned(token, afterFetch, true);
     if (result === undefined || result instanceof VerifyError) return result;
-    // A cached token too: its list may have changed since it was verified.
-    const status = result.status as StatusReference | undefined;
-    if (status !== undefined) {
-      const state = (this.#lists as StatusLists).state(status, now);
-      if (state !== 0) return state === NEEDS_FETCH ? undefined : statusError(state);
-    }
     return this.#withScopes(result, required);
   }
 
-  /** Signature and claims (from the cache when it can); the status reference read, not yet checked. */
-  #attemptSigned(token: string, afterFetch: boolean, now: number): VerifiedToken | VerifyError | undefined {
+  /**
+   * Signature and claims (from the cache when it can), then, with
+   * `checkStatus`, the status: a cached token's too, its list may have
+   * changed since it was verified. Undefined: the answer needs I/O.
+   */
+  #attemptSigned(token: string, afterFetch: boolean, checkStatus: boolean): VerifiedToken | VerifyError | undefined {
     // Before the cache, which never holds a token this long.
     if (token.length === 0 || token.length > this.#maxTokenLength) {
       return new VerifyError('token_malformed', { detail: 'length' });
     }
+    const now = this.#clock();
     // A JWS compact token has exactly two dots; opaque tokens (Tessera's included) have none.
     const first = token.indexOf('.');
     const second = first > 0 ? token.indexOf('.', first + 1) : -1;
@@ -389,7 +387,9 @@ export class Verifier {
     // Introspected ones keep the whole token, whatever their format.
     const slot = local ? token.slice(-CACHE_SLOT_LENGTH) : token;
     const cached = this.#verified.get(token, now, slot);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      return checkStatus && cached.status !== undefined ? this.#statusChecked(cached, now) : cached;
+    }
     if (!local) {
       if (!this.#introspection.clientId) return new VerifyError('token_malformed', { detail: 'not a JWT' });
       return this.#inactive.get(token, now);
@@ -410,7 +410,14 @@ export class Verifier {
       if (result instanceof VerifyError) return result;
     }
     this.#verified.set(token, result, (result.claims.exp + this.#checks.clockToleranceSec) * 1000, slot);
-    return result;
+    return checkStatus && result.status !== undefined ? this.#statusChecked(result, now) : result;
+  }
+
+  /** The token, or why its status refuses it; undefined when its list must be fetched first. */
+  #statusChecked(token: VerifiedToken, now: number): VerifiedToken | VerifyError | undefined {
+    const state = (this.#lists as StatusLists).state(token.status as StatusReference, now);
+    if (state === 0) return token;
+    return state === NEEDS_FETCH ? undefined : statusError(state);
   }
 
   /** The token with its checked status reference, once, when it is first verified. */
@@ -419,7 +426,20 @@ export class Verifier {
     if (typeof status === 'string') return new VerifyError('status_invalid', { detail: status });
     if (status === undefined) return this.#statusRequired ? new VerifyError('status_missing') : result;
     this.#events?.start();
-    return Object.freeze({ ...result, status });
+    // Spelt out in checkClaims' order, not spread: the same hidden class as every other verified token.
+    return Object.freeze({
+      clientId: result.clientId,
+      subject: result.subject,
+      scopes: result.scopes,
+      actor: result.actor,
+      actorChain: result.actorChain,
+      audience: result.audience,
+      issuer: result.issuer,
+      expiresAt: result.expiresAt,
+      format: result.format,
+      claims: result.claims,
+      status,
+    });
   }
 
   async #settleToken(token: string, required: readonly string[]): Promise<VerifiedToken | VerifyError> {
@@ -427,14 +447,14 @@ export class Verifier {
       const result = await this.#introspect(token);
       return result instanceof VerifyError ? result : this.#withScopes(result, required);
     }
-    let result = this.#attemptSigned(token, false, this.#clock());
+    let result = this.#attemptSigned(token, false, false);
     if (result === undefined) {
       try {
         await this.#jwks.refresh();
       } catch (err) {
         return err instanceof VerifyError ? err : new VerifyError('jwks_unavailable', { cause: err });
       }
-      result = this.#attemptSigned(token, true, this.#clock()) ?? new VerifyError('jwks_unavailable');
+      result = this.#attemptSigned(token, true, false) ?? new VerifyError('jwks_unavailable');
     }
     if (result instanceof VerifyError) return result;
     const status = result.status as StatusReference | undefined;
