@@ -20,6 +20,8 @@ import { createLogger } from './logging/logger.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
 import { Throttle } from './rate-limit/throttle.js';
 import { FallbackCounter, LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
+import { DEFAULT_EVENTS_OPTIONS } from './status/status-events.js';
+import { StatusLists } from './status/status-lists.js';
 import { openStore } from './store/open-store.js';
 import type { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
@@ -110,6 +112,12 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await keys.init();
     const endpoints = endpointsFor(issuer);
     const verifiedJwts = new VerifiedJwts(keys, issuer);
+    const statusLists = config.statusLists
+      ? new StatusLists(store, keys, issuer, clients, feed, now, logger, {
+          events: { ...DEFAULT_EVENTS_OPTIONS, maxSubscribers: config.statusEventsMaxSubscribers },
+        })
+      : undefined;
+    if (statusLists) clients.beforeDelete = (clientId) => statusLists.clientDeleted(clientId);
     const ctx: ServerContext = {
       config,
       issuer,
@@ -127,6 +135,7 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       metrics,
       throttle,
       now,
+      statusLists,
       dpop: {
         replay: redis ?? store,
         nonces: config.dpopNonce === 'required' ? new DpopNonces(encryption.key, previous) : undefined,

@@ -178,8 +178,15 @@ export class ClientRegistry {
     return { client: { ...current, metadata, updatedAt: now }, secret };
   }
 
+  /**
+   * Runs before a client is deleted (status/status-lists.ts: its tokens'
+   * status list entries become invalid). If it fails, the client stays.
+   */
+  beforeDelete: ((clientId: string) => Promise<void>) | undefined;
+
   async delete(clientId: string): Promise<void> {
     if (!isClientId(clientId)) throw notFound();
+    await this.beforeDelete?.(clientId);
     const deleted = await this.store.deleteClient(clientId);
     this.invalidate(clientId);
     if (!deleted) throw notFound();

@@ -41,6 +41,9 @@ export interface Config {
   readonly metrics: boolean;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
+  /** Status lists for JWTs (draft-ietf-oauth-status-list). */
+  readonly statusLists: boolean;
+  readonly statusEventsMaxSubscribers: number;
 }
 
 /** A bad setting: its message is one line that names the variable. */

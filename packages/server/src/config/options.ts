@@ -256,6 +256,18 @@ export const options = {
     default: undefined,
     schema: port.optional(),
   },
+  statusLists: {
+    env: 'TESSERA_STATUS_LISTS',
+    doc: 'Status lists for JWT access tokens (draft-ietf-oauth-status-list; `true` or `false`): each JWT carries a `status` claim, revocation sets its bit, and discovery names the `status_list_events_endpoint` stream. See docs/protocol.md.',
+    default: 'true',
+    schema: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  },
+  statusEventsMaxSubscribers: {
+    env: 'TESSERA_STATUS_EVENTS_MAX_SUBSCRIBERS',
+    doc: 'Status list event streams one server process keeps open at once; one more is answered 503.',
+    default: '10000',
+    schema: z.coerce.number().int('must be an integer').min(1).max(1_000_000),
+  },
   metricsHost: {
     env: 'TESSERA_METRICS_HOST',
     doc: 'Address the separate metrics port binds.',

@@ -7,6 +7,7 @@ import type { SecretHasher } from '../crypto/secret-hasher.js';
 import type { GrantDeps } from '../grants/grant.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Throttle } from '../rate-limit/throttle.js';
+import type { StatusLists } from '../status/status-lists.js';
 import type { RevocationStore, Store } from '../store/types.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import type { VerifiedJwts } from '../tokens/verified-jwts.js';
@@ -57,6 +58,8 @@ export interface ServerContext {
   readonly throttle: Throttle;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now: () => number;
+  /** Status lists (draft-ietf-oauth-status-list) for JWTs; undefined when TESSERA_STATUS_LISTS is false. */
+  readonly statusLists: StatusLists | undefined;
 }
 
 export function endpointsFor(issuer: string): Endpoints {

@@ -16,6 +16,7 @@ import { type DegradableServices, healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { statusListRoutes } from './routes/status-lists.js';
 import { installTracingHooks } from './tracing-hooks.js';
 import { trustProxyFunction } from './trust-proxy.js';
 
@@ -159,5 +160,6 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.register(oauthEndpoints, { ctx, certificates });
   app.register(adminRoutes, { ctx, adminKey });
   app.register(openapiRoutes);
+  if (ctx.statusLists) app.register(statusListRoutes, { ctx });
   return app;
 }

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClientMetadata, ClientRecord, SecretRecord } from '../clients/client.js';
+import { statusLists } from './status-contract.test-suite.js';
 import { DuplicateClientError, type OpaqueTokenRecord, type SigningKeyRecord, type Store } from './types.js';
 
 /**
@@ -49,6 +50,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('opaque tokens', () => opaqueTokens(s));
     describe('revocation and replay', () => revocationAndReplay(s, options.openPeer));
     describe('purgeExpired', () => purging(s, purgesAll));
+    describe('status lists', () => statusLists(s));
     describe('lifecycle', () => lifecycle(s, open));
   });
 }

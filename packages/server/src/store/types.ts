@@ -127,6 +127,72 @@ export interface DurableRevocationStore extends RevocationStore {
   listRevokedJtis(now: number): Promise<{ jti: string; expiresAt: number }[]>;
 }
 
+/**
+ * Status lists (draft-ietf-oauth-status-list; status/): what must outlive
+ * a node. Indexes are handed out from memory in blocks; each block's owner
+ * is written once (insertStatusBlock), so deleting a client can mark every
+ * index it was given. A list exists while one of its blocks is live.
+ */
+export interface StatusBlockRecord {
+  listId: string;
+  /** The block's first index and how many follow it. */
+  first: number;
+  size: number;
+  clientId: string;
+  /** The owner's `createdAt`: a client deleted and re-created under the same id owns none of the old blocks. */
+  clientCreatedAt: number;
+  /** When every token given an index of the block has expired (ms). */
+  expiresAt: number;
+}
+
+/** One token's place in a list. */
+export interface StatusEntry {
+  listId: string;
+  idx: number;
+}
+
+/** A token exchanged (RFC 8693) from `parentJti`: revoking that ancestor, or deleting its client, sets the entry. */
+export interface StatusLink extends StatusEntry {
+  parentJti: string;
+  parentClientId: string;
+  parentClientCreatedAt: number;
+  /** The exchanged token's expiry (ms). */
+  expiresAt: number;
+}
+
+export interface StatusListContents {
+  /** One past the highest index any live block holds: the list's length in statuses. */
+  size: number;
+  /** Indexes whose status is 1 (invalid), in no particular order, possibly repeated. */
+  revoked: number[];
+  /** Whole blocks that are invalid (their client was deleted), as [first, size]. */
+  revokedBlocks: [number, number][];
+}
+
+export interface StatusListStore {
+  insertStatusBlock(block: StatusBlockRecord): Promise<void>;
+  /**
+   * Records exchanged tokens under their ancestors. A link whose ancestor
+   * is already on the denylist, or whose ancestor's client is already
+   * deleted, sets its entry at once: an exchange racing a revocation never
+   * leaves the child valid. Returns the lists that changed.
+   */
+  linkStatusEntries(links: readonly StatusLink[]): Promise<string[]>;
+  /**
+   * Sets `entries` (valid until `expiresAt`, ms) and every entry linked
+   * under `jti`, at once and durably. Returns the lists that changed.
+   */
+  revokeStatus(jti: string, entries: readonly StatusEntry[], expiresAt: number): Promise<string[]>;
+  /**
+   * Before a client is deleted: every block it owns (as it exists now) and
+   * every entry linked under its tokens reads as invalid from now on,
+   * blocks recorded later included. Returns the lists that changed.
+   */
+  revokeClientStatus(clientId: string, expiresAt: number): Promise<string[]>;
+  /** The list's contents, or undefined when no live block of it exists. */
+  getStatusList(listId: string, now: number): Promise<StatusListContents | undefined>;
+}
+
 export interface ReplayStore {
   /** Atomically records `key` as used until `expiresAt`; false if it was already used. */
   useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
@@ -167,11 +233,12 @@ export interface Store
     SettingStore,
     TokenStore,
     DurableRevocationStore,
-    ReplayStore {
+    ReplayStore,
+    StatusListStore {
   readonly kind: string;
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;
-  /** Deletes expired opaque tokens, denylist entries and used jtis. */
+  /** Deletes expired opaque tokens, denylist entries, used jtis and status list rows. */
   purgeExpired(now: number): Promise<number>;
   close(): Promise<void>;
 }

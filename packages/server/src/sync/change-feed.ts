@@ -1,5 +1,9 @@
 /** Something cached in memory changed in the store. */
-export type Change = { kind: 'client'; clientId: string } | { kind: 'keys' };
+export type Change =
+  | { kind: 'client'; clientId: string }
+  | { kind: 'keys' }
+  /** A status list changed (status/status-lists.ts): its token is read again, its subscribers told. */
+  | { kind: 'status_list'; listId: string };
 
 /**
  * How nodes and worker processes tell each other that cached state changed:

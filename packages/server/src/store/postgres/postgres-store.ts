@@ -26,10 +26,15 @@ import {
   type SealedValue,
   type SecretChange,
   type SigningKeyRecord,
+  type StatusBlockRecord,
+  type StatusEntry,
+  type StatusLink,
+  type StatusListContents,
   type Store,
 } from '../types.js';
 import { migrate } from './migrations.js';
 import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
+import { PostgresStatusLists } from './status-queries.js';
 
 export type { PostgresStoreOptions } from './pool.js';
 
@@ -406,11 +411,40 @@ export class PostgresStore implements Store {
     const { rows } = await this.#pool.query<{ n: number }>(
       `WITH tokens AS (DELETE FROM opaque_tokens WHERE exp <= $1 RETURNING 1),
             revoked AS (DELETE FROM revoked_jtis WHERE expires_at <= $2 RETURNING 1),
-            used AS (DELETE FROM used_jtis WHERE expires_at <= $2 RETURNING 1)
-       SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM revoked) + (SELECT count(*) FROM used) AS n`,
+            used AS (DELETE FROM used_jtis WHERE expires_at <= $2 RETURNING 1),
+            ${PostgresStatusLists.PURGE_CTES}
+       SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM revoked) + (SELECT count(*) FROM used) + ${PostgresStatusLists.PURGE_COUNT} AS n`,
       [Math.floor(now / 1000), now],
     );
-    return rows[0]?.n ?? 0;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  // --- status lists (status-queries.ts) ----------------------------------------
+
+  get #status(): PostgresStatusLists {
+    this.#statusLists ??= new PostgresStatusLists(this.#pool);
+    return this.#statusLists;
+  }
+  #statusLists: PostgresStatusLists | undefined;
+
+  insertStatusBlock(block: StatusBlockRecord): Promise<void> {
+    return this.#status.insertBlock(block);
+  }
+
+  linkStatusEntries(links: readonly StatusLink[]): Promise<string[]> {
+    return this.#status.link(links);
+  }
+
+  revokeStatus(jti: string, entries: readonly StatusEntry[], expiresAt: number): Promise<string[]> {
+    return this.#status.revoke(jti, entries, expiresAt);
+  }
+
+  revokeClientStatus(clientId: string, expiresAt: number): Promise<string[]> {
+    return this.#status.revokeClient(clientId, expiresAt);
+  }
+
+  getStatusList(listId: string, now: number): Promise<StatusListContents | undefined> {
+    return this.#status.get(listId, now);
   }
 }
 

@@ -88,4 +88,46 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
   `,
+  // 4: status lists (draft-ietf-oauth-status-list). Blocks of indexes and
+  // their owner (one row per block, never per token); the entries set by a
+  // revocation; exchanged tokens' entries under their ancestors; and the
+  // clients deleted while their blocks live.
+  `
+  CREATE TABLE status_blocks (
+    list_id            TEXT NOT NULL,
+    first_idx          INTEGER NOT NULL,
+    size               INTEGER NOT NULL,
+    client_id          TEXT NOT NULL,
+    client_created_at  INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    PRIMARY KEY (list_id, first_idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX status_blocks_client ON status_blocks(client_id);
+  CREATE INDEX status_blocks_exp ON status_blocks(expires_at);
+  CREATE TABLE status_bits (
+    list_id     TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (list_id, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX status_bits_exp ON status_bits(expires_at);
+  CREATE TABLE status_links (
+    parent_jti                TEXT NOT NULL,
+    list_id                   TEXT NOT NULL,
+    idx                       INTEGER NOT NULL,
+    parent_client_id          TEXT NOT NULL,
+    parent_client_created_at  INTEGER NOT NULL,
+    expires_at                INTEGER NOT NULL,
+    PRIMARY KEY (parent_jti, list_id, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX status_links_client ON status_links(parent_client_id);
+  CREATE INDEX status_links_list ON status_links(list_id);
+  CREATE INDEX status_links_exp ON status_links(expires_at);
+  CREATE TABLE status_dead_clients (
+    client_id   TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (client_id, created_at)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -26,10 +26,15 @@ import {
   type SealedValue,
   type SecretChange,
   type SigningKeyRecord,
+  type StatusBlockRecord,
+  type StatusEntry,
+  type StatusLink,
+  type StatusListContents,
   type Store,
 } from '../types.js';
 import { SqliteBatchWriter } from './batch-writer.js';
 import { migrations } from './migrations.js';
+import { statusStatements } from './status-statements.js';
 
 /** How long a write waits for another process's write lock before it fails as unavailable (503). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -73,6 +78,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
+  readonly #status: ReturnType<typeof statusStatements>;
   /** Opaque tokens and spent jtis, one transaction per event-loop turn. */
   readonly #writer: SqliteBatchWriter;
   #closed: Promise<void> | undefined;
@@ -87,6 +93,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#migrate();
     this.#stmts = prepare(this.#db);
+    this.#status = statusStatements(this.#db);
     this.#writer = new SqliteBatchWriter(this.#db, path, busyTimeoutMs, logger);
   }
 
@@ -325,8 +332,31 @@ export class SqliteStore implements Store {
       () =>
         this.#stmts.purgeTokens.run(nowSeconds).changes +
         this.#stmts.purgeRevoked.run(now).changes +
-        this.#stmts.purgeUsed.run(now).changes,
+        this.#stmts.purgeUsed.run(now).changes +
+        this.#status.purge(now),
     )();
+  }
+
+  // --- status lists (status-statements.ts) -------------------------------------
+
+  async insertStatusBlock(block: StatusBlockRecord): Promise<void> {
+    this.#durable(() => this.#status.insertBlock(block));
+  }
+
+  async linkStatusEntries(links: readonly StatusLink[]): Promise<string[]> {
+    return this.#durable(() => this.#status.link(links));
+  }
+
+  async revokeStatus(jti: string, entries: readonly StatusEntry[], expiresAt: number): Promise<string[]> {
+    return this.#durable(() => this.#status.revoke(jti, entries, expiresAt));
+  }
+
+  async revokeClientStatus(clientId: string, expiresAt: number): Promise<string[]> {
+    return this.#durable(() => this.#status.revokeClient(clientId, expiresAt));
+  }
+
+  async getStatusList(listId: string, now: number): Promise<StatusListContents | undefined> {
+    return this.#status.get(listId, now);
   }
 }
 
