@@ -489,6 +489,11 @@ export class Verifier {
     this.#events?.close();
   }
 
+  /** Whether the status list events stream is open now (for readiness checks and tests). */
+  get statusEventsConnected(): boolean {
+    return this.#events?.connected === true;
+  }
+
   /** Why the last fetch of a status list failed, if it did (for logs and debugging). */
   statusListFailure(uri: string): string | undefined {
     return this.#lists?.failure(uri);
