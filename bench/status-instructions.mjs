@@ -75,8 +75,19 @@ if (variant) {
     const out = `/tmp/status-instructions-${process.pid}-${v}.out`;
     const child = spawn(
       'valgrind',
-      ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', '--instr-atstart=no', process.execPath,
-        '--single-threaded', '--min-semi-space-size=16', '--max-semi-space-size=16', new URL(import.meta.url).pathname, v, String(N)],
+      [
+        '--tool=callgrind',
+        `--callgrind-out-file=${out}`,
+        '--smc-check=all-non-file',
+        '--instr-atstart=no',
+        process.execPath,
+        '--single-threaded',
+        '--min-semi-space-size=16',
+        '--max-semi-space-size=16',
+        new URL(import.meta.url).pathname,
+        v,
+        String(N),
+      ],
       { stdio: ['pipe', 'pipe', 'ignore'] },
     );
     const lines = child.stdout.setEncoding('utf8');
@@ -88,8 +99,8 @@ if (variant) {
     control(child.pid, '--instr=off');
     child.stdin.end('exit\n');
     await new Promise((resolve) => child.on('exit', resolve));
-    const total = Number(/^summary: (\d+)/m.exec(readFileSync(out, 'utf8'))?.[1]);
-    rmSync(out);
+    const total = Number(/^totals: (\d+)/m.exec(readFileSync(out, 'utf8'))?.[1]);
+    if (!process.env.KEEP) rmSync(out);
     return total / N;
   };
   const variants = process.env.VARIANTS?.split(',') ?? ['off', 'plain', 'status'];

@@ -145,6 +145,22 @@ describe('status lists', () => {
       assert.equal(iss.lists.get('a')?.fetches, 1);
     }));
 
+  it('keeps at most cacheSize lists; a cached token whose list was evicted is checked against a fresh fetch', () =>
+    withIssuer(async (iss) => {
+      for (const name of ['a', 'b', 'c']) iss.addList(name);
+      const verifier = verifierFor(iss, { status: { subscribe: false, cacheSize: 2 } });
+      const first = iss.token('a', 5);
+      await verifier.verify(first);
+      await verifier.verify(iss.token('b', 5));
+      await verifier.verify(iss.token('c', 5)); // evicts a
+      iss.setStatus('a', 5, 1);
+      assert.equal(verifier.verifySync(first), undefined, 'its list must be fetched again');
+      assert.equal(await code(verifier.verify(first)), 'token_revoked');
+      assert.equal(iss.lists.get('a')?.fetches, 2);
+      assert.throws(() => verifier.verifySync(first), { code: 'token_revoked' });
+      assert.equal(await code(verifier.verify(iss.token('c', 5))), 'ok');
+    }));
+
   describe('refuses a bad list, and never lets it decide', () => {
     const faults: [NonNullable<ServedList['fault']>, RegExp][] = [
       ['foreign-key', /signature/],

@@ -67,6 +67,9 @@ class ListSlot {
   constructor(readonly uri: string) {}
 }
 
+/** Where a reference keeps its list's slot (a symbol property: a plain load on the hot path, unlike a `#private` one). */
+const SLOT: unique symbol = Symbol('slot');
+
 /**
  * A referenced token's `status.status_list` (draft-ietf-oauth-status-list
  * §6.2), checked: `idx` a non-negative integer, `uri` on the issuer's origin.
@@ -76,21 +79,14 @@ class ListSlot {
 export class StatusReference {
   readonly uri: string;
   readonly idx: number;
-  #slot: ListSlot;
+  declare readonly [SLOT]: ListSlot;
 
   constructor(uri: string, idx: number, slot: ListSlot) {
     this.uri = uri;
     this.idx = idx;
-    this.#slot = slot;
+    // Not enumerable, and frozen with the rest: a cached token is shared by every request that presents it.
+    Object.defineProperty(this, SLOT, { value: slot });
     Object.freeze(this);
-  }
-
-  static slot(ref: StatusReference): ListSlot {
-    return ref.#slot;
-  }
-
-  static rebind(ref: StatusReference, slot: ListSlot): void {
-    ref.#slot = slot;
   }
 
   toJSON(): { uri: string; idx: number } {
@@ -147,7 +143,7 @@ export class StatusLists {
    * `OUT_OF_RANGE`, `UNAVAILABLE`. The common case reads one byte.
    */
   state(ref: StatusReference, now: number, afterFetch = false): number {
-    const slot = StatusReference.slot(ref);
+    const slot = ref[SLOT];
     if (now < slot.refreshAt) return read(slot, ref.idx);
     return this.#slowState(ref, now, afterFetch);
   }
@@ -209,16 +205,19 @@ export class StatusLists {
     else this.#refresh(slot);
   }
 
+  /**
+   * The reference's slot, or, once that was evicted, the one in the cache
+   * now (a reference cannot be re-pointed: it is frozen). The uri passed the
+   * origin check when the first slot was made.
+   */
   #attached(ref: StatusReference): ListSlot {
-    const slot = StatusReference.slot(ref);
+    const slot = ref[SLOT];
     if (!slot.detached) return slot;
-    // Evicted: the uri passed the origin check when the slot was made.
     let current = this.#slots.get(ref.uri);
     if (current === undefined) {
       current = new ListSlot(ref.uri);
       this.#insert(current);
     }
-    StatusReference.rebind(ref, current);
     return current;
   }
 
@@ -313,7 +312,8 @@ export class StatusLists {
     const o = this.#options;
     const now = o.clock();
     const expMs = list.exp === undefined ? Number.POSITIVE_INFINITY : (list.exp + o.clockToleranceSec) * 1000;
-    const ttlMs = list.ttl === undefined ? o.defaultTtlMs : list.ttl * 1000;
+    // At least the cooldown: a tiny ttl must not turn every request into a fetch.
+    const ttlMs = Math.max(o.cooldownMs, list.ttl === undefined ? o.defaultTtlMs : list.ttl * 1000);
     const freshUntil = Math.min(now + ttlMs, expMs);
     // Assigned before the deadlines that let the hot path read them.
     slot.bytes = list.bytes;
