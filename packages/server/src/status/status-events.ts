@@ -67,7 +67,11 @@ export class StatusEvents {
       // Proxies that buffer responses (nginx) would hold events back.
       'x-accel-buffering': 'no',
     });
-    res.on('close', () => this.#subscribers.delete(sub));
+    res.on('close', () => {
+      this.#subscribers.delete(sub);
+      // A stream is never reused: its socket goes with it (a half-closed one would hold shutdown up).
+      res.destroy();
+    });
     res.on('drain', () => {
       sub.stalledSince = 0;
     });
@@ -87,7 +91,7 @@ export class StatusEvents {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-    for (const sub of this.#subscribers) sub.res.end();
+    for (const sub of this.#subscribers) sub.res.end(() => sub.res.destroy());
     this.#subscribers.clear();
   }
 
