@@ -97,7 +97,7 @@ export interface StatusOptions {
   eventsEndpoint?: string;
   /** Largest decompressed list accepted, in bytes. Default 4 194 304 (4 MiB, 33 million 1-bit statuses). */
   maxListBytes?: number;
-  /** How many lists are kept. Default 64. */
+  /** How many lists are kept. Default 256 (Tessera lists are 128 KiB each: 32 MiB at most). */
   cacheSize?: number;
   /** How long a list without `ttl` is used before it is fetched again, in seconds. Default 300. */
   defaultTtlSec?: number;
@@ -129,7 +129,7 @@ const DEFAULTS = {
   introspectionCacheMaxAgeMs: 60_000,
   introspectionNegativeCacheMaxAgeMs: 5_000,
   statusMaxListBytes: 4 * 1024 * 1024,
-  statusCacheSize: 64,
+  statusCacheSize: 256,
   statusDefaultTtlSec: 300,
   /** After a failed list fetch, requests do not wait for another one this long. */
   statusCooldownMs: 1_000,
