@@ -20,8 +20,10 @@ export interface ListTokenOptions {
 
 export const DEFAULT_LIST_TOKEN_OPTIONS: ListTokenOptions = Object.freeze({
   ttlSeconds: 300,
-  lifetimeSeconds: 86_400,
-  renewBeforeSeconds: 3600,
+  // An hour, renewed at half-life: a rotated-out key then stays published about as long for its lists as for
+  // its access tokens (SigningKeys.noteSigned).
+  lifetimeSeconds: 3600,
+  renewBeforeSeconds: 1800,
   recheckMs: 30_000,
 });
 

@@ -93,6 +93,8 @@ export class StatusLists {
    * then sets the entry too.
    */
   async link(slot: StatusSlot, chain: readonly ChainLink[], expMs: number): Promise<void> {
+    // A foreign subject token (a trusted issuer's) brings no chain: nothing to link, nothing to write.
+    if (chain.length === 0) return;
     const links: StatusLink[] = [];
     for (const ancestor of chain) {
       const found = this.clients.find(ancestor.client_id);

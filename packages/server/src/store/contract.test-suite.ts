@@ -50,7 +50,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('opaque tokens', () => opaqueTokens(s));
     describe('revocation and replay', () => revocationAndReplay(s, options.openPeer));
     describe('purgeExpired', () => purging(s, purgesAll));
-    describe('status lists', () => statusLists(s));
+    describe('status lists', () => statusLists(s, options.openPeer));
     describe('lifecycle', () => lifecycle(s, open));
   });
 }

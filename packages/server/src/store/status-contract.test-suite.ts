@@ -39,7 +39,7 @@ function invalid(c: StatusListContents | undefined): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-export function statusLists(store: () => Store): void {
+export function statusLists(store: () => Store, openPeer?: () => Promise<Store>): void {
   it('a list exists while a block of it lives; its size is one past the last block', async () => {
     const list = id('list');
     assert.equal(await store().getStatusList(list, T), undefined);
@@ -149,6 +149,36 @@ export function statusLists(store: () => Store): void {
     });
     // Revoking an unknown client changes nothing.
     assert.deepEqual(await store().revokeClientStatus(id('nobody'), LIVE), []);
+  });
+
+  it('an exchange linked while its ancestor is revoked elsewhere never leaves the child valid', async () => {
+    const peer = openPeer ? await openPeer() : store();
+    try {
+      const list = id('list');
+      await store().insertStatusBlock(block(list, 0, 64, 'a'));
+      for (let i = 0; i < 20; i++) {
+        const parent = id('jti');
+        const link = {
+          parentJti: parent,
+          parentClientId: 'p',
+          parentClientCreatedAt: T,
+          listId: list,
+          idx: i,
+          expiresAt: LIVE,
+        };
+        // As the revocation endpoint does: the denylist first, then the status entries; the link races both.
+        await Promise.all([
+          store().linkStatusEntries([link]),
+          peer.revokeJti(parent, LIVE).then(() => peer.revokeStatus(parent, [], LIVE)),
+        ]);
+      }
+      assert.deepEqual(
+        invalid(await store().getStatusList(list, T)),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+    } finally {
+      if (openPeer) await peer.close();
+    }
   });
 
   it('purgeExpired removes status rows once expired', async () => {
