@@ -63,19 +63,17 @@ export class StatusEvents {
   async #connect(): Promise<void> {
     this.#timer = undefined;
     let url: string | undefined;
+    let target: URL;
     try {
       url = await this.#options.url();
+      // The issuer announces nothing: lists are refetched on their ttl alone (and `start` stays a no-op).
+      if (url === undefined) return;
+      target = new URL(url);
     } catch {
       this.#retry();
       return;
     }
     if (this.#closed) return;
-    if (url === undefined) {
-      // The issuer announces nothing: lists are refetched on their ttl alone.
-      this.#started = false;
-      return;
-    }
-    const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-store' };
     if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;

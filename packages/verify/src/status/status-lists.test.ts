@@ -381,6 +381,38 @@ describe('status list events', () => {
       assert.equal(iss.streamsOpened, 1, 'no reconnection after close()');
     }));
 
+  it('subscribes to nothing when discovery names no stream, or with jwksUri and no eventsEndpoint', () =>
+    withIssuer(async (iss) => {
+      iss.addList('a');
+      iss.eventsAdvertised = false;
+      const verifier = verifierFor(iss);
+      for (let i = 0; i < 5; i++) assert.equal(await code(verifier.verify(iss.token('a', i))), 'ok');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(iss.streamsOpened, 0);
+      assert.equal(iss.metadataFetches, 1);
+      iss.eventsAdvertised = true;
+      const direct = verifierFor(iss, { jwksUri: `${iss.issuer}/jwks` });
+      assert.equal(await code(direct.verify(iss.token('a', 0))), 'ok');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(iss.streamsOpened, 0);
+      assert.equal(iss.metadataFetches, 1, 'no discovery');
+      const named = verifierFor(iss, {
+        jwksUri: `${iss.issuer}/jwks`,
+        status: { eventsEndpoint: `${iss.issuer}/status-events` },
+      });
+      try {
+        await named.verify(iss.token('a', 0));
+        await within(2_000, () => named.statusEventsConnected, 'subscribed to the endpoint given');
+        assert.equal(iss.metadataFetches, 1);
+      } finally {
+        named.close();
+      }
+      assert.throws(
+        () => verifierFor(iss, { status: { eventsEndpoint: 'http://127.0.0.2:1/events' } }),
+        /issuer origin/,
+      );
+    }));
+
   it('drops a stream that sends an endless line, and reconnects', () =>
     withIssuer(async (iss) => {
       iss.addList('a');

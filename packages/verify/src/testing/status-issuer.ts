@@ -56,6 +56,9 @@ export interface StatusIssuer {
   dropStreams(): void;
   /** Whether the event stream endpoint answers 503 instead. */
   eventsDown: boolean;
+  /** Whether discovery names the event stream. */
+  eventsAdvertised: boolean;
+  metadataFetches: number;
   /** Sends a heartbeat comment to every stream. */
   heartbeat(): void;
   close(): Promise<void>;
@@ -101,6 +104,8 @@ export async function startStatusIssuer(options: { audience?: string } = {}): Pr
     streams: new Set(),
     streamsOpened: 0,
     eventsDown: false,
+    eventsAdvertised: true,
+    metadataFetches: 0,
     uri: (name) => `${issuer}/status/${name}`,
     addList(name, o = {}) {
       const bits = o.bits ?? 1;
@@ -164,10 +169,11 @@ export async function startStatusIssuer(options: { audience?: string } = {}): Pr
     };
     const path = req.url ?? '/';
     if (path === '/.well-known/oauth-authorization-server') {
+      state.metadataFetches++;
       return json(200, {
         issuer,
         jwks_uri: `${issuer}/jwks`,
-        status_list_events_endpoint: `${issuer}/status-events`,
+        ...(state.eventsAdvertised ? { status_list_events_endpoint: `${issuer}/status-events` } : {}),
       });
     }
     if (path === '/jwks') return json(200, { keys: [key.jwk] });
