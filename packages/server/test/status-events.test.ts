@@ -110,6 +110,13 @@ describe('status list events (SQLite, one node)', () => {
     }
   });
 
+  it('answers HEAD with the headers alone, holding no slot', async () => {
+    const r = await fetch(`${base}/oauth2/status-lists/events`, { method: 'HEAD' });
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers.get('content-type')), /^text\/event-stream/);
+    assert.equal(h.tessera.ctx.statusLists?.events.size, 0);
+  });
+
   it('ends every stream when the server closes', async () => {
     const other = await startHarness();
     const url = await listen(other);

@@ -100,6 +100,23 @@ describe('status lists', () => {
     assert.notEqual(await get(), first);
   });
 
+  it('signs a list again with the new key after a rotation, and near its exp', async () => {
+    const status = statusOf(await tokenFor(task));
+    const get = async () => (await h.inject({ method: 'GET', url: status.uri.slice(ISSUER.length) })).body;
+    const before = decodeJwt(await get());
+    const rotated = await h.admin('POST', '/admin/keys/rotate');
+    assert.equal(rotated.statusCode, 201);
+    const after = decodeJwt(await get());
+    assert.equal(after.header.kid, rotated.json().kid);
+    assert.notEqual(after.header.kid, before.header.kid);
+    assert.equal(await bit(status), 0);
+    // Past half its lifetime (an hour), the same list is signed afresh.
+    const exp = after.payload.exp as number;
+    h.clock.advance(1801);
+    const renewed = decodeJwt(await get());
+    assert.ok((renewed.payload.exp as number) > exp);
+  });
+
   it('deleting a client sets the bit of every token it was given', async () => {
     const doomed = await h.createClient({ scope: 'files.read', audience: ['calendar'] });
     const statuses = [statusOf(await tokenFor(doomed)), statusOf(await tokenFor(doomed))];

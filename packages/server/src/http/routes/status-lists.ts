@@ -31,6 +31,9 @@ export async function statusListRoutes(app: FastifyInstance, { ctx }: { ctx: Ser
     if (ctx.lifecycle.draining || !lists.events.hasRoom()) {
       throw new TemporarilyUnavailable('status list events: no room for another subscriber', 5);
     }
+    // HEAD (Fastify answers it with this handler): the headers, never a stream that would hold a slot.
+    if (req.method === 'HEAD')
+      return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
     reply.hijack();
     lists.events.subscribe(reply.raw, { ...STREAM_HEADERS, 'x-request-id': req.id });
   });

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
+import { BatchedInserts } from '../batched-inserts.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -79,6 +80,11 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
   readonly #status: ReturnType<typeof statusStatements>;
+  /** Block owners of one event-loop turn (many clients' first tokens at once): one synced commit for them all. */
+  readonly #blocks = new BatchedInserts<StatusBlockRecord>(
+    (b) => this.#durable(() => this.#status.insertBlock(b)),
+    (bs) => this.#durable(() => bs.forEach((b) => this.#status.insertBlock(b))),
+  );
   /** Opaque tokens and spent jtis, one transaction per event-loop turn. */
   readonly #writer: SqliteBatchWriter;
   #closed: Promise<void> | undefined;
@@ -127,9 +133,12 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    this.#closed ??= this.#writer.close().then(() => {
-      this.#db.close();
-    });
+    this.#closed ??= this.#blocks
+      .drain()
+      .then(() => this.#writer.close())
+      .then(() => {
+        this.#db.close();
+      });
     return this.#closed;
   }
 
@@ -339,8 +348,8 @@ export class SqliteStore implements Store {
 
   // --- status lists (status-statements.ts) -------------------------------------
 
-  async insertStatusBlock(block: StatusBlockRecord): Promise<void> {
-    this.#durable(() => this.#status.insertBlock(block));
+  insertStatusBlock(block: StatusBlockRecord): Promise<void> {
+    return this.#blocks.add(block);
   }
 
   async linkStatusEntries(links: readonly StatusLink[]): Promise<string[]> {
