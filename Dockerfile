@@ -9,7 +9,7 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# 1. Compile TypeScript, with dev dependencies. No install script runs here:
+# 1. Compile TypeScript and build the console, with dev dependencies. No install script runs here:
 # the compiler needs no native module, and the root `prepare` hook (the build)
 # is the next step, explicit.
 FROM ${NODE_IMAGE} AS build
@@ -44,6 +44,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY packages/server/package.json packages/server/
 COPY packages/server/bin packages/server/bin
 COPY --from=build /app/packages/server/dist packages/server/dist
+# The admin console's static files (Vite's build), served by the server at /console/.
+COPY --from=build /app/packages/console/dist packages/console/dist
 # The SQLite database and its key file (tessera.db, tessera.db.key) live in
 # the volume, owned by the server's user, readable by it alone.
 RUN install -d -m 0700 -o 1000 -g 1000 /data

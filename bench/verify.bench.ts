@@ -4,6 +4,7 @@
  *   npm run build && taskset -c 0 node --import tsx bench/verify.bench.ts
  *
  * `--dpop` runs only the DPoP rows (token + proof against raw node:crypto);
+ * `--status` only cached verification with and without status lists;
  * `--rounds=N` takes the median of N rounds instead of 9.
  *
  * The keys are generated here and the JWKS is served in-process (an injected
@@ -11,6 +12,7 @@
  * several timed rounds after a warm-up.
  */
 import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { jwtVerify } from 'jose';
 import { createVerifier, type Verifier } from '../packages/verify/src/index.js';
 
@@ -28,8 +30,10 @@ interface Case {
   publicKey: KeyObject;
   privateKey: KeyObject;
   jwks: { keys: object[] };
-  /** Another token of the same shape and length, with a different `jti`. */
-  mint: (n: number) => string;
+  /** Another token of the same shape and length, with a different `jti` (and extra claims). */
+  mint: (n: number, extra?: Record<string, unknown>) => string;
+  /** Signs any JWS with the case's key. */
+  signInput: (input: string) => string;
 }
 
 function makeCase(alg: Alg): Case {
@@ -42,7 +46,17 @@ function makeCase(alg: Alg): Case {
   const kid = `bench-${alg}`;
   const now = Math.floor(Date.now() / 1000);
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const mint = (n: number) => {
+  const signInput = (input: string) => {
+    const data = Buffer.from(input);
+    const signature =
+      alg === 'RS256'
+        ? sign('sha256', data, pair.privateKey)
+        : alg === 'ES256'
+          ? sign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' })
+          : sign(null, data, pair.privateKey);
+    return `${input}.${signature.toString('base64url')}`;
+  };
+  const mint = (n: number, extra: Record<string, unknown> = {}) => {
     const input = `${b64({ alg, typ: 'at+jwt', kid })}.${b64({
       iss: ISSUER,
       sub: 'task-service',
@@ -54,15 +68,9 @@ function makeCase(alg: Alg): Case {
       jti: `5b8f0c52-6a4f-4f43-9f4e-${n.toString(16).padStart(12, '0')}`,
       scope: 'event.view event.create',
       scp: ['event.view', 'event.create'],
+      ...extra,
     })}`;
-    const data = Buffer.from(input);
-    const signature =
-      alg === 'RS256'
-        ? sign('sha256', data, pair.privateKey)
-        : alg === 'ES256'
-          ? sign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' })
-          : sign(null, data, pair.privateKey);
-    return `${input}.${signature.toString('base64url')}`;
+    return signInput(input);
   };
   return {
     alg,
@@ -71,6 +79,7 @@ function makeCase(alg: Alg): Case {
     privateKey: pair.privateKey,
     jwks: { keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' }] },
     mint,
+    signInput,
   };
 }
 
@@ -125,6 +134,36 @@ async function measure(subjects: Subject[]): Promise<number[]> {
   return rates.map(median);
 }
 
+/**
+ * For ratios close to 1 on a shared machine: many short slices, the
+ * subjects in turn (the order rotating), and each subject's rate divided by
+ * the first subject's in the same round; the median of those ratios. Slow
+ * phases of the machine then hit both sides of each ratio alike.
+ */
+async function measurePaired(
+  subjects: Subject[],
+  rounds: number,
+  sliceMs: number,
+): Promise<{ rates: number[]; ratios: number[] }> {
+  for (const s of subjects) await runFor(s, WARMUP_MS);
+  const rates: number[][] = subjects.map(() => []);
+  const ratios: number[][] = subjects.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    const round: number[] = [];
+    for (let k = 0; k < subjects.length; k++) {
+      const i = (k + r) % subjects.length;
+      const start = performance.now();
+      const n = await runFor(subjects[i] as Subject, sliceMs);
+      round[i] = n / ((performance.now() - start) / 1000);
+    }
+    for (const [i, rate] of round.entries()) {
+      rates[i]?.push(rate);
+      ratios[i]?.push(rate / (round[0] as number));
+    }
+  }
+  return { rates: rates.map(median), ratios: ratios.map(median) };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
@@ -176,6 +215,10 @@ const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)} %`.padStart
 async function main() {
   if (process.argv.includes('--dpop')) {
     await dpopRows();
+    return;
+  }
+  if (process.argv.includes('--status')) {
+    await statusRows();
     return;
   }
   console.log(
@@ -302,6 +345,96 @@ async function dpopRows(): Promise<void> {
       `\n  verifier checking token + DPoP proof    ${fmt(oursRate)} ops/s ${pct(oursRate, rawRate)} of raw` +
       `\n  the same, token cached (proof still checked) ${fmt(cachedRate)} ops/s   (${used} and ${next} proofs used)`,
   );
+}
+
+/**
+ * Cached verification (RS256, the verified-token cache on, scope check)
+ * with a token that carries a status list reference, its list held (one
+ * Uint8Array read per request), against the same without: a token without
+ * `status`, and a verifier with status lists off. Same run, rounds
+ * interleaved; both as the same string and as a new string per request.
+ */
+async function statusRows(): Promise<void> {
+  const c = makeCase('RS256');
+  const uri = 'https://tessera.example/status/1';
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  // A list of 1,048,576 one-bit statuses, a few set.
+  const bytes = new Uint8Array(131_072);
+  for (let i = 0; i < bytes.length; i += 997) bytes[i] = 0x10;
+  const now = Math.floor(Date.now() / 1000);
+  const listToken = c.signInput(
+    `${b64({ alg: 'RS256', typ: 'statuslist+jwt', kid: `bench-${c.alg}` })}.${b64({
+      sub: uri,
+      iss: ISSUER,
+      iat: now,
+      exp: now + 86_400,
+      ttl: 86_400,
+      status_list: { bits: 1, lst: deflateSync(bytes).toString('base64url') },
+    })}`,
+  );
+  const serve = async (url: string) =>
+    url === uri
+      ? new Response(listToken, { headers: { 'content-type': 'application/statuslist+jwt' } })
+      : new Response(JSON.stringify(c.jwks), { headers: { 'content-type': 'application/json' } });
+  const make = (status: boolean) =>
+    createVerifier({
+      issuer: ISSUER,
+      audience: 'calendar',
+      jwksUri: 'https://tessera.example/jwks',
+      cacheSize: 10_000,
+      fetch: serve,
+      status: status ? { subscribe: false } : false,
+    });
+  // Same length for both tokens: the plain one carries padding in place of the status claim.
+  const withStatus = c.mint(1, { status: { status_list: { idx: 524_287, uri } } });
+  let plain = c.mint(2);
+  for (let pad = 0; plain.length < withStatus.length; pad++) plain = c.mint(2, { pad: 'x'.repeat(pad) });
+  const on = make(true);
+  const off = make(false);
+  await on.verify(withStatus);
+  await on.verify(plain);
+  await off.verify(plain);
+  if (on.verifySync(withStatus)?.status?.idx !== 524_287) throw new Error('the status was not read');
+  const scope = { scope: 'event.view' };
+  const rounds = ROUNDS * 20;
+  const sliceMs = 25;
+  console.log(
+    `node ${process.version}, ${rounds} rounds × 3 subjects × ${sliceMs} ms after ${WARMUP_MS} ms warm-up; ` +
+      'median ops/s, and the median of the per-round ratios to "status off"\n' +
+      `cached verification (${c.alg}, scope check), token lengths ${withStatus.length} / ${plain.length}\n`,
+  );
+  const same = await measurePaired(
+    [
+      { sync: () => off.verifySync(plain, scope) },
+      { sync: () => on.verifySync(plain, scope) },
+      { sync: () => on.verifySync(withStatus, scope) },
+    ],
+    rounds,
+    sliceMs,
+  );
+  const nextOff = fromHeaders([plain]);
+  const nextPlain = fromHeaders([plain]);
+  const nextStatus = fromHeaders([withStatus]);
+  const fresh = await measurePaired(
+    [
+      { sync: () => off.verifySync(nextOff(), scope) },
+      { sync: () => on.verifySync(nextPlain(), scope) },
+      { sync: () => on.verifySync(nextStatus(), scope) },
+    ],
+    rounds,
+    sliceMs,
+  );
+  const ratio = (a = 0) => `${a.toFixed(3)}×`;
+  for (const [label, { rates, ratios }] of [
+    ['same token string      ', same],
+    ['new string per request ', fresh],
+  ] as const) {
+    console.log(
+      `${label} status off ${fmt(rates[0] ?? 0)}   no status claim ${fmt(rates[1] ?? 0)} (${ratio(ratios[1])})` +
+        `   with status list ${fmt(rates[2] ?? 0)} (${ratio(ratios[2])} of off)`,
+    );
+  }
+  if (sink === 0) console.log('(nothing verified?)');
 }
 
 await main();

@@ -238,7 +238,8 @@ describe('Dockerfile', () => {
       for (const prod of ['fastify', 'pg', 'ioredis', 'jose', 'better-sqlite3/build/Release/better_sqlite3.node'])
         assert.ok(existsSync(join(modules, prod)), `${prod} is missing from the image`);
       assert.deepEqual(readdirSync(join(modules, '@tessera')), ['server']);
-      assert.deepEqual(readdirSync(join(app, 'packages')), ['server']);
+      assert.deepEqual(readdirSync(join(app, 'packages')), ['console', 'server']);
+      assert.deepEqual(readdirSync(join(app, 'packages', 'console')), ['dist'], 'only the built console');
       assert.equal(existsSync(join(app, 'packages', 'server', 'src')), false, 'sources are not shipped');
       const size = execFileSync('du', ['-sm', app], { encoding: 'utf8' }).split('\t')[0];
       t.diagnostic(`the runtime stage's ${workdir}: ${size} MB (node_modules and the built server)`);
@@ -282,6 +283,13 @@ describe('Dockerfile', () => {
           if (!ready?.ok) await new Promise((r) => setTimeout(r, 100));
         }
         assert.deepEqual(await ready.json(), { status: 'ready', store: 'sqlite' });
+        // The console the image was built with.
+        const page = await fetch(`${url}/console/`);
+        assert.equal(page.status, 200);
+        assert.match(
+          await page.text(),
+          /<script type="module" crossorigin src="\/console\/assets\/[^"]+\.js"><\/script>/,
+        );
 
         const line = out.split('\n').find((l) => l.includes('"tessera ready"'));
         assert.ok(line, out);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { PlatformIssuer } from '../packages/server/test/platform-issuer.js';
+import { type StandInIssuer, startStandInIssuer } from './support/stand-in-issuer.js';
 import { startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -17,7 +17,7 @@ const SA = 'system:serviceaccount:payments:pdf-caller';
 describe('trusted issuers: a third-party client authenticating with its platform token', () => {
   let t: TesseraProcess;
   let as: oauth.AuthorizationServer;
-  let k8s: PlatformIssuer;
+  let k8s: StandInIssuer;
   const options = { [oauth.allowInsecureRequests]: true };
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -31,7 +31,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
     };
 
   before(async () => {
-    k8s = await PlatformIssuer.start();
+    k8s = await startStandInIssuer({ alg: 'ES256' });
     t = await startTessera();
     const issuer = new URL(t.url);
     as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, options));
@@ -40,7 +40,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
   });
   after(async () => {
     await t?.stop();
-    await k8s?.stop();
+    await k8s?.close();
   });
 
   it('advertises federated_jwt in discovery', () => {
@@ -55,7 +55,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
       audience: ['pdf'],
     });
     assert.equal(c.client_secret, undefined);
-    const saToken = await k8s.mint({ iss: k8s.url, sub: SA, aud: [t.url], iat: now(), nbf: now(), exp: now() + 600 });
+    const saToken = await k8s.sign({ iss: k8s.url, sub: SA, aud: [t.url], iat: now(), nbf: now(), exp: now() + 600 });
     const client: oauth.Client = { client_id: c.client_id };
     const auth = platformAuth(async () => saToken);
     for (let i = 0; i < 3; i++) {
@@ -69,7 +69,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
       assert.equal(claims.scope, 'pdf.render');
     }
     // The same token, reused: its keys were fetched once.
-    assert.equal(k8s.hitsOf('/openid/v1/jwks'), 1);
+    assert.equal(k8s.requests.jwks, 1);
   });
 
   it('is refused with invalid_client, whatever is wrong, and oauth4webapi surfaces it', async () => {
@@ -83,7 +83,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
       { exp: now() + 7200 },
       { sub: 'system:serviceaccount:ci:someone-else' },
     ]) {
-      const token = await k8s.mint({
+      const token = await k8s.sign({
         iss: k8s.url,
         sub: 'system:serviceaccount:ci:deployer',
         aud: t.url,
@@ -109,7 +109,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
   });
 
   it('takes a JWT-SVID by jwt-spiffe, its keys from a SPIFFE bundle endpoint', async () => {
-    const spire = await PlatformIssuer.start({ spiffe: true });
+    const spire = await startStandInIssuer({ kind: 'spiffe' });
     try {
       const ti = await t.admin('POST', '/admin/trusted-issuers', {
         issuer: spire.url,
@@ -125,7 +125,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
         federated_identities: [{ issuer: spire.url, subject: spiffeId }],
       });
       const client: oauth.Client = { client_id: c.client_id };
-      const svid = () => spire.mint({ sub: spiffeId, aud: [t.url], iat: now(), exp: now() + 300 });
+      const svid = () => spire.sign({ sub: spiffeId, aud: [t.url], iat: now(), exp: now() + 300 });
       const tokens = await oauth.processClientCredentialsResponse(
         as,
         client,
@@ -133,7 +133,7 @@ describe('trusted issuers: a third-party client authenticating with its platform
       );
       assert.equal(tokens.token_type, 'bearer');
     } finally {
-      await spire.stop();
+      await spire.close();
     }
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { PlatformIssuer } from '../packages/server/test/platform-issuer.js';
 import { freshPostgres, requireRedis } from './support/backing-services.js';
+import { startStandInIssuer } from './support/stand-in-issuer.js';
 import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
@@ -102,7 +102,7 @@ for (const withRedis of [false, true]) {
     });
 
     it('a trusted issuer and a federated client made on A work on B; deleting the issuer on A stops B within 1 s', async () => {
-      const issuer = await PlatformIssuer.start();
+      const issuer = await startStandInIssuer({ alg: 'ES256' });
       try {
         const ti = await a.admin('POST', '/admin/trusted-issuers', { issuer: issuer.url });
         assert.equal(ti.status, 201);
@@ -112,7 +112,7 @@ for (const withRedis of [false, true]) {
           federated_identities: [{ issuer: issuer.url, subject }],
         });
         const now = Math.floor(Date.now() / 1000);
-        const token = await issuer.mint({
+        const token = await issuer.sign({
           iss: issuer.url,
           sub: subject,
           aud: 'http://tessera.cluster.test',
@@ -138,7 +138,7 @@ for (const withRedis of [false, true]) {
         assert.equal((await a.admin('DELETE', `/admin/trusted-issuers/${ti.body.id}`)).status, 204);
         await until(401);
       } finally {
-        await issuer.stop();
+        await issuer.close();
       }
     });
 

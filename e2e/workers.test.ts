@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PlatformIssuer } from '../packages/server/test/platform-issuer.js';
+import { startStandInIssuer } from './support/stand-in-issuer.js';
 import { basicAuth, startTessera, type TesseraProcess } from './support/tessera-process.js';
 
 /**
@@ -48,7 +48,7 @@ describe('TESSERA_WORKERS=2', () => {
   });
 
   it('sees a trusted issuer and a federated client on every worker at once, and their removal', async () => {
-    const issuer = await PlatformIssuer.start();
+    const issuer = await startStandInIssuer({ alg: 'ES256' });
     try {
       const ti = await t.admin('POST', '/admin/trusted-issuers', { issuer: issuer.url });
       assert.equal(ti.status, 201);
@@ -58,7 +58,7 @@ describe('TESSERA_WORKERS=2', () => {
         federated_identities: [{ issuer: issuer.url, subject }],
       });
       const now = Math.floor(Date.now() / 1000);
-      const assertion = await issuer.mint({ iss: issuer.url, sub: subject, aud: t.url, iat: now, exp: now + 600 });
+      const assertion = await issuer.sign({ iss: issuer.url, sub: subject, aud: t.url, iat: now, exp: now + 600 });
       const federated = async () =>
         fetch(`${t.url}/oauth2/token`, {
           method: 'POST',
@@ -78,7 +78,7 @@ describe('TESSERA_WORKERS=2', () => {
       }
       assert.deepEqual(new Set(await many(20, federated)), new Set([401]));
     } finally {
-      await issuer.stop();
+      await issuer.close();
     }
   });
 

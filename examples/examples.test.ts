@@ -190,6 +190,61 @@ describe('examples', () => {
     ]);
   });
 
+  test('kubernetes-workload: a projected service-account token, no secret', { timeout: TIMEOUT_MS }, async () => {
+    const output = await runExample('kubernetes-workload');
+    assertInOrder(output, [
+      '✓ the discovery document names the issuer',
+      '→ POST /admin/trusted-issuers  Bearer «admin key»',
+      '← 201 Created',
+      '✓ no client_secret was issued',
+      'sub="system:serviceaccount:apps:task-service"',
+      '✓ the request carried no client_id and no secret',
+      '✓ client_assertion is the projected token',
+      '✓ Tessera found the client that accepts the identity: task-service',
+      'Calendar Service: task-service lists events',
+      '✓ the Calendar Service answered 200 OK',
+      '✓ the second token request carried the renewed token',
+      'a token of another service account',
+      '"error":"invalid_client"',
+      'the right service account, for another audience',
+      'a token that lives 24 h',
+      'an expired token',
+      'signed by a key the cluster never published',
+      '✓ 401 invalid_client, the same body',
+      '✓ one refused as no_matching_client',
+      '✓ one refused as wrong_audience',
+      '✓ one refused as lifetime_too_long',
+      '✓ one refused as expired_assertion',
+      '✓ one refused as bad_signature',
+      'stopped Calendar Service (node:http)',
+      'stopped cluster issuer (stand-in)',
+    ]);
+    assert.equal(output.match(/✓ 401 invalid_client, the same body/g)?.length, 5);
+    assert.doesNotMatch(output, /admin_key|Bearer [A-Za-z0-9_-]{20,}/, 'the admin key was printed');
+  });
+
+  test('spiffe: a JWT-SVID from a bundle endpoint, jwt-spiffe, no secret', { timeout: TIMEOUT_MS }, async () => {
+    const output = await runExample('spiffe');
+    assertInOrder(output, [
+      '✓ one JWT-SVID key (use "jwt-svid")',
+      '✓ beside the X.509 authority (use "x509-svid"), which signs no JWT',
+      '"kind":"spiffe"',
+      '← 201 Created',
+      '✓ no client_secret was issued',
+      '✓ the JWT-SVID names the workload’s SPIFFE ID',
+      '✓ client_assertion_type is jwt-spiffe',
+      '✓ Tessera found the client that accepts the SPIFFE ID: task-service',
+      '✓ the Calendar Service answered 200 OK',
+      '✓ one JWT-SVID fetched for two token requests',
+      'a JWT-SVID from a trust domain Tessera does not trust',
+      '✓ 401 invalid_client, the same body',
+      '✓ one refused as untrusted_issuer',
+      '✓ one refused as lifetime_too_long',
+      'stopped SPIRE bundle endpoint (stand-in)',
+    ]);
+    assert.equal(output.match(/✓ 401 invalid_client, the same body/g)?.length, 4);
+  });
+
   test('a failed expectation exits 1 and still stops everything', { timeout: TIMEOUT_MS }, async () => {
     const { code, output } = await runScript('shared/fixtures/failing-example.ts');
     assert.equal(code, 1, output);

@@ -127,6 +127,14 @@ const MTLS = 'mTLS-bound (RFC 8705 tls_client_auth, tls_client_certificate_bound
 
 export const FLOWS: readonly Flow[] = [
   {
+    // Issue 30: the plain case carries a status list entry; this one does not. Plain ≥ 0.97× of it.
+    // EdDSA, the cheapest signature: where the claim's share of the work is largest.
+    key: 'status-off',
+    name: 'without status lists (TESSERA_STATUS_LISTS=false; issue 30 goal: plain ≥ 0.97× this, i.e. ÷ plain ≤ 1.03)',
+    alg: 'EdDSA',
+    options: () => ({ env: { TESSERA_STATUS_LISTS: 'false' } }),
+  },
+  {
     key: 'dpop',
     name: 'DPoP-bound (RFC 9449 proof per request)',
     alg: 'ES256',

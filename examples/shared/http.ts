@@ -93,3 +93,23 @@ export function closeServer(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+/**
+ * An admin API call, narrated: the request line and body, the answer's
+ * status and JSON. The admin key is never shown, not even abbreviated.
+ */
+export async function callAdmin(
+  tessera: {
+    admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
+  },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  say(`→ ${method} ${path}  Bearer «admin key»`);
+  if (body !== undefined) say(`  body ${brief(body)}`);
+  const answer = await tessera.admin(method, path, body);
+  say(`← ${statusLine(answer.status)}`);
+  if (Object.keys(answer.json).length > 0) say(`  ${brief(answer.json)}`);
+  return answer;
+}

@@ -36,6 +36,12 @@ export interface Tessera {
   metadata: Metadata;
   /** `POST /admin/clients`; throws unless it answers 201. */
   registerClient(metadata: Record<string, unknown>): Promise<RegisteredClient>;
+  /** Any call behind the admin key (`/admin/…`, `/metrics`); returns the status, the JSON answer (or `{}`) and the text. */
+  admin(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown>; text: string }>;
 }
 
 /**
@@ -92,6 +98,19 @@ export async function startTessera(cleanup: Cleanup): Promise<Tessera> {
   return {
     issuer,
     metadata,
+    async admin(method, path, body) {
+      const res = await fetch(`${issuer}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      const isJson = (res.headers.get('content-type') ?? '').includes('json') && text !== '';
+      return { status: res.status, json: isJson ? (JSON.parse(text) as Record<string, unknown>) : {}, text };
+    },
     async registerClient(body) {
       const res = await fetch(`${issuer}/admin/clients`, {
         method: 'POST',

@@ -8,8 +8,17 @@ import {
   resolveSigningKey,
   signAssertion,
 } from './client-assertion.js';
+import { type Clock, systemClock } from './clock.js';
 import { TokenClientConfigError } from './errors.js';
 import type { TlsClientOptions } from './mtls.js';
+import {
+  assertionTypeUri,
+  type ClientAssertionProvider,
+  type ClientAssertionType,
+  fileAssertionSource,
+  type PlatformAssertionSource,
+  providerAssertionSource,
+} from './platform-assertion.js';
 
 export type ClientAuthMethod =
   | 'client_secret_basic'
@@ -17,14 +26,20 @@ export type ClientAuthMethod =
   | 'private_key_jwt'
   | 'client_secret_jwt'
   | 'tls_client_auth'
-  | 'self_signed_tls_client_auth';
+  | 'self_signed_tls_client_auth'
+  | 'federated_jwt';
 
 export interface ClientAuthOptions {
-  clientId: string;
+  /**
+   * Required, except with `federated_jwt`: the server then finds the client
+   * that accepts the platform identity, when exactly one does.
+   */
+  clientId?: string;
   /**
    * How the client authenticates. Default: `client_secret_basic` with a
-   * secret, `private_key_jwt` with a key or signer, `tls_client_auth` with
-   * only `tls`.
+   * secret, `private_key_jwt` with a key or signer, `federated_jwt` with
+   * `clientAssertionFile` or `clientAssertion`, `tls_client_auth` with only
+   * `tls`.
    */
   authMethod?: ClientAuthMethod;
   /** For `client_secret_basic`, `client_secret_post` and `client_secret_jwt`. */
@@ -46,6 +61,21 @@ export interface ClientAuthOptions {
    * one, when discovery names it) and through `fetch` present it.
    */
   tls?: TlsClientOptions;
+  /**
+   * For `federated_jwt`: a file where the platform keeps a token for the
+   * server (a Kubernetes projected service-account token, e.g.
+   * `/var/run/secrets/tokens/tessera`; a JWT-SVID). Sent as the client
+   * assertion; read again whenever it changes, and never reused past its `exp`.
+   */
+  clientAssertionFile?: string;
+  /**
+   * For `federated_jwt`: returns the platform's token (e.g. a CI job's OIDC
+   * token). Called when a token request needs one; its answer is reused
+   * until 30 s before its `exp`, and dropped when the server refuses it.
+   */
+  clientAssertion?: ClientAssertionProvider;
+  /** For `federated_jwt`: `jwt-bearer` (default, RFC 7523) or `jwt-spiffe` (a SPIFFE JWT-SVID). */
+  clientAssertionType?: ClientAssertionType;
 }
 
 /** Where one token request's credentials go. */
@@ -58,6 +88,8 @@ export interface ClientAuthentication {
   readonly method: ClientAuthMethod;
   /** `audience` is the assertion `aud` (the issuer); `now` in epoch ms. */
   apply(request: AuthenticatedRequest, audience: string, now: number): Promise<void>;
+  /** The server answered `401`: credentials cached for the next request (a platform token) are dropped. */
+  rejected?(): void;
 }
 
 /** RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded before they are joined and base64'd. */
@@ -66,12 +98,31 @@ export function basicCredentials(clientId: string, clientSecret: string): string
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
-export function createClientAuthentication(options: ClientAuthOptions): ClientAuthentication {
-  if (!options.authMethod && !options.clientSecret && !options.privateKey && !options.signer && !options.tls) {
-    throw new TokenClientConfigError('give clientSecret, privateKey, signer or tls to authenticate the client');
+export function createClientAuthentication(
+  options: ClientAuthOptions,
+  clock: Clock = systemClock,
+): ClientAuthentication {
+  const platform = options.clientAssertionFile !== undefined || options.clientAssertion !== undefined;
+  if (
+    !options.authMethod &&
+    !options.clientSecret &&
+    !options.privateKey &&
+    !options.signer &&
+    !options.tls &&
+    !platform
+  ) {
+    throw new TokenClientConfigError(
+      'give clientSecret, privateKey, signer, tls, clientAssertionFile or clientAssertion to authenticate the client',
+    );
   }
   const method = options.authMethod ?? defaultMethod(options);
-  const { clientId } = options;
+  if (method === 'federated_jwt') return federatedAuthentication(options, clock);
+  if (platform || options.clientAssertionType !== undefined) {
+    throw new TokenClientConfigError(
+      'clientAssertionFile, clientAssertion and clientAssertionType are for federated_jwt',
+    );
+  }
+  const clientId = requireClientId(options);
   switch (method) {
     case 'tls_client_auth':
     case 'self_signed_tls_client_auth': {
@@ -117,9 +168,62 @@ export function createClientAuthentication(options: ClientAuthOptions): ClientAu
 }
 
 function defaultMethod(options: ClientAuthOptions): ClientAuthMethod {
+  const platform = options.clientAssertionFile !== undefined || options.clientAssertion !== undefined;
+  const other = options.clientSecret !== undefined || options.privateKey !== undefined || options.signer !== undefined;
+  if (platform && other) {
+    throw new TokenClientConfigError('give clientAssertionFile or clientAssertion, or a secret or key, not both');
+  }
+  if (platform) return 'federated_jwt';
   if (options.clientSecret !== undefined) return 'client_secret_basic';
   if (options.privateKey !== undefined || options.signer !== undefined) return 'private_key_jwt';
   return 'tls_client_auth';
+}
+
+function requireClientId(options: ClientAuthOptions): string {
+  if (typeof options.clientId !== 'string' || options.clientId === '') {
+    throw new TokenClientConfigError('clientId is required');
+  }
+  return options.clientId;
+}
+
+/**
+ * A platform's token as the client assertion: no secret, no key. The token
+ * is the platform's to sign and renew; `client_id` is sent only when given.
+ */
+function federatedAuthentication(options: ClientAuthOptions, clock: Clock): ClientAuthentication {
+  const { clientAssertionFile: file, clientAssertion: provider, clientId } = options;
+  if (file !== undefined && provider !== undefined) {
+    throw new TokenClientConfigError('give clientAssertionFile or clientAssertion, not both');
+  }
+  if (options.clientSecret !== undefined || options.privateKey !== undefined || options.signer !== undefined) {
+    throw new TokenClientConfigError('federated_jwt takes no clientSecret, privateKey or signer');
+  }
+  if (clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) {
+    throw new TokenClientConfigError('clientId must be a non-empty string when given');
+  }
+  let source: PlatformAssertionSource;
+  if (file !== undefined) {
+    if (typeof file !== 'string' || file === '') throw new TokenClientConfigError('clientAssertionFile must be a path');
+    source = fileAssertionSource(file, clock);
+  } else if (provider !== undefined) {
+    if (typeof provider !== 'function') throw new TokenClientConfigError('clientAssertion must be a function');
+    source = providerAssertionSource(provider, clock);
+  } else {
+    throw new TokenClientConfigError('federated_jwt needs clientAssertionFile or clientAssertion');
+  }
+  const type = assertionTypeUri(options.clientAssertionType);
+  return {
+    method: 'federated_jwt',
+    async apply(request) {
+      const assertion = await source.get();
+      if (clientId !== undefined) request.body.set('client_id', clientId);
+      request.body.set('client_assertion_type', type);
+      request.body.set('client_assertion', assertion);
+    },
+    rejected() {
+      source.forget();
+    },
+  };
 }
 
 function requireSecret(options: ClientAuthOptions, method: ClientAuthMethod): string {
@@ -149,7 +253,7 @@ function jwtAuthentication(
   sign: ClientAssertionSigner,
 ): ClientAuthentication {
   const lifetime = Math.max(1, Math.ceil((options.assertionLifetime ?? 60_000) / 1000));
-  const { clientId } = options;
+  const clientId = requireClientId(options);
   return {
     method,
     async apply(request, audience, now) {

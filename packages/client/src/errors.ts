@@ -10,7 +10,8 @@ export type TokenClientErrorCode =
   | 'ERR_INVALID_TOKEN_RESPONSE'
   | 'ERR_NETWORK'
   | 'ERR_TIMEOUT'
-  | 'ERR_CIRCUIT_OPEN';
+  | 'ERR_CIRCUIT_OPEN'
+  | 'ERR_CLIENT_ASSERTION';
 
 export abstract class TokenClientError extends Error {
   abstract readonly code: TokenClientErrorCode;
@@ -103,6 +104,21 @@ export class TimeoutError extends TokenClientError {
 
   constructor(message: string) {
     super(message, { retryable: true });
+  }
+}
+
+/**
+ * The platform's token (`clientAssertionFile`, `clientAssertion`) could not
+ * be had: the file is missing or holds no JWT, the function failed. Retried
+ * like a network error, since the platform may be renewing it; `cause` is
+ * the underlying error (which the message never quotes).
+ */
+export class ClientAssertionError extends TokenClientError {
+  override readonly name = 'ClientAssertionError';
+  readonly code = 'ERR_CLIENT_ASSERTION';
+
+  constructor(message: string, cause?: unknown) {
+    super(message, { retryable: true, cause });
   }
 }
 

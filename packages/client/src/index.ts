@@ -7,6 +7,7 @@ export type { AuthorizationServerMetadata } from './discovery.js';
 export type { DpopAlgorithm, DpopKeyPair, DpopOption } from './dpop.js';
 export {
   CircuitOpenError,
+  ClientAssertionError,
   DiscoveryError,
   InvalidTokenResponseError,
   NetworkError,
@@ -28,6 +29,12 @@ export type {
 export type { FetchLike } from './http-request.js';
 export type { TlsClientOptions } from './mtls.js';
 export type { TokenClientOptions } from './options.js';
+export {
+  type ClientAssertionProvider,
+  type ClientAssertionType,
+  JWT_BEARER_TYPE,
+  JWT_SPIFFE_TYPE,
+} from './platform-assertion.js';
 export type { RetryOptions } from './retry.js';
 export type { IssuedToken } from './token-cache.js';
 export { createTokenClient, type GetTokenOptions, TokenClient } from './token-client.js';

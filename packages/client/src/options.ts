@@ -57,7 +57,8 @@ export interface TokenClientOptions extends ClientAuthOptions {
 
 export interface ResolvedOptions {
   issuer: string;
-  clientId: string;
+  /** Absent only with `federated_jwt`, where the server finds the client. */
+  clientId: string | undefined;
   tokenEndpoint: string | undefined;
   audienceParameter: string;
   extraParameters: Readonly<Record<string, string>>;
@@ -101,9 +102,7 @@ const reservedParameters = new Set([
 export function resolveOptions(options: TokenClientOptions): Readonly<ResolvedOptions> {
   if (typeof options !== 'object' || options === null) throw new TokenClientConfigError('options are required');
   const issuer = requireUrl('issuer', options.issuer);
-  if (typeof options.clientId !== 'string' || options.clientId === '') {
-    throw new TokenClientConfigError('clientId is required');
-  }
+  // clientId (optional with federated_jwt) is checked with the other credentials, in client-auth.ts.
   const extraParameters = { ...(options.extraParameters ?? {}) };
   for (const name of Object.keys(extraParameters)) {
     if (reservedParameters.has(name)) throw new TokenClientConfigError(`extraParameters cannot set ${name}`);

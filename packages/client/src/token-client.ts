@@ -65,7 +65,7 @@ export class TokenClient {
       timers,
       clock,
       timeout,
-      auth: createClientAuthentication(options),
+      auth: createClientAuthentication(options, clock),
       audienceParameter: this.options.audienceParameter,
       extraParameters: this.options.extraParameters,
       dpop,

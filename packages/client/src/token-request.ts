@@ -62,6 +62,7 @@ export async function requestToken(context: TokenRequestContext, target: TokenRe
       return parseTokenResponse(answer.body, dpop !== undefined, target.grant?.issuedTokenType);
     }
     const error = endpointError(answer, context.clock.now());
+    if (answer.status === 401) context.auth.rejected?.();
     if (attempt === 0 && dpop && nonceChanged && error.error === 'use_dpop_nonce') continue;
     throw error;
   }

@@ -2,6 +2,8 @@ import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminKey, resolveAdminKey } from './admin/admin-key.js';
+import { AuditActors } from './admin/audit-actor.js';
+import { HistoryRetention } from './admin/retention.js';
 import { DpopNonces } from './binding/dpop-nonce.js';
 import { loadClientCa } from './client-auth/certificate-chain.js';
 import { SecretRehasher } from './client-auth/rehash-secret.js';
@@ -9,6 +11,7 @@ import { RemoteJwksCache } from './client-auth/remote-jwks.js';
 import { ClientRegistry, DEFAULT_REGISTRY_OPTIONS } from './clients/client-registry.js';
 import { followClientChanges } from './clients/follow-client-changes.js';
 import type { Config } from './config/load-config.js';
+import { ConsoleSessions } from './console/console-sessions.js';
 import { endpointsFor, type ServerContext } from './core/context.js';
 import { loadEncryptionKey, previousKeys } from './crypto/encryption-key.js';
 import { reencryptAtStart } from './crypto/encryption-key-rotation.js';
@@ -22,9 +25,12 @@ import { TrustedIssuers } from './federation/trusted-issuers.js';
 import { ownTokens } from './grants/subject-token.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging/logger.js';
+import { ActivityCounter } from './metrics/activity-counter.js';
 import { Metrics, timedStore } from './metrics/metrics.js';
 import { Throttle } from './rate-limit/throttle.js';
 import { FallbackCounter, LocalCounter, RedisCounter } from './rate-limit/window-counter.js';
+import { DEFAULT_EVENTS_OPTIONS } from './status/status-events.js';
+import { StatusLists } from './status/status-lists.js';
 import { openStore } from './store/open-store.js';
 import type { RedisState } from './store/redis/redis-state.js';
 import type { Store } from './store/types.js';
@@ -58,6 +64,8 @@ export interface Tessera {
   /** The admin key generated on this start, if any: print it once. */
   generatedAdminKey: string | undefined;
   keySchedule: KeyRotationSchedule;
+  /** Purges old audit entries and activity counts (hourly; `purge()` runs it now). */
+  retention: HistoryRetention;
   /** Reads the registry into the client cache in the background (after listening); stops at close. */
   warmClientCache(): void;
   close(): Promise<void>;
@@ -129,7 +137,14 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
     await trustedIssuers.load();
     const federation = await startFederation(trustedIssuers, clients, store, now, logger);
     const endpoints = endpointsFor(issuer);
+    const activity = new ActivityCounter(store, now, logger);
     const verifiedJwts = new VerifiedJwts(keys, issuer);
+    const statusLists = config.statusLists
+      ? new StatusLists(store, keys, issuer, clients, feed, now, logger, {
+          events: { ...DEFAULT_EVENTS_OPTIONS, maxSubscribers: config.statusEventsMaxSubscribers },
+        })
+      : undefined;
+    if (statusLists) clients.beforeDelete = (clientId) => statusLists.clientDeleted(clientId);
     const ctx: ServerContext = {
       config,
       issuer,
@@ -146,8 +161,11 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       tokenHasher,
       logger,
       metrics,
+      activity,
+      auditActors: new AuditActors(encryption.key),
       throttle,
       now,
+      statusLists,
       dpop: {
         replay: redis ?? store,
         nonces: config.dpopNonce === 'required' ? new DpopNonces(encryption.key, previous) : undefined,
@@ -180,7 +198,14 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         },
       },
     };
-    const app = buildApp(ctx, adminKey, redis ? { redis: () => redis.ping() } : {});
+    // The console's sessions (TESSERA_CONSOLE), told to the other workers and nodes over the feed.
+    const consoleMac = new SecretHasher(encryption.key, 'console-session');
+    const consoleSessions = config.console
+      ? new ConsoleSessions(now, (id) => ctx.auditActors.consoleSession(id), {
+          sharing: { feed, mac: (text) => consoleMac.digest(text) },
+        })
+      : undefined;
+    const app = buildApp(ctx, adminKey, redis ? { redis: () => redis.ping() } : {}, consoleSessions);
     const keySchedule = new KeyRotationSchedule(keys, config.keyRotationDays * 24 * 3600 * 1000, now, logger);
     keySchedule.start();
     const keyRefresh = refreshKeys(keys, feed, logger);
@@ -188,12 +213,16 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
       store.purgeExpired(now()).catch((err: unknown) => logger.warn({ err }, 'purge of expired rows failed'));
     }, PURGE_INTERVAL_MS);
     purge.unref();
+    activity.start();
+    const retention = new HistoryRetention(store, config.auditRetentionDays, now, logger);
+    retention.start();
     let closing = false;
     return {
       app,
       ctx,
       generatedAdminKey: adminKey.generated,
       keySchedule,
+      retention,
       warmClientCache() {
         const started = performance.now();
         clients
@@ -212,6 +241,9 @@ export async function createTessera(config: Config, options: TesseraOptions = {}
         keySchedule.stop();
         keyRefresh.stop();
         await app.close();
+        // After the last request: its counts are written too.
+        await activity.stop();
+        await retention.stop();
         await feed.close();
         await redis?.close();
         await store.close();

@@ -63,7 +63,7 @@ describe('tessera CLI', () => {
   it('documents its commands and exit codes in --help', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
-    for (const word of ['serve', 'clients', 'keys', 'token', 'Exit codes:', '2  cannot connect']) {
+    for (const word of ['serve', 'clients', 'keys', 'audit', 'token', 'Exit codes:', '2  cannot connect']) {
       assert.ok(r.stdout.includes(word), word);
     }
     const create = await run(['clients', 'create', '--help']);
@@ -258,6 +258,29 @@ describe('tessera CLI', () => {
     assert.match(list.stdout, / retiring /);
     const json = JSON.parse((await run(['keys', 'list', '--json'])).stdout);
     assert.equal(json.items.find((k: { status: string }) => k.status === 'signing').kid, jwk.kid);
+  });
+
+  it('audit shows the newest changes first, pages with --limit and --cursor, and never a secret', async () => {
+    const created = JSON.parse((await run(['clients', 'create', '--client-id', 'audited-by-cli', '--json'])).stdout);
+    await run(['clients', 'update', 'audited-by-cli', '--scope', 'a b', '--json']);
+    const table = await run(['audit', '--limit', '2']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^AT +ACTION +TARGET +ACTOR +ADDRESS$/m);
+    const rows = table.stdout.trimEnd().split('\n').slice(1);
+    assert.match(
+      rows[0] ?? '',
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +client\.update +audited-by-cli +admin-key:[0-9a-f]{12} +\S+$/,
+    );
+    assert.match(rows[1] ?? '', / client\.create +audited-by-cli /);
+    assert.match(table.stderr, /older entries follow: --cursor \S+/);
+
+    const first = JSON.parse((await run(['audit', '--json', '--limit', '1'])).stdout);
+    const next = JSON.parse((await run(['audit', '--json', '--limit', '1', '--cursor', first.next_cursor])).stdout);
+    assert.equal(first.items[0].action, 'client.update');
+    assert.equal(next.items[0].action, 'client.create');
+    const all = await run(['audit', '--all', '--json']);
+    assert.equal(JSON.parse(all.stdout).next_cursor, null);
+    assert.ok(!all.stdout.includes(created.client_secret));
   });
 
   it('exit 1 with the server error on one line: wrong admin key, bad metadata, usage', async () => {

@@ -28,6 +28,9 @@ describe('scheduled signing-key rotation (TESSERA_KEY_ROTATION_DAYS=10)', () => 
   it('publishes the next key a day early, signs with it on time, and drops the old one after its last token', async () => {
     const [first] = await kids();
     assert.equal((await kids()).length, 1);
+    const nextRotation = async () => (await h.admin('GET', '/admin/keys')).json().next_rotation_at;
+    const started = Math.floor(h.clock.ms / 1000);
+    assert.equal(await nextRotation(), started + 10 * DAY, 'a period after the first key began signing');
 
     h.clock.advance(9 * DAY - 60);
     assert.equal(await h.tessera.keySchedule.tick(), undefined, 'not due yet');
@@ -40,12 +43,14 @@ describe('scheduled signing-key rotation (TESSERA_KEY_ROTATION_DAYS=10)', () => 
     assert.deepEqual((await kids()).sort(), [first, next.kid].sort());
     assert.equal(await signingKid(), first);
     assert.equal(await h.tessera.keySchedule.tick(), undefined, 'one scheduled key at a time');
+    assert.equal(await nextRotation(), started + 10 * DAY, 'the published next key’s activation');
     h.clock.advance(DAY - 1);
     assert.equal(await signingKid(), first, 'still the old key one second before');
 
     // Phase 2: on time, the new key signs (no reload, no store read).
     h.clock.advance(1);
     assert.equal(await signingKid(), next.kid);
+    assert.equal(await nextRotation(), started + 20 * DAY, 'a period after the new key began signing');
 
     // Phase 3: the old key stays published until the last token it signed has expired (the longest ttl here: 600 s).
     h.clock.advance(600);
@@ -74,6 +79,13 @@ describe('an immediate rotation within the same millisecond as the last one', ()
         [false, 'retiring'],
         [true, 'signing'],
       ]);
+      // TESSERA_KEY_ROTATION_DAYS=0: keys rotate only by hand.
+      const off = await startHarness({}, { TESSERA_KEY_ROTATION_DAYS: '0' });
+      try {
+        assert.equal((await off.admin('GET', '/admin/keys')).json().next_rotation_at, null);
+      } finally {
+        await off.close();
+      }
     } finally {
       await h.close();
     }

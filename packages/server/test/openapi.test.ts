@@ -16,7 +16,7 @@ import {
   type OpenApiResponse,
   openapi,
 } from '../src/admin/openapi.js';
-import { type Harness, startHarness } from './harness.js';
+import { basic, type Harness, startHarness } from './harness.js';
 
 /**
  * The OpenAPI document is kept true by driving every admin call through the
@@ -151,7 +151,8 @@ describe('OpenAPI document of the admin API', () => {
   it('lists exactly the admin routes the server has', async () => {
     await h.tessera.app.ready();
     const served = registeredRoutes(h.tessera.app.printRoutes({ commonPrefix: false }))
-      .filter((r) => r.includes(' /admin') && !r.startsWith('HEAD '))
+      // /admin/session is the console's sign-in (a browser's cookie, docs/console.md), not an API for programs.
+      .filter((r) => r.includes(' /admin') && !r.startsWith('HEAD ') && !r.includes(' /admin/session'))
       .map((r) => r.replace(/:(\w+)/g, '{$1}'))
       .sort();
     const documented = Object.entries(openapi.paths)
@@ -295,6 +296,20 @@ describe('OpenAPI document of the admin API', () => {
         .sort(),
       ['retiring', 'signing'],
     );
+
+    // The audit log (every change above is in it) and the activity counts.
+    const audit = await h.admin('GET', '/admin/audit?limit=2');
+    check('get', '/admin/audit', audit);
+    assert.ok(audit.json().next_cursor);
+    check('get', '/admin/audit', await h.admin('GET', `/admin/audit?cursor=${audit.json().next_cursor}`));
+    check('get', '/admin/audit', await h.admin('GET', '/admin/audit?cursor=nope'));
+    // A failed authentication, so a bucket holds a count the schema must admit.
+    await h.token({ grant_type: 'client_credentials' }, { authorization: basic('openapi-cal', 'wrong-secret') });
+    const activity = await h.admin('GET', '/admin/activity');
+    check('get', '/admin/activity', activity);
+    assert.ok(activity.json().buckets.some((b: { failures: object }) => Object.keys(b.failures).length > 0));
+    check('get', '/admin/activity', await h.admin('GET', '/admin/activity?range=day'));
+    check('get', '/admin/activity', await h.admin('GET', '/admin/activity?range=week'));
 
     // Every call without the admin key, and with a wrong one.
     for (const [path, ops] of Object.entries(openapi.paths)) {

@@ -46,8 +46,11 @@ describe('token endpoint: client_credentials', () => {
     assert.equal(protectedHeader.alg, 'RS256');
     assert.equal(typeof protectedHeader.kid, 'string');
     const now = Math.floor(h.clock.ms / 1000);
+    const status = (payload.status as { status_list: { idx: unknown; uri: unknown } }).status_list;
+    assert.ok(Number.isSafeInteger(status.idx));
+    assert.match(String(status.uri), /^http:\/\/tessera\.test\/oauth2\/status-lists\//);
     assert.deepEqual(
-      { ...payload, jti: 'x' },
+      { ...payload, jti: 'x', status: 'x' },
       {
         iss: ISSUER,
         sub: task.client_id,
@@ -59,6 +62,8 @@ describe('token endpoint: client_credentials', () => {
         jti: 'x',
         scope: 'event.create',
         scp: ['event.create'],
+        // draft-ietf-oauth-status-list (test/status-lists.test.ts).
+        status: 'x',
       },
     );
     assert.match(String(payload.jti), /^[0-9a-f-]{36}$/);
@@ -158,6 +163,7 @@ describe('token endpoint: client_credentials', () => {
       'note',
       'scope',
       'scp',
+      'status',
       'sub',
     ]);
     assert.equal(payload.note, note);

@@ -104,7 +104,7 @@ describe('token exchange (RFC 8693)', () => {
     const { payload } = decodeJwt(body.access_token);
     const now = Math.floor(h.clock.ms / 1000);
     assert.deepEqual(
-      { ...payload, jti: 'x' },
+      { ...payload, jti: 'x', status: 'x' },
       {
         iss: ISSUER,
         sub: 'task',
@@ -118,6 +118,7 @@ describe('token exchange (RFC 8693)', () => {
         scp: ['files.read', 'files.write'],
         act: { sub: 'calendar' },
         tessera_chain: [{ jti: root.jti, client_id: 'task' }],
+        status: 'x',
       },
     );
     const seen = await introspect(body.access_token);

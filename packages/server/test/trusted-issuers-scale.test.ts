@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { type StandInIssuer, startStandInIssuer } from '../../../e2e/support/stand-in-issuer.js';
 import { IdentityIndex } from '../src/federation/identity-index.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { decodeJwt, type Harness, ISSUER, startHarness } from './harness.js';
-import { PlatformIssuer } from './platform-issuer.js';
 
 const CLIENTS = 100_000;
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -22,12 +22,12 @@ const subjectOf = (i: number) => `system:serviceaccount:ns-${i % 1000}:sa-${i}`;
 describe('federated_jwt with 100,000 clients', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-federated-'));
   const path = join(dir, 'tessera.db');
-  let issuer: PlatformIssuer;
+  let issuer: StandInIssuer;
   let h: Harness;
   let startMs: number;
 
   before(async () => {
-    issuer = await PlatformIssuer.start();
+    issuer = await startStandInIssuer({ alg: 'ES256' });
     // The schema from the store itself; the rows in one transaction (a store insert syncs each one).
     await new SqliteStore(path).close();
     const db = new Database(path);
@@ -71,7 +71,7 @@ describe('federated_jwt with 100,000 clients', () => {
   });
   after(async () => {
     await h?.close();
-    await issuer?.stop();
+    await issuer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -111,7 +111,7 @@ describe('federated_jwt with 100,000 clients', () => {
   it('answers a token request naming no client_id, for clients first and last in the registry', async () => {
     const now = Math.floor(h.clock.ms / 1000);
     for (const i of [0, CLIENTS - 1, 54_321]) {
-      const token = await issuer.mint({ iss: issuer.url, sub: subjectOf(i), aud: ISSUER, iat: now, exp: now + 600 });
+      const token = await issuer.sign({ iss: issuer.url, sub: subjectOf(i), aud: ISSUER, iat: now, exp: now + 600 });
       const r = await h.token({
         grant_type: 'client_credentials',
         client_assertion_type: JWT_BEARER,
@@ -129,7 +129,7 @@ describe('federated_jwt with 100,000 clients', () => {
       federated_identities: [{ issuer: issuer.url, subject: moved }],
     });
     assert.equal(r.statusCode, 200, r.body);
-    const mint = (sub: string) => issuer.mint({ iss: issuer.url, sub, aud: ISSUER, iat: now, exp: now + 600 });
+    const mint = (sub: string) => issuer.sign({ iss: issuer.url, sub, aud: ISSUER, iat: now, exp: now + 600 });
     const request = async (sub: string) =>
       h.token({
         grant_type: 'client_credentials',

@@ -2,13 +2,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import {
+  type StandInIssuer,
+  type StandInIssuerOptions,
+  standInKey,
+  startStandInIssuer,
+} from '../../../e2e/support/stand-in-issuer.js';
 import { basic, decodeJwt, type Harness, ISSUER, startHarness } from './harness.js';
-import { PlatformIssuer, signingKey } from './platform-issuer.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const JWT_SPIFFE = 'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe';
 const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
 const SA = 'system:serviceaccount:payments:pdf-caller';
+
+/** The stand-in platform issuer these tests use: ES256 keys, a Kubernetes API server unless told otherwise. */
+const startIssuer = (options: StandInIssuerOptions = {}) => startStandInIssuer({ alg: 'ES256', ...options });
 
 /**
  * Workloads without secrets: trusted issuers through the admin API, and
@@ -17,14 +25,14 @@ const SA = 'system:serviceaccount:payments:pdf-caller';
  */
 describe('trusted issuers and federated_jwt', () => {
   let h: Harness;
-  let k8s: PlatformIssuer;
+  let k8s: StandInIssuer;
   let issuerId: string;
   let client: { client_id: string };
   const now = () => Math.floor(h.clock.ms / 1000);
 
   /** A projected service-account token as Kubernetes shapes it. */
-  const saToken = (claims: Record<string, unknown> = {}, options: Parameters<PlatformIssuer['mint']>[1] = {}) =>
-    k8s.mint(
+  const saToken = (claims: Record<string, unknown> = {}, options: Parameters<StandInIssuer['sign']>[1] = {}) =>
+    k8s.sign(
       {
         iss: k8s.url,
         sub: SA,
@@ -64,7 +72,7 @@ describe('trusted issuers and federated_jwt', () => {
   }
 
   before(async () => {
-    k8s = await PlatformIssuer.start();
+    k8s = await startIssuer();
     h = await startHarness();
     const r = await h.admin('POST', '/admin/trusted-issuers', { issuer: k8s.url, max_token_lifetime: 3600 });
     assert.equal(r.statusCode, 201, r.body);
@@ -77,10 +85,10 @@ describe('trusted issuers and federated_jwt', () => {
   });
   after(async () => {
     await h?.close();
-    await k8s?.stop();
+    await k8s?.close();
   });
   beforeEach(() => {
-    k8s.mode = 'ok';
+    k8s.fault = undefined;
   });
 
   describe('the admin API', () => {
@@ -295,7 +303,7 @@ describe('trusted issuers and federated_jwt', () => {
       assert.equal(payload.client_id, client.client_id);
       assert.equal(payload.sub, client.client_id);
       assert.equal(payload.scope, 'pdf.render');
-      assert.ok(k8s.hitsOf('/.well-known/openid-configuration') >= 1, 'discovery was read');
+      assert.ok(k8s.requests.discovery >= 1, 'discovery was read');
       const named = await withAssertion(token, { client_id: client.client_id });
       assert.equal(named.statusCode, 200, named.body);
       const metrics = await h.tessera.ctx.metrics.registry.metrics();
@@ -305,31 +313,29 @@ describe('trusted issuers and federated_jwt', () => {
     it('verifies a reused platform token once: no refetch, same answer', async () => {
       const token = await saToken();
       assert.equal((await withAssertion(token)).statusCode, 200);
-      const jwks = k8s.hitsOf('/openid/v1/jwks');
+      const jwks = k8s.requests.jwks;
       for (let i = 0; i < 5; i++) assert.equal((await withAssertion(token)).statusCode, 200);
-      assert.equal(k8s.hitsOf('/openid/v1/jwks'), jwks);
+      assert.equal(k8s.requests.jwks, jwks);
     });
 
     it('follows key rotation at the issuer: an unknown kid refetches the keys (at most once per cooldown)', async () => {
       assert.equal((await withAssertion(await saToken())).statusCode, 200);
-      const rotated = await signingKey('key-2');
-      k8s.keys = [rotated];
+      const rotated = await k8s.rotateKeys({ retireOld: true });
       h.clock.advance(31);
-      const r = await withAssertion(await saToken({}, { key: rotated }));
+      const r = await withAssertion(await saToken({}, { kid: rotated }));
       assert.equal(r.statusCode, 200, r.body);
       // Another new key right away: within the cooldown, no refetch, refused.
-      const third = await signingKey('key-3');
-      k8s.keys = [rotated, third];
-      const fetches = k8s.hitsOf('/openid/v1/jwks');
-      await refused(withAssertion(await saToken({}, { key: third })), 'bad_signature');
-      assert.equal(k8s.hitsOf('/openid/v1/jwks'), fetches);
+      const third = await k8s.rotateKeys();
+      const fetches = k8s.requests.jwks;
+      await refused(withAssertion(await saToken({}, { kid: third })), 'bad_signature');
+      assert.equal(k8s.requests.jwks, fetches);
       h.clock.advance(31);
-      assert.equal((await withAssertion(await saToken({}, { key: third }))).statusCode, 200);
+      assert.equal((await withAssertion(await saToken({}, { kid: third }))).statusCode, 200);
     });
 
     it('keeps working with the keys it has while the issuer is briefly down', async () => {
       assert.equal((await withAssertion(await saToken())).statusCode, 200);
-      k8s.mode = 'down';
+      k8s.fault = 'reset';
       h.clock.advance(11 * 60); // past the keys' max age: a refetch is tried, and fails
       const r = await withAssertion(await saToken());
       assert.equal(r.statusCode, 200, r.body);
@@ -344,7 +350,7 @@ describe('trusted issuers and federated_jwt', () => {
     });
 
     it('refuses every bad token with one and the same 401 invalid_client', async () => {
-      const other = await signingKey('key-1'); // same kid, another key: a forged signature
+      const other = await standInKey(); // another key under the issuer's kid: a forged signature
       const secret = new TextEncoder().encode('x'.repeat(32));
       await refused(withAssertion(await saToken({ aud: ['https://elsewhere.example'] })), 'wrong_audience');
       await refused(
@@ -357,7 +363,7 @@ describe('trusted issuers and federated_jwt', () => {
       await refused(withAssertion(await saToken({ iat: undefined, exp: now() + 4000 })), 'lifetime_too_long');
       assert.equal((await withAssertion(await saToken({ iat: undefined, exp: now() + 3000 }))).statusCode, 200);
       await refused(withAssertion(await saToken({ iat: now() + 600 })), 'bad_assertion');
-      await refused(withAssertion(await saToken({}, { key: other })), 'bad_signature');
+      await refused(withAssertion(await saToken({}, { key: other, kid: k8s.currentKid })), 'bad_signature');
       await refused(withAssertion(await saToken({ exp: undefined })), 'bad_assertion');
       // alg none and HMAC: refused before any key is looked for.
       const claims = { iss: k8s.url, sub: SA, aud: ISSUER, iat: now(), exp: now() + 60 };
@@ -365,14 +371,14 @@ describe('trusted issuers and federated_jwt', () => {
       const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(secret);
       await refused(withAssertion(hs), 'bad_assertion');
       // An issuer nobody trusts, by either assertion type.
-      const stranger = await PlatformIssuer.start();
+      const stranger = await startIssuer();
       try {
-        const foreign = await stranger.mint({ iss: stranger.url, sub: SA, aud: ISSUER, iat: now(), exp: now() + 60 });
+        const foreign = await stranger.sign({ iss: stranger.url, sub: SA, aud: ISSUER, iat: now(), exp: now() + 60 });
         await refused(withAssertion(foreign), 'untrusted_issuer');
         await refused(withAssertion(foreign, {}, JWT_SPIFFE), 'untrusted_issuer');
-        assert.equal(stranger.hitsOf('/.well-known/openid-configuration'), 0, 'an untrusted issuer is never fetched');
+        assert.equal(stranger.requests.discovery, 0, 'an untrusted issuer is never fetched');
       } finally {
-        await stranger.stop();
+        await stranger.close();
       }
       await refused(withAssertion('not-a-jwt'), 'bad_assertion');
     });
@@ -447,17 +453,20 @@ describe('trusted issuers and federated_jwt', () => {
     });
 
     it('refuses at once, then never hangs, when the issuer is down, huge, slow, redirects or serves no JSON', async () => {
-      for (const mode of ['down', 'huge', 'redirect', 'not-json', 'slow'] as const) {
-        const issuer = await PlatformIssuer.start();
+      // The issuer drops the connection, sends more than anyone reads, redirects or sends JSON cut short at
+      // its keys (discovery answering), or answers too late.
+      for (const mode of ['reset', 'huge', 'redirect', 'truncated', 'slow'] as const) {
+        const issuer = await startIssuer();
         try {
-          issuer.mode = mode;
+          issuer.fault = mode;
+          issuer.faultScope = mode === 'huge' || mode === 'truncated' ? 'keys' : 'all';
           const ti = await h.admin('POST', '/admin/trusted-issuers', { issuer: issuer.url });
           assert.equal(ti.statusCode, 201);
           const c = await h.createClient({
             token_endpoint_auth_method: 'federated_jwt',
             federated_identities: [{ issuer: issuer.url, subject: SA }],
           });
-          const token = await issuer.mint({ iss: issuer.url, sub: SA, aud: ISSUER, iat: now(), exp: now() + 60 });
+          const token = await issuer.sign({ iss: issuer.url, sub: SA, aud: ISSUER, iat: now(), exp: now() + 60 });
           const started = performance.now();
           await refused(withAssertion(token), 'issuer_keys_unavailable');
           assert.ok(performance.now() - started < 7000, `${mode}: answered within the fetch timeout`);
@@ -467,31 +476,31 @@ describe('trusted issuers and federated_jwt', () => {
           assert.ok(performance.now() - again < 500, `${mode}: no second wait within the cooldown`);
           await h.admin('DELETE', `/admin/trusted-issuers/${ti.json().id}`);
         } finally {
-          await issuer.stop();
+          await issuer.close();
         }
       }
     });
 
     it('stops accepting an issuer’s tokens as soon as it is deleted, even one verified before', async () => {
-      const issuer = await PlatformIssuer.start();
+      const issuer = await startIssuer();
       try {
         const ti = await h.admin('POST', '/admin/trusted-issuers', { issuer: issuer.url, jwks_uri: issuer.jwksUri });
         await h.createClient({
           token_endpoint_auth_method: 'federated_jwt',
           federated_identities: [{ issuer: issuer.url, subject: SA }],
         });
-        const token = await issuer.mint({ iss: issuer.url, sub: SA, aud: ISSUER, iat: now(), exp: now() + 60 });
+        const token = await issuer.sign({ iss: issuer.url, sub: SA, aud: ISSUER, iat: now(), exp: now() + 60 });
         assert.equal((await withAssertion(token)).statusCode, 200);
-        assert.equal(issuer.hitsOf('/.well-known/openid-configuration'), 0, 'a jwks_uri skips discovery');
+        assert.equal(issuer.requests.discovery, 0, 'a jwks_uri skips discovery');
         assert.equal((await h.admin('DELETE', `/admin/trusted-issuers/${ti.json().id}`)).statusCode, 204);
         await refused(withAssertion(token), 'untrusted_issuer');
       } finally {
-        await issuer.stop();
+        await issuer.close();
       }
     });
 
     it('takes a SPIFFE bundle endpoint: JWT-SVIDs (with or without iss) by jwt-spiffe, X.509 keys ignored', async () => {
-      const spire = await PlatformIssuer.start({ spiffe: true });
+      const spire = await startIssuer({ kind: 'spiffe' });
       try {
         const ti = await h.admin('POST', '/admin/trusted-issuers', {
           issuer: spire.url,
@@ -506,26 +515,26 @@ describe('trusted issuers and federated_jwt', () => {
           token_endpoint_auth_method: 'federated_jwt',
           federated_identities: [{ issuer: spire.url, subject: spiffeId }],
         });
-        const svid = await spire.mint({ sub: spiffeId, aud: [ISSUER], iat: now(), exp: now() + 300 });
+        const svid = await spire.sign({ sub: spiffeId, aud: [ISSUER], iat: now(), exp: now() + 300 });
         const r = await withAssertion(svid, {}, JWT_SPIFFE);
         assert.equal(r.statusCode, 200, r.body);
         assert.equal(decodeJwt(r.json().access_token).payload.client_id, c.client_id);
-        const withIss = await spire.mint({ iss: spire.url, sub: spiffeId, aud: ISSUER, iat: now(), exp: now() + 300 });
+        const withIss = await spire.sign({ iss: spire.url, sub: spiffeId, aud: ISSUER, iat: now(), exp: now() + 300 });
         assert.equal((await withAssertion(withIss, {}, JWT_SPIFFE)).statusCode, 200);
         await refused(
-          withAssertion(await spire.mint({ sub: spiffeId, aud: ISSUER, iat: now(), exp: now() + 600 }), {}, JWT_SPIFFE),
+          withAssertion(await spire.sign({ sub: spiffeId, aud: ISSUER, iat: now(), exp: now() + 600 }), {}, JWT_SPIFFE),
           'lifetime_too_long',
         );
         await refused(
           withAssertion(
-            await spire.mint({ sub: 'spiffe://other.org/x', aud: ISSUER, iat: now(), exp: now() + 60 }),
+            await spire.sign({ sub: 'spiffe://other.org/x', aud: ISSUER, iat: now(), exp: now() + 60 }),
             {},
             JWT_SPIFFE,
           ),
           'untrusted_issuer',
         );
         // Its own iss, but a SPIFFE ID of another trust domain: no client accepts it, and named, it is refused.
-        const foreignId = await spire.mint({
+        const foreignId = await spire.sign({
           iss: spire.url,
           sub: 'spiffe://other.org/x',
           aud: ISSUER,
@@ -534,9 +543,9 @@ describe('trusted issuers and federated_jwt', () => {
         });
         await refused(withAssertion(foreignId, {}, JWT_SPIFFE), 'no_matching_client');
         await refused(withAssertion(foreignId, { client_id: c.client_id }, JWT_SPIFFE), 'bad_assertion');
-        assert.equal(spire.hitsOf('/bundle'), 1, 'the bundle is fetched once');
+        assert.equal(spire.requests.jwks, 1, 'the bundle is fetched once');
       } finally {
-        await spire.stop();
+        await spire.close();
       }
     });
 
@@ -585,9 +594,9 @@ describe('trusted issuers and federated_jwt', () => {
     });
 
     it('takes inline keys for an issuer it cannot reach', async () => {
-      const key = await signingKey('offline-1');
+      const key = await standInKey('ES256', 'offline-1');
       const offline = 'https://oidc.offline-cluster.example';
-      const ti = await h.admin('POST', '/admin/trusted-issuers', { issuer: offline, jwks: { keys: [key.jwk] } });
+      const ti = await h.admin('POST', '/admin/trusted-issuers', { issuer: offline, jwks: { keys: [key.publicJwk] } });
       assert.equal(ti.statusCode, 201, ti.body);
       await h.createClient({
         token_endpoint_auth_method: 'federated_jwt',
@@ -631,7 +640,7 @@ describe('trusted issuers and federated_jwt', () => {
       for (const bad of [
         await saToken({ aud: 'elsewhere' }),
         await saToken({ exp: now() + 7200 }),
-        await saToken({}, { key: await signingKey('key-1') }),
+        await saToken({}, { key: await standInKey() }),
       ]) {
         const refusedExchange = await exchange(bad);
         assert.equal(refusedExchange.statusCode, 400);

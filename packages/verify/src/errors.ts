@@ -20,11 +20,16 @@ const CODES = {
   // Delegation (RFC 8693 §4.1): who acts for the subject.
   act_invalid: { kind: 'invalid_token', description: 'The access token has a malformed act claim' },
   delegation_too_deep: { kind: 'invalid_token', description: 'The delegation chain of the access token is too long' },
+  // Status lists (draft-ietf-oauth-status-list).
+  token_revoked: { kind: 'invalid_token', description: 'The access token has been revoked' },
+  status_invalid: { kind: 'invalid_token', description: 'The access token has an invalid status claim' },
+  status_missing: { kind: 'invalid_token', description: 'The access token carries no status' },
   insufficient_scope: { kind: 'insufficient_scope', description: 'The access token lacks a required scope' },
   jwks_unavailable: { kind: 'unavailable', description: 'The signing keys cannot be fetched' },
   discovery_failed: { kind: 'unavailable', description: 'The authorization server metadata cannot be fetched' },
   introspection_unavailable: { kind: 'unavailable', description: 'The token introspection endpoint failed' },
   dpop_replay_unavailable: { kind: 'unavailable', description: 'The DPoP replay store failed' },
+  status_list_unavailable: { kind: 'unavailable', description: 'The token status list cannot be fetched' },
   // Sender-constrained tokens: DPoP (RFC 9449 §7.1) and certificates (RFC 8705 §3).
   dpop_proof_missing: { kind: 'invalid_dpop_proof', description: 'A DPoP proof is required' },
   dpop_proof_invalid: { kind: 'invalid_dpop_proof', description: 'The DPoP proof is invalid' },

@@ -25,5 +25,17 @@ export { parseClientCertHeader } from './mtls/client-cert-header.js';
 export type { ProtectedResourceMetadata, ResourceMetadataInfo, ResourceOptions } from './resource-metadata.js';
 export type { Presentation } from './sender-check.js';
 export type { DpopOptions, MtlsOptions, TrustProxy } from './sender-constraints.js';
-export type { AccessTokenClaims, ActorClaim, DpopConfirmation, VerifiedToken } from './verified-token.js';
-export { createVerifier, Verifier, type VerifierOptions, type VerifyOptions } from './verifier.js';
+export type {
+  AccessTokenClaims,
+  ActorClaim,
+  DpopConfirmation,
+  TokenStatusReference,
+  VerifiedToken,
+} from './verified-token.js';
+export {
+  createVerifier,
+  type StatusOptions,
+  Verifier,
+  type VerifierOptions,
+  type VerifyOptions,
+} from './verifier.js';

@@ -52,10 +52,22 @@ export interface VerifiedToken {
   /** `jwt` when checked locally, `opaque` when the issuer answered by introspection. */
   readonly format: 'jwt' | 'introspected';
   readonly claims: Readonly<AccessTokenClaims>;
+  /**
+   * The token's entry in its issuer's status list (`status.status_list`,
+   * draft-ietf-oauth-status-list), when it has one and status lists are
+   * on. It is checked on every verification, the cached ones included.
+   */
+  readonly status?: TokenStatusReference;
   /** Set when the token is DPoP-bound (`cnf.jkt`) and came with a valid proof for this request. */
   readonly dpop?: DpopConfirmation;
   /** Set when the token is certificate-bound: the `x5t#S256` the client's certificate matched. */
   readonly certificateThumbprint?: string;
+}
+
+/** Where a token's status is: index `idx` of the Status List Token at `uri`. */
+export interface TokenStatusReference {
+  readonly uri: string;
+  readonly idx: number;
 }
 
 /** The DPoP proof a request carried, once checked (RFC 9449 §4.3, §7). */

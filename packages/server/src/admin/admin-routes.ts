@@ -1,10 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../clients/client-registry.js';
+import type { ConsoleSessions } from '../console/console-sessions.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClientMetadata } from '../errors/index.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import { withinDepth } from '../http/json-depth.js';
-import { type AdminKey, checkAdminAuthorization } from './admin-key.js';
+import { nextRotationAt } from '../tokens/key-rotation-schedule.js';
+import { authorizeAdmin } from './admin-auth.js';
+import type { AdminKey } from './admin-key.js';
+import { auditOrigin, setActorOf } from './audit-actor.js';
+import { auditRoutes } from './audit-routes.js';
 import { CLIENT_LIST_RESPONSE, CLIENT_RESPONSE, CLIENT_WITH_SECRET_RESPONSE } from './client-schemas.js';
 import { clientView } from './client-view.js';
 import { encodeCursor, readPage } from './paging.js';
@@ -20,10 +25,11 @@ interface IdParams {
 /**
  * One audit line per admin change: what, on what, by whom (the admin key's
  * holder, from which address) and when (the line's time); never a secret
- * or a metadata value, only the names of changed fields.
+ * or a metadata value, only the names of changed fields. The audit log
+ * proper (GET /admin/audit) is written by the store with the change.
  */
 function audit(req: FastifyRequest, action: string, details: Record<string, unknown>): void {
-  req.log.info({ audit: action, actor: 'admin', ip: req.ip, ...details }, `audit: ${action}`);
+  req.log.info({ audit: action, actor: setActorOf(req) ?? 'admin', ip: req.ip, ...details }, `audit: ${action}`);
 }
 
 /** Responses carry secrets (once) and configuration: never cache them. */
@@ -41,7 +47,7 @@ function noStore(reply: FastifyReply): FastifyReply {
  */
 export async function adminRoutes(
   app: FastifyInstance,
-  { ctx, adminKey }: { ctx: ServerContext; adminKey: AdminKey },
+  { ctx, adminKey, sessions }: { ctx: ServerContext; adminKey: AdminKey; sessions?: ConsoleSessions | undefined },
 ): Promise<void> {
   installErrorHandler(app, 'invalid_client_metadata');
   app.removeAllContentTypeParsers();
@@ -61,21 +67,10 @@ export async function adminRoutes(
     payload.on('error', done);
   });
 
-  app.addHook('onRequest', async (req) => {
-    try {
-      checkAdminAuthorization(req.headers.authorization, adminKey, ctx.auth.hasher);
-    } catch (err) {
-      // A key was presented and was wrong: a guess, counted per address. No header at all guesses nothing.
-      if (req.headers.authorization !== undefined) {
-        const limited = await ctx.throttle.recordAdminFailure(req.ip, ctx.now());
-        if (limited) throw limited;
-      }
-      throw err;
-    }
-  });
+  app.addHook('onRequest', (req) => authorizeAdmin(req, { ctx, adminKey, sessions }));
 
   app.post('/admin/clients', { schema: { response: { 201: CLIENT_WITH_SECRET_RESPONSE } } }, async (req, reply) => {
-    const { client, secret } = await ctx.clients.create(req.body ?? {});
+    const { client, secret } = await ctx.clients.create(req.body ?? {}, auditOrigin(req, ctx.auditActors));
     audit(req, 'client.create', { client_id: client.clientId });
     return noStore(reply).code(201).send(clientView(client, secret));
   });
@@ -106,14 +101,18 @@ export async function adminRoutes(
     '/admin/clients/:id',
     { schema: { response: { 200: CLIENT_WITH_SECRET_RESPONSE } } },
     async (req, reply) => {
-      const { client, secret } = await ctx.clients.update(req.params.id, req.body ?? {});
+      const { client, secret } = await ctx.clients.update(
+        req.params.id,
+        req.body ?? {},
+        auditOrigin(req, ctx.auditActors),
+      );
       audit(req, 'client.update', { client_id: client.clientId, fields: Object.keys((req.body as object) ?? {}) });
       return noStore(reply).send(clientView(client, secret));
     },
   );
 
   app.delete<{ Params: IdParams }>('/admin/clients/:id', async (req, reply) => {
-    await ctx.clients.delete(req.params.id);
+    await ctx.clients.delete(req.params.id, auditOrigin(req, ctx.auditActors));
     audit(req, 'client.delete', { client_id: req.params.id });
     return reply.code(204).send();
   });
@@ -126,23 +125,28 @@ export async function adminRoutes(
       if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 30 * 24 * 3600) {
         throw new InvalidClientMetadata('previous_secret_ttl: an integer number of seconds from 0 to 2592000');
       }
-      const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl);
+      const { client, secret } = await ctx.clients.rotateSecret(req.params.id, ttl, auditOrigin(req, ctx.auditActors));
       audit(req, 'client.rotate_secret', { client_id: client.clientId, previous_secret_ttl: ttl });
       return noStore(reply).code(201).send(clientView(client, secret));
     },
   );
 
-  trustedIssuerRoutes(app, ctx.trustedIssuers, audit);
+  trustedIssuerRoutes(app, ctx.trustedIssuers, audit, (req) => auditOrigin(req, ctx.auditActors));
 
   app.post('/admin/keys/rotate', async (req, reply) => {
-    const jwk = await ctx.keys.rotate();
+    const jwk = await ctx.keys.rotate(ctx.now(), auditOrigin(req, ctx.auditActors));
     audit(req, 'keys.rotate', { kid: jwk.kid });
     return noStore(reply).code(201).send(jwk);
   });
 
+  auditRoutes(app, ctx);
+
   app.get('/admin/keys', async (_req, reply) => {
     const current = ctx.keys.current().kid;
+    const next = nextRotationAt(ctx.keys, ctx.config.keyRotationDays * 24 * 3600 * 1000, ctx.now());
     return noStore(reply).send({
+      // When the signing key next changes (seconds), by schedule or an already published key; null: only by hand.
+      next_rotation_at: next === null ? null : Math.floor(next / 1000),
       items: ctx.keys.list().map((k) => ({
         ...k.jwk,
         status: k.kid === current ? 'signing' : k.retiresAt === null ? 'published' : 'retiring',

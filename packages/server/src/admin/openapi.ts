@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../clients/json-schema.js';
+import { ACTIVITY_RESPONSE, AUDIT_ENTRY } from './audit-schemas.js';
 import {
   CLIENT_REQUIRED,
   CLIENT_RESPONSE,
@@ -160,10 +161,25 @@ const schemas: Record<string, JsonSchema> = {
       retires_at: { type: ['integer', 'null'], description: 'Leaves the JWKS then; null while current.' },
     },
   },
+  AuditEntry: AUDIT_ENTRY,
+  AuditPage: {
+    type: 'object',
+    required: ['items', 'next_cursor'],
+    properties: { items: { type: 'array', items: ref('schemas', 'AuditEntry') }, next_cursor: NEXT_CURSOR },
+    additionalProperties: false,
+  },
+  Activity: ACTIVITY_RESPONSE,
   SigningKeyList: {
     type: 'object',
     required: ['items'],
-    properties: { items: { type: 'array', items: ref('schemas', 'SigningKey') } },
+    properties: {
+      items: { type: 'array', items: ref('schemas', 'SigningKey') },
+      next_rotation_at: {
+        type: ['integer', 'null'],
+        description:
+          'When the signing key next changes (seconds since the epoch): a published next key, or TESSERA_KEY_ROTATION_DAYS; null when keys rotate only by hand.',
+      },
+    },
     additionalProperties: false,
   },
 };
@@ -197,7 +213,21 @@ const clientId = {
   schema: { type: 'string' },
 };
 
-const tags = { clients: ['clients'], keys: ['keys'] } as const;
+const tags = { clients: ['clients'], keys: ['keys'], audit: ['audit'] } as const;
+
+const pageParameters = [
+  {
+    name: 'limit',
+    in: 'query',
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+  },
+  {
+    name: 'cursor',
+    in: 'query',
+    description: 'The `next_cursor` of the previous page.',
+    schema: { type: 'string' },
+  },
+];
 
 export const openapi: OpenApiDocument = {
   openapi: '3.1.0',
@@ -212,6 +242,7 @@ export const openapi: OpenApiDocument = {
   tags: [
     { name: 'clients', description: 'OAuth clients (RFC 7591 metadata)' },
     { name: 'keys', description: 'Token signing keys' },
+    { name: 'audit', description: 'What admins changed, and what the token endpoint did' },
     TRUSTED_ISSUER_TAG,
   ],
   paths: {
@@ -344,6 +375,46 @@ export const openapi: OpenApiDocument = {
         tags: tags.keys,
         responses: {
           '201': { description: 'The new public key.', content: jsonContent(ref('schemas', 'PublicJwk')) },
+          '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+    },
+    '/admin/audit': {
+      get: {
+        operationId: 'listAuditEntries',
+        summary: 'The audit log, newest first, in pages',
+        description:
+          'Every admin change, written in the same transaction as the change: client create/update/delete, client secret rotation, signing key rotation, trusted issuer create/update/delete. Kept TESSERA_AUDIT_RETENTION_DAYS days. Never a secret.',
+        tags: tags.audit,
+        parameters: pageParameters,
+        responses: {
+          '200': { description: 'One page.', content: jsonContent(ref('schemas', 'AuditPage')) },
+          '400': errorResponse('Bad limit or cursor.', ['invalid_request']),
+          '401': ref('responses', 'Unauthorized'),
+          '429': ref('responses', 'TooManyWrongKeys'),
+          '503': ref('responses', 'Unavailable'),
+        },
+      },
+    },
+    '/admin/activity': {
+      get: {
+        operationId: 'getActivity',
+        summary: 'Tokens issued per client and failed client authentications per reason',
+        description:
+          'Over the last hour (60 one-minute buckets) or day (24 one-hour buckets), counted by every server process and node sharing the store. Each process writes its counts once a minute; the answer adds the answering process’s counts not yet written.',
+        tags: tags.audit,
+        parameters: [
+          {
+            name: 'range',
+            in: 'query',
+            schema: { enum: ['hour', 'day'], default: 'hour' },
+          },
+        ],
+        responses: {
+          '200': { description: 'The buckets of the range.', content: jsonContent(ref('schemas', 'Activity')) },
+          '400': errorResponse('A range other than hour or day.', ['invalid_request']),
           '401': ref('responses', 'Unauthorized'),
           '429': ref('responses', 'TooManyWrongKeys'),
           '503': ref('responses', 'Unavailable'),

@@ -14,20 +14,24 @@ export function encodeCursor(lastId: string): string {
   return Buffer.from(`c1:${lastId}`, 'utf8').toString('base64url');
 }
 
-export function readPage(query: Record<string, unknown>): Page {
-  const { limit: rawLimit, cursor } = query;
-  let limit = DEFAULT_PAGE_SIZE;
-  if (rawLimit !== undefined) {
-    if (
-      typeof rawLimit !== 'string' ||
-      !/^\d{1,4}$/.test(rawLimit) ||
-      Number(rawLimit) < 1 ||
-      Number(rawLimit) > MAX_PAGE_SIZE
-    ) {
-      throw new InvalidRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
-    }
-    limit = Number(rawLimit);
+/** `limit` of a paged admin list: 1 to MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent. */
+export function readLimit(query: Record<string, unknown>): number {
+  const { limit: rawLimit } = query;
+  if (rawLimit === undefined) return DEFAULT_PAGE_SIZE;
+  if (
+    typeof rawLimit !== 'string' ||
+    !/^\d{1,4}$/.test(rawLimit) ||
+    Number(rawLimit) < 1 ||
+    Number(rawLimit) > MAX_PAGE_SIZE
+  ) {
+    throw new InvalidRequest(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
   }
+  return Number(rawLimit);
+}
+
+export function readPage(query: Record<string, unknown>): Page {
+  const { cursor } = query;
+  const limit = readLimit(query);
   if (cursor === undefined || cursor === '') return { after: undefined, limit };
   if (typeof cursor !== 'string' || cursor.length > 400) throw new InvalidRequest('invalid cursor');
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TrustedIssuers } from '../federation/trusted-issuers.js';
+import type { AuditOrigin } from '../store/types.js';
 import { encodeCursor, readPage } from './paging.js';
 import { TRUSTED_ISSUER_LIST_RESPONSE, TRUSTED_ISSUER_RESPONSE, trustedIssuerView } from './trusted-issuer-schemas.js';
 
@@ -7,8 +8,9 @@ interface IdParams {
   id: string;
 }
 
-/** How a route records an admin change (admin-routes.ts's audit; issue 31's audit log hooks in the same way). */
+/** How a route records an admin change: the log line (admin-routes.ts's audit) and who asked, for the audit log. */
 export type Audit = (req: FastifyRequest, action: string, details: Record<string, unknown>) => void;
+export type Origin = (req: FastifyRequest) => AuditOrigin;
 
 function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store');
@@ -19,11 +21,11 @@ function noStore(reply: FastifyReply): FastifyReply {
  * bodies), registered inside the admin plugin so the admin key, the JSON
  * parser and the error handler are the clients' own.
  */
-export function trustedIssuerRoutes(app: FastifyInstance, issuers: TrustedIssuers, audit: Audit): void {
+export function trustedIssuerRoutes(app: FastifyInstance, issuers: TrustedIssuers, audit: Audit, origin: Origin): void {
   const view = (r: Parameters<typeof trustedIssuerView>[0]) => trustedIssuerView(r, issuers.audienceOf(r.config));
 
   app.post('/admin/trusted-issuers', { schema: { response: { 201: TRUSTED_ISSUER_RESPONSE } } }, async (req, reply) => {
-    const record = await issuers.create(req.body ?? {});
+    const record = await issuers.create(req.body ?? {}, origin(req));
     audit(req, 'trusted_issuer.create', { id: record.id, issuer: record.config.issuer });
     return noStore(reply).code(201).send(view(record));
   });
@@ -53,14 +55,14 @@ export function trustedIssuerRoutes(app: FastifyInstance, issuers: TrustedIssuer
     '/admin/trusted-issuers/:id',
     { schema: { response: { 200: TRUSTED_ISSUER_RESPONSE } } },
     async (req, reply) => {
-      const record = await issuers.update(req.params.id, req.body ?? {});
+      const record = await issuers.update(req.params.id, req.body ?? {}, origin(req));
       audit(req, 'trusted_issuer.update', { id: record.id, fields: Object.keys((req.body as object) ?? {}) });
       return noStore(reply).send(view(record));
     },
   );
 
   app.delete<{ Params: IdParams }>('/admin/trusted-issuers/:id', async (req, reply) => {
-    await issuers.delete(req.params.id);
+    await issuers.delete(req.params.id, origin(req));
     audit(req, 'trusted_issuer.delete', { id: req.params.id });
     return reply.code(204).send();
   });

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CliError } from './admin-api.js';
+import { auditCommand } from './commands/audit.js';
 import { clientsCommand } from './commands/clients.js';
 import { keysCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';
@@ -18,7 +19,8 @@ Exit codes:
 
 Environment:
   TESSERA_URL        server base URL (default http://localhost:8080)
-  TESSERA_ADMIN_KEY  admin API key (for clients, keys and trusted issuers; or pipe it to --admin-key-stdin)
+  TESSERA_ADMIN_KEY  admin API key (for clients, keys, trusted issuers and audit; or pipe it to
+                     --admin-key-stdin)
   TESSERA_CLIENT_ID, TESSERA_CLIENT_SECRET  credentials for \`tessera token\` (or pipe the secret
                      to --client-secret-stdin)
 Secrets belong in these variables or on stdin, not in arguments: \`npm run\` echoes its arguments
@@ -40,6 +42,7 @@ function buildProgram(): Command {
   serveCommand(program);
   clientsCommand(program);
   keysCommand(program);
+  auditCommand(program);
   trustedIssuersCommand(program);
   tokenCommand(program);
   return program;

@@ -5,7 +5,8 @@ import { secretContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
-import { type ClientStore, DuplicateClientError, type SecretChange } from '../store/types.js';
+import { auditEntry } from '../store/audit-entry.js';
+import { type AuditOrigin, type ClientStore, DuplicateClientError, type SecretChange } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { BoundedCache } from './bounded-cache.js';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from './client.js';
@@ -127,7 +128,8 @@ export class ClientRegistry {
     return this.store.listClients(after, limit);
   }
 
-  async create(body: unknown): Promise<CreatedClient> {
+  /** `by`: who asks, recorded in the audit log with the change (none: not recorded). */
+  async create(body: unknown, by?: AuditOrigin): Promise<CreatedClient> {
     const { input, metadata } = parseCreate(body);
     const now = this.now();
     const clientId = input.client_id ?? randomUUID();
@@ -135,7 +137,7 @@ export class ClientRegistry {
     const secret = usesSecret(metadata) ? (input.client_secret ?? newSecret()) : undefined;
     const secretRecord = secret ? this.#secretRecord(clientId, secret, metadata, now) : null;
     try {
-      await this.store.insertClient(record, secretRecord);
+      await this.store.insertClient(record, secretRecord, auditEntry(by, 'client.create', clientId, now));
     } catch (err) {
       if (err instanceof DuplicateClientError) throw new Conflict('this client_id is taken');
       throw err;
@@ -150,7 +152,7 @@ export class ClientRegistry {
     return { client: record, secret };
   }
 
-  async update(clientId: string, body: unknown): Promise<CreatedClient> {
+  async update(clientId: string, body: unknown, by?: AuditOrigin): Promise<CreatedClient> {
     const current = await this.#require(clientId);
     const metadata = applyPatch(current.metadata, body);
     // The HMAC key of client_secret_jwt must be recoverable, and a client
@@ -170,9 +172,10 @@ export class ClientRegistry {
           ? 'unseal'
           : undefined;
     const now = this.now();
+    const audit = auditEntry(by, 'client.update', clientId, now);
     const updated = secretChange
-      ? await this.store.updateClientSecrets(clientId, metadata, now, secretChange)
-      : await this.store.updateClient(clientId, metadata, now);
+      ? await this.store.updateClientSecrets(clientId, metadata, now, secretChange, audit)
+      : await this.store.updateClient(clientId, metadata, now, audit);
     if (!updated) throw notFound();
     const secret = needsSecret ? newSecret() : undefined;
     if (secret) await this.store.addSecret(clientId, this.#secretRecord(clientId, secret, metadata, now), now, now);
@@ -180,15 +183,22 @@ export class ClientRegistry {
     return { client: { ...current, metadata, updatedAt: now }, secret };
   }
 
-  async delete(clientId: string): Promise<void> {
+  /**
+   * Runs before a client is deleted (status/status-lists.ts: its tokens'
+   * status list entries become invalid). If it fails, the client stays.
+   */
+  beforeDelete: ((clientId: string) => Promise<void>) | undefined;
+
+  async delete(clientId: string, by?: AuditOrigin): Promise<void> {
     if (!isClientId(clientId)) throw notFound();
-    const deleted = await this.store.deleteClient(clientId);
+    await this.beforeDelete?.(clientId);
+    const deleted = await this.store.deleteClient(clientId, auditEntry(by, 'client.delete', clientId, this.now()));
     this.invalidate(clientId);
     if (!deleted) throw notFound();
   }
 
   /** A new secret; the previous ones stay valid `previousSecretTtl` more seconds. */
-  async rotateSecret(clientId: string, previousSecretTtl: number): Promise<CreatedClient> {
+  async rotateSecret(clientId: string, previousSecretTtl: number, by?: AuditOrigin): Promise<CreatedClient> {
     const current = await this.#require(clientId);
     if (!usesSecret(current.metadata)) {
       throw new InvalidClientMetadata(
@@ -202,6 +212,7 @@ export class ClientRegistry {
       this.#secretRecord(clientId, secret, current.metadata, now),
       now + previousSecretTtl * 1000,
       now,
+      auditEntry(by, 'client.secret.rotate', clientId, now),
     );
     this.invalidate(clientId);
     if (!ok) throw notFound();

@@ -33,14 +33,21 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly keyRotationDays: number;
+  /** Days audit entries are kept; 0: for ever. */
+  readonly auditRetentionDays: number;
   readonly tokenRateLimit: number;
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerClient: number;
   /** RFC 9449 §8 server nonces in DPoP proofs at the token endpoint. */
   readonly dpopNonce: 'off' | 'required';
+  /** The admin console at /console/ and its session cookie on the admin API. */
+  readonly console: boolean;
   readonly metrics: boolean;
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
+  /** Status lists for JWTs (draft-ietf-oauth-status-list). */
+  readonly statusLists: boolean;
+  readonly statusEventsMaxSubscribers: number;
 }
 
 /** A bad setting: its message is one line that names the variable. */

@@ -220,6 +220,16 @@ export const options = {
     default: '90',
     schema: z.coerce.number({ message: 'must be a number of days' }).min(0, 'must be 0 or more').max(3650),
   },
+  auditRetentionDays: {
+    env: 'TESSERA_AUDIT_RETENTION_DAYS',
+    doc: 'Audit log entries (GET /admin/audit) older than this many days are purged, hourly; 0 keeps them for ever.',
+    default: '90',
+    schema: z.coerce
+      .number({ message: 'must be a number of days' })
+      .int('must be an integer')
+      .min(0, 'must be 0 or more')
+      .max(36_500),
+  },
   tokenRateLimit: {
     env: 'TESSERA_TOKEN_RATE_LIMIT',
     doc: 'Token requests per client per minute, for clients without their own `token_rate_limit`; 0: unlimited.',
@@ -244,6 +254,12 @@ export const options = {
     default: 'off',
     schema: z.enum(['off', 'required'], { message: 'must be off or required' }),
   },
+  console: {
+    env: 'TESSERA_CONSOLE',
+    doc: 'Serve the admin console at /console/ and accept its session cookie on the admin API (`true` or `false`). See docs/console.md.',
+    default: 'true',
+    schema: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  },
   metrics: {
     env: 'TESSERA_METRICS',
     doc: 'Collect Prometheus metrics (`true` or `false`). `false` removes their cost from every request: no /metrics route, no metrics port.',
@@ -255,6 +271,18 @@ export const options = {
     doc: 'Serve Prometheus metrics on this separate port, without authentication (bind it privately). Unset: GET /metrics on the main port, behind the admin key.',
     default: undefined,
     schema: port.optional(),
+  },
+  statusLists: {
+    env: 'TESSERA_STATUS_LISTS',
+    doc: 'Status lists for JWT access tokens (draft-ietf-oauth-status-list; `true` or `false`): each JWT carries a `status` claim, revocation sets its bit, and discovery names the `status_list_events_endpoint` stream. See docs/protocol.md.',
+    default: 'true',
+    schema: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  },
+  statusEventsMaxSubscribers: {
+    env: 'TESSERA_STATUS_EVENTS_MAX_SUBSCRIBERS',
+    doc: 'Status list event streams one server process keeps open at once; one more is answered 503.',
+    default: '10000',
+    schema: z.coerce.number().int('must be an integer').min(1).max(1_000_000),
   },
   metricsHost: {
     env: 'TESSERA_METRICS_HOST',

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditActors } from '../admin/audit-actor.js';
 import type { DpopDeps } from '../binding/dpop-binding.js';
 import type { ClientAuthDeps } from '../client-auth/deps.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
@@ -6,8 +7,10 @@ import type { Config } from '../config/load-config.js';
 import type { SecretHasher } from '../crypto/secret-hasher.js';
 import type { TrustedIssuers } from '../federation/trusted-issuers.js';
 import type { GrantDeps } from '../grants/grant.js';
+import type { ActivityCounter } from '../metrics/activity-counter.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Throttle } from '../rate-limit/throttle.js';
+import type { StatusLists } from '../status/status-lists.js';
 import type { RevocationStore, Store } from '../store/types.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import type { VerifiedJwts } from '../tokens/verified-jwts.js';
@@ -57,9 +60,15 @@ export interface ServerContext {
   readonly grants: GrantDeps;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Tokens issued and failed authentications per minute, for GET /admin/activity. */
+  readonly activity: ActivityCounter;
+  /** Names the admin key or console session of an audit entry without revealing it. */
+  readonly auditActors: AuditActors;
   readonly throttle: Throttle;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now: () => number;
+  /** Status lists (draft-ietf-oauth-status-list) for JWTs; undefined when TESSERA_STATUS_LISTS is false. */
+  readonly statusLists: StatusLists | undefined;
 }
 
 export function endpointsFor(issuer: string): Endpoints {

@@ -5,14 +5,16 @@ import { rejectRepeated, single } from './params.js';
 import { type ActiveTokenDeps, readActiveToken } from './read-token.js';
 import type { TokenRequest } from './token-request.js';
 
-export type RevocationDeps = Pick<ServerContext, 'auth'> & ActiveTokenDeps;
+export type RevocationDeps = Pick<ServerContext, 'auth' | 'statusLists'> & ActiveTokenDeps;
 
 /**
  * RFC 7009. Unknown, invalid and expired tokens answer 200 like revoked ones.
  * A token issued to another client is refused (§2.1) and stays active.
  * JWTs go on the jti denylist until they expire. Opaque tokens are deleted
  * and their jti denylisted as well: tokens exchanged from one (RFC 8693)
- * carry its jti and find it there (core/read-token.ts).
+ * carry its jti and find it there (core/read-token.ts). The token's status
+ * list bit, and its descendants', are set before the answer, so verifiers
+ * that follow the lists refuse it too.
  */
 export async function handleRevocation(deps: RevocationDeps, request: TokenRequest): Promise<void> {
   rejectRepeated(request.params);
@@ -26,5 +28,7 @@ export async function handleRevocation(deps: RevocationDeps, request: TokenReque
   }
   // Denylisted first: should the delete fail, the token and its descendants are inactive already.
   await deps.revocations.revokeJti(t.jti, t.exp * 1000);
+  // The status list entry, and those of tokens exchanged from it, before the answer (draft-ietf-oauth-status-list).
+  await deps.statusLists?.revoke(t.jti, t.status, t.exp * 1000);
   if (t.opaqueId) await deps.store.deleteOpaqueToken(t.opaqueId);
 }

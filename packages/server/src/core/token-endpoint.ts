@@ -4,6 +4,7 @@ import { authenticateClient } from '../client-auth/authenticate.js';
 import type { StoredClient } from '../clients/client.js';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors/index.js';
 import { grantFor, type RegisteredGrant } from '../grants/registry.js';
+import type { StatusLists } from '../status/status-lists.js';
 import type { GrantedToken, IssuedToken } from '../tokens/granted-token.js';
 import { issueJwt } from '../tokens/jwt-access-token.js';
 import { issueOpaque } from '../tokens/opaque-access-token.js';
@@ -16,7 +17,7 @@ import type { TokenRequest } from './token-request.js';
 /** What the token endpoint uses of the server. */
 export type TokenEndpointDeps = Pick<
   ServerContext,
-  'auth' | 'grants' | 'throttle' | 'keys' | 'issuer' | 'store' | 'tokenHasher' | 'now' | 'dpop'
+  'auth' | 'grants' | 'throttle' | 'keys' | 'issuer' | 'store' | 'tokenHasher' | 'now' | 'dpop' | 'statusLists'
 >;
 
 export interface TokenResult {
@@ -153,7 +154,35 @@ function issue(f: TokenFlow): void | Promise<void> {
       f.issued = issued;
     });
   }
-  f.issued = issueJwt(deps.keys, deps.issuer, token, deps.now());
+  const now = deps.now();
+  const lists = deps.statusLists;
+  if (lists === undefined) {
+    f.issued = issueJwt(deps.keys, deps.issuer, token, now);
+    return;
+  }
+  if (token.chain !== undefined) return issueLinked(f, lists, now);
+  // The status claim: an index from memory; a promise only when the client's block must be opened.
+  const status = lists.claim(f.client, token, now);
+  if (typeof status === 'string') {
+    f.issued = issueJwt(deps.keys, deps.issuer, token, now, status);
+    return;
+  }
+  return status.then((s) => {
+    f.issued = issueJwt(deps.keys, deps.issuer, token, deps.now(), s);
+  });
+}
+
+/**
+ * An exchanged token (RFC 8693): its status entry is linked under each
+ * ancestor before it is answered, so revoking any of them sets its bit.
+ */
+async function issueLinked(f: TokenFlow, lists: StatusLists, now: number): Promise<void> {
+  const { deps, token } = f;
+  const slot = await lists.slot(f.client, token, now);
+  const at = deps.now();
+  f.issued = issueJwt(deps.keys, deps.issuer, token, at, slot.list.head + slot.idx + slot.list.tail);
+  const expMs = (Math.floor(at / 1000) + f.issued.expiresIn) * 1000;
+  await lists.link(slot, token.chain ?? [], expMs);
 }
 
 function result(f: TokenFlow): TokenResult {

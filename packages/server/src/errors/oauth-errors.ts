@@ -17,6 +17,7 @@ export type OAuthErrorCode =
   | 'use_dpop_nonce'
   | 'invalid_client_metadata'
   | 'invalid_token'
+  | 'access_denied'
   | 'not_found'
   | 'conflict'
   | 'method_not_allowed'
@@ -140,6 +141,13 @@ export class AdminUnauthorized extends OAuthError {
         ? 'Bearer realm="tessera-admin", error="invalid_token"'
         : 'Bearer realm="tessera-admin"',
     });
+  }
+}
+
+/** Authenticated, but this request may not do that (a console call without its cross-site guard). */
+export class Forbidden extends OAuthError {
+  constructor(description: string, reason: string = description) {
+    super('access_denied', 403, description, reason);
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Conflict, InvalidClientMetadata, NotFound } from '../errors/index.js';
-import type { TrustedIssuerStore } from '../store/types.js';
+import { auditEntry } from '../store/audit-entry.js';
+import type { AuditOrigin, TrustedIssuerStore } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { DEFAULT_KEY_FETCH, IssuerKeys, type KeyFetchOptions } from './issuer-keys.js';
 import { DuplicateIssuerError, type TrustedIssuerConfig, type TrustedIssuerRecord } from './trusted-issuer.js';
@@ -117,12 +118,12 @@ export class TrustedIssuers {
     return record;
   }
 
-  async create(body: unknown): Promise<TrustedIssuerRecord> {
+  async create(body: unknown, by?: AuditOrigin): Promise<TrustedIssuerRecord> {
     const config = this.#notOurselves(parseTrustedIssuerCreate(body));
     const now = this.now();
     const record: TrustedIssuerRecord = { id: randomUUID(), config, createdAt: now, updatedAt: now };
     try {
-      await this.store.insertTrustedIssuer(record);
+      await this.store.insertTrustedIssuer(record, auditEntry(by, 'trusted_issuer.create', record.id, now));
     } catch (err) {
       throw duplicate(err);
     }
@@ -130,14 +131,14 @@ export class TrustedIssuers {
     return record;
   }
 
-  async update(id: string, body: unknown): Promise<TrustedIssuerRecord> {
+  async update(id: string, body: unknown, by?: AuditOrigin): Promise<TrustedIssuerRecord> {
     const current = await this.get(id);
     const config = this.#notOurselves(applyTrustedIssuerPatch(current.config, body));
     // Never the same updatedAt twice: it tells a changed issuer from an unchanged one on reload.
     const record: TrustedIssuerRecord = { ...current, config, updatedAt: Math.max(this.now(), current.updatedAt + 1) };
     let updated: boolean;
     try {
-      updated = await this.store.updateTrustedIssuer(record);
+      updated = await this.store.updateTrustedIssuer(record, auditEntry(by, 'trusted_issuer.update', id, this.now()));
     } catch (err) {
       throw duplicate(err);
     }
@@ -146,8 +147,9 @@ export class TrustedIssuers {
     return record;
   }
 
-  async delete(id: string): Promise<void> {
-    const deleted = isId(id) && (await this.store.deleteTrustedIssuer(id));
+  async delete(id: string, by?: AuditOrigin): Promise<void> {
+    const deleted =
+      isId(id) && (await this.store.deleteTrustedIssuer(id, auditEntry(by, 'trusted_issuer.delete', id, this.now())));
     if (!deleted) throw notFound();
     await this.#changed({ action: 'trusted_issuer.delete', id });
   }

@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 import type { AdminKey } from '../admin/admin-key.js';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { ConfigError } from '../config/load-config.js';
+import type { ConsoleSessions } from '../console/console-sessions.js';
+import { consoleStatic } from '../console/console-static.js';
+import { consoleSessionRoutes } from '../console/session-routes.js';
 import type { ServerContext } from '../core/context.js';
 import { InvalidClient, NotFound, toWire } from '../errors/index.js';
 import { RequestLogger } from '../logging/request-logger.js';
@@ -16,6 +19,7 @@ import { type DegradableServices, healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { oauthEndpoints } from './routes/oauth-endpoints.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { statusListRoutes } from './routes/status-lists.js';
 import { installTracingHooks } from './tracing-hooks.js';
 import { trustProxyFunction } from './trust-proxy.js';
 
@@ -60,7 +64,13 @@ function clientCertificateRequest(ctx: ServerContext): {
  * Builds the HTTP app (no listening: tests use `inject`, main.ts listens).
  * `degradable`: services /readyz reports on without failing for them.
  */
-export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: DegradableServices = {}): FastifyInstance {
+export function buildApp(
+  ctx: ServerContext,
+  adminKey: AdminKey,
+  degradable: DegradableServices = {},
+  /** The console's sessions; undefined: no console (TESSERA_CONSOLE=false), and the admin API takes no cookie. */
+  sessions?: ConsoleSessions,
+): FastifyInstance {
   const trustProxy = trustProxyFunction(ctx.config.trustProxy);
   const certificates = certificateSource(ctx.config.clientCertHeader, trustProxy);
   // Typed as the default instance: pino's Logger is wider than FastifyBaseLogger.
@@ -130,7 +140,10 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   });
   // Every client-authentication failure is counted by kind; the wire answer stays the same.
   app.addHook('onError', (_req, _reply, err, done) => {
-    if (err instanceof InvalidClient) ctx.metrics.authFailed(err.kind);
+    if (err instanceof InvalidClient) {
+      ctx.metrics.authFailed(err.kind);
+      ctx.activity.authFailed(err.kind);
+    }
     done();
   });
   // One log line per request; the path only: a query string may hold something secret.
@@ -157,7 +170,13 @@ export function buildApp(ctx: ServerContext, adminKey: AdminKey, degradable: Deg
   app.register(metricsRoute, { ctx, adminKey });
   app.register(discoveryRoutes, { ctx });
   app.register(oauthEndpoints, { ctx, certificates });
-  app.register(adminRoutes, { ctx, adminKey });
+  // The console (TESSERA_CONSOLE): its pages, and sessions that the admin API accepts beside the key.
+  app.register(adminRoutes, { ctx, adminKey, sessions });
+  if (sessions) {
+    app.register(consoleSessionRoutes, { ctx, adminKey, sessions });
+    app.register(consoleStatic, { logger: ctx.logger });
+  }
   app.register(openapiRoutes);
+  if (ctx.statusLists) app.register(statusListRoutes, { ctx });
   return app;
 }

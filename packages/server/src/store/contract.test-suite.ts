@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClientMetadata, ClientRecord, SecretRecord } from '../clients/client.js';
 import type { TrustedIssuerRecord } from '../federation/trusted-issuer.js';
+import { activity, auditLog } from './history-contract.test-suite.js';
+import { statusLists } from './status-contract.test-suite.js';
 import {
   DuplicateClientError,
   DuplicateIssuerError,
@@ -57,6 +59,12 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
     describe('opaque tokens', () => opaqueTokens(s));
     describe('revocation and replay', () => revocationAndReplay(s, options.openPeer));
     describe('purgeExpired', () => purging(s, purgesAll));
+    describe('audit log', () => auditLog(s));
+    describe('activity counts', () => activity(s));
+    // Status rows live in the SQL store: a peer that shares only Redis (the SQLite + Redis harness, each node
+    // on its own :memory: database) is not another node of the same deployment for them.
+    describe('status lists', () =>
+      statusLists(s, options.redisHoldsReplayAndRevocation ? undefined : options.openPeer));
     describe('lifecycle', () => lifecycle(s, open));
   });
 }

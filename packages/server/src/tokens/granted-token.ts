@@ -67,6 +67,12 @@ export interface IssuedToken {
   alg: string;
 }
 
+/** draft-ietf-oauth-status-list: where a JWT's status is kept (`status.status_list`). */
+export interface TokenStatus {
+  readonly idx: number;
+  readonly uri: string;
+}
+
 /** The claims of an active token, as introspection (RFC 7662) reports them. */
 export interface TokenClaims {
   iss: string;
@@ -82,4 +88,6 @@ export interface TokenClaims {
   cnf?: Confirmation | undefined;
   /** Ancestors, for an exchanged token (never reported by introspection). */
   chain?: readonly ChainLink[] | undefined;
+  /** A JWT's status list entry (never reported by introspection): revocation sets it. */
+  status?: TokenStatus | undefined;
 }

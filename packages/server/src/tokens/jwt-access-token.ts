@@ -9,6 +9,7 @@ import {
   type GrantedToken,
   type IssuedToken,
   type TokenClaims,
+  type TokenStatus,
 } from './granted-token.js';
 import { verifyJws } from './jws-algorithms.js';
 import { jwtClaimsJson } from './jwt-claims.js';
@@ -19,12 +20,19 @@ import type { SigningKeys } from './signing-keys.js';
  * JWT access tokens (RFC 9068), signed with the current key. Runs
  * synchronously on node:crypto: no store access, no async hop.
  */
-export function issueJwt(keys: SigningKeys, issuer: string, token: GrantedToken, nowMs: number): IssuedToken {
+export function issueJwt(
+  keys: SigningKeys,
+  issuer: string,
+  token: GrantedToken,
+  nowMs: number,
+  /** The `status` claim's JSON (status/status-lists.ts), with its leading comma; '' for none. */
+  status = '',
+): IssuedToken {
   const key = keys.current();
   const iat = Math.floor(nowMs / 1000);
   const ttl = lifetime(token, iat);
   const exp = iat + ttl;
-  const payload = Buffer.from(jwtClaimsJson(issuer, token, iat, exp, uuidV7(nowMs))).toString('base64url');
+  const payload = Buffer.from(jwtClaimsJson(issuer, token, iat, exp, uuidV7(nowMs), status)).toString('base64url');
   const signingInput = `${key.encodedHeader}.${payload}`;
   const signature = keys.sign(key, Buffer.from(signingInput));
   keys.noteSigned(key.kid, exp);
@@ -67,7 +75,17 @@ export function readOwnJwt(keys: SigningKeys, issuer: string, token: string, now
     act: isObject(c.act) ? (c.act as unknown as Actor) : undefined,
     cnf: isObject(c.cnf) ? (c.cnf as Confirmation) : undefined,
     chain: c[CHAIN_CLAIM] === undefined ? undefined : readChain(c[CHAIN_CLAIM]),
+    status: readStatus(c.status),
   };
+}
+
+/** `status.status_list` as we write it; anything else reads as none (revocation then denylists the jti only). */
+function readStatus(v: unknown): TokenStatus | undefined {
+  if (!isObject(v) || !isObject(v.status_list)) return undefined;
+  const { idx, uri } = v.status_list;
+  return Number.isSafeInteger(idx) && (idx as number) >= 0 && typeof uri === 'string'
+    ? { idx: idx as number, uri }
+    : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,7 @@ import { CHAIN_CLAIM, type GrantedToken } from './granted-token.js';
 
 /**
  * Claims Tessera sets itself (RFC 9068, RFC 8693 `act`, RFC 7800 `cnf`, the
- * exchange chain): a client's `claims` may not set them, or a token could
+ * exchange chain, the status list entry): a client's `claims` may not set them, or a token could
  * name another actor or key than the one proven, or shed its ancestors.
  */
 export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
@@ -19,6 +19,7 @@ export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
   'act',
   'cnf',
   CHAIN_CLAIM,
+  'status',
 ]);
 
 /**
@@ -29,7 +30,15 @@ export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
  * JSON.stringify, but the jti: a UUIDv7 we made (introspection reads the
  * millisecond of issue from it).
  */
-export function jwtClaimsJson(issuer: string, token: GrantedToken, iat: number, exp: number, jti: string): string {
+export function jwtClaimsJson(
+  issuer: string,
+  token: GrantedToken,
+  iat: number,
+  exp: number,
+  jti: string,
+  /** The `status` member (draft-ietf-oauth-status-list), with its leading comma; '' for none. */
+  status = '',
+): string {
   const { audience } = token;
   const client = JSON.stringify(token.clientId);
   const sub = token.subject === token.clientId ? client : JSON.stringify(token.subject);
@@ -37,7 +46,7 @@ export function jwtClaimsJson(issuer: string, token: GrantedToken, iat: number, 
   return (
     `{${extraClaimsJson(token.claims)}"iss":${JSON.stringify(issuer)},"sub":${sub},"client_id":${client},"aud":${aud},` +
     `"iat":${iat},"nbf":${iat},"exp":${exp},"jti":"${jti}",` +
-    `"scope":${JSON.stringify(token.scope)},"scp":${JSON.stringify(token.scopes)}${extensionJson(token)}}`
+    `"scope":${JSON.stringify(token.scope)},"scp":${JSON.stringify(token.scopes)}${extensionJson(token)}${status}}`
   );
 }
 

@@ -58,3 +58,16 @@ export class KeyRotationSchedule {
     return jwk;
   }
 }
+
+/**
+ * When the signing key next changes (ms): a published next key's activation,
+ * else when the schedule will make one sign (the current key's start plus a
+ * period), else never (null: rotation only by hand).
+ */
+export function nextRotationAt(keys: SigningKeys, periodMs: number, now: number): number | null {
+  let next = Number.POSITIVE_INFINITY;
+  for (const k of keys.list()) if (k.activatesAt > now) next = Math.min(next, k.activatesAt);
+  if (next !== Number.POSITIVE_INFINITY) return next;
+  const current = keys.signingSince();
+  return periodMs === 0 || !current ? null : Math.max(current.activatesAt + periodMs, now);
+}

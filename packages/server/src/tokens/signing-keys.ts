@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningAlg } from '../config/load-config.js';
 import { keyContext } from '../crypto/sealed-contexts.js';
 import type { Sealer } from '../crypto/sealer.js';
-import type { ClientStore, SigningKeyRecord, SigningKeyStore } from '../store/types.js';
+import type { AuditOrigin, ClientStore, SigningKeyRecord, SigningKeyStore } from '../store/types.js';
 import { type ChangeFeed, LocalFeed } from '../sync/change-feed.js';
 import { ALGORITHMS, isSigningAlg, type JwsSigner, jwsSigner, signJws } from './jws-algorithms.js';
 
@@ -200,8 +200,9 @@ export class SigningKeys {
    * A new key signs from now on. Every other key stays published until every
    * token it can have signed has expired: now + the longest token lifetime a
    * client has, or the latest expiry this node signed, whichever is later.
+   * `by`: who asked (the admin API), recorded in the audit log with the key.
    */
-  async rotate(activatesAt = this.now()): Promise<JWK> {
+  async rotate(activatesAt = this.now(), by?: AuditOrigin): Promise<JWK> {
     const { publicKey, privateKey } = await ALGORITHMS[this.alg].generate();
     const jwk = publicKey.export({ format: 'jwk' }) as JWK;
     const kid = await calculateJwkThumbprint(jwk);
@@ -220,7 +221,8 @@ export class SigningKeys {
       activatesAt,
       retiresAt: null,
     };
-    await this.store.rotateSigningKey(record, retireOthersAt, now);
+    const audit = by && { at: now, action: 'key.rotate' as const, target: kid, actor: by.actor, address: by.address };
+    await this.store.rotateSigningKey(record, retireOthersAt, now, audit);
     await this.reload();
     this.feed.publish({ kind: 'keys' });
     return publicJwk;

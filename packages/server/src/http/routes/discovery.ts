@@ -28,6 +28,8 @@ export async function discoveryRoutes(app: FastifyInstance, { ctx }: { ctx: Serv
     dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS,
     // RFC 8705 §3.3: certificate-bound tokens, for clients registered for them.
     tls_client_certificate_bound_access_tokens: true,
+    // A Tessera extension: Server-Sent Events naming each changed status list (docs/protocol.md).
+    ...(ctx.statusLists ? { status_list_events_endpoint: ctx.statusLists.eventsUrl } : {}),
   });
   const send = async (_req: unknown, reply: FastifyReply) =>
     reply.header('cache-control', 'public, max-age=60').send(await metadata());

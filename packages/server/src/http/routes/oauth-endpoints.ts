@@ -39,6 +39,7 @@ export async function oauthEndpoints(
   app.post(PATHS.token, (req, reply) => {
     const sendToken = ({ json, clientId, format, alg, dpopNonce }: TokenResult): void => {
       ctx.metrics.tokenIssued(clientId, alg, format);
+      ctx.activity.tokenIssued(clientId);
       // RFC 9449 §8.2: a fresh nonce with each answer, so the client's next proof needs no retry.
       if (dpopNonce !== undefined) reply.header('dpop-nonce', dpopNonce);
       if (tracing !== null) {

@@ -103,7 +103,29 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
   `,
-  // 4: issuers whose tokens authenticate workloads (federated_jwt). The
+  // 4: the audit log (admin changes, written in each change's transaction)
+  // and the activity counts each node adds to once a minute. (at, id)
+  // orders and pages the log; ids come from an identity column.
+  `
+  CREATE TABLE audit_log (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at       BIGINT NOT NULL,
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    address  TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log(at, id);
+
+  CREATE TABLE activity (
+    start  BIGINT NOT NULL,
+    kind   TEXT COLLATE "C" NOT NULL,
+    key    TEXT COLLATE "C" NOT NULL,
+    n      BIGINT NOT NULL,
+    PRIMARY KEY (start, kind, key)
+  );
+  `,
+  // 5: issuers whose tokens authenticate workloads (federated_jwt). The
   // issuer is unique: a token's iss names at most one. The rest of the
   // configuration is TEXT JSON, as client metadata is.
   `
@@ -113,6 +135,45 @@ export const migrations: readonly string[] = [
     config      TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL
+  );
+  `,
+  // 6: status lists (draft-ietf-oauth-status-list), as SQLite's migration 6.
+  `
+  CREATE TABLE status_blocks (
+    list_id            TEXT NOT NULL,
+    first_idx          INTEGER NOT NULL,
+    size               INTEGER NOT NULL,
+    client_id          TEXT NOT NULL,
+    client_created_at  BIGINT NOT NULL,
+    expires_at         BIGINT NOT NULL,
+    PRIMARY KEY (list_id, first_idx)
+  );
+  CREATE INDEX status_blocks_client ON status_blocks(client_id);
+  CREATE INDEX status_blocks_exp ON status_blocks(expires_at);
+  CREATE TABLE status_bits (
+    list_id     TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    PRIMARY KEY (list_id, idx)
+  );
+  CREATE INDEX status_bits_exp ON status_bits(expires_at);
+  CREATE TABLE status_links (
+    parent_jti                TEXT NOT NULL,
+    list_id                   TEXT NOT NULL,
+    idx                       INTEGER NOT NULL,
+    parent_client_id          TEXT NOT NULL,
+    parent_client_created_at  BIGINT NOT NULL,
+    expires_at                BIGINT NOT NULL,
+    PRIMARY KEY (parent_jti, list_id, idx)
+  );
+  CREATE INDEX status_links_client ON status_links(parent_client_id);
+  CREATE INDEX status_links_list ON status_links(list_id);
+  CREATE INDEX status_links_exp ON status_links(expires_at);
+  CREATE TABLE status_dead_clients (
+    client_id   TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    PRIMARY KEY (client_id, created_at)
   );
   `,
 ];

@@ -1,7 +1,15 @@
-import { DatabaseError, type Pool } from 'pg';
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import type { TrustedIssuerRecord } from '../../federation/trusted-issuer.js';
 import { BatchedInserts } from '../batched-inserts.js';
+import {
+  type ActivityRow,
+  AUDIT_COLUMNS,
+  type AuditRow,
+  fromActivityRow,
+  fromAuditRow,
+  mergeActivity,
+} from '../history-rows.js';
 import { JtiUse } from '../jti-use.js';
 import { scopeUnion } from '../scope-union.js';
 import {
@@ -22,6 +30,10 @@ import {
 } from '../sql-rows.js';
 import { fromTrustedIssuerRow, type TrustedIssuerRow, trustedIssuerParams } from '../trusted-issuer-rows.js';
 import {
+  type ActivityCount,
+  type AuditEntry,
+  type AuditPosition,
+  type AuditRecord,
   DuplicateClientError,
   DuplicateIssuerError,
   type OpaqueTokenRecord,
@@ -29,10 +41,15 @@ import {
   type SealedValue,
   type SecretChange,
   type SigningKeyRecord,
+  type StatusBlockRecord,
+  type StatusEntry,
+  type StatusLink,
+  type StatusListContents,
   type Store,
 } from '../types.js';
 import { migrate } from './migrations.js';
 import { createPool, type PostgresStoreOptions, transaction } from './pool.js';
+import { PostgresStatusLists } from './status-queries.js';
 
 export type { PostgresStoreOptions } from './pool.js';
 
@@ -116,7 +133,7 @@ export class PostgresStore implements Store {
 
   // --- clients -------------------------------------------------------------
 
-  async insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void> {
+  async insertClient(client: ClientRecord, secret: SecretRecord | null, audit?: AuditEntry): Promise<void> {
     await transaction(this.#pool, async (db) => {
       try {
         await db.query(
@@ -136,6 +153,7 @@ export class PostgresStore implements Store {
         }
         throw err;
       }
+      await insertAudit(db, audit);
       if (secret) await db.query(INSERT_SECRET, secretParams(client.clientId, secret));
     });
   }
@@ -161,12 +179,26 @@ export class PostgresStore implements Store {
     return fromClientSecretPage(rows);
   }
 
-  async updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
-    const { rowCount } = await this.#pool.query(
-      'UPDATE clients SET metadata = $2, scope = $3, access_token_ttl = $4, updated_at = $5 WHERE client_id = $1',
-      [clientId, JSON.stringify(metadata), metadata.scope, metadata.access_token_ttl, updatedAt],
-    );
-    return rowCount === 1;
+  async updateClient(
+    clientId: string,
+    metadata: ClientMetadata,
+    updatedAt: number,
+    audit?: AuditEntry,
+  ): Promise<boolean> {
+    const update = async (db: Pool | PoolClient) => {
+      const { rowCount } = await db.query(
+        'UPDATE clients SET metadata = $2, scope = $3, access_token_ttl = $4, updated_at = $5 WHERE client_id = $1',
+        [clientId, JSON.stringify(metadata), metadata.scope, metadata.access_token_ttl, updatedAt],
+      );
+      return rowCount === 1;
+    };
+    // Without an entry to write, one statement needs no transaction.
+    if (!audit) return update(this.#pool);
+    return transaction(this.#pool, async (db) => {
+      const updated = await update(db);
+      if (updated) await insertAudit(db, audit);
+      return updated;
+    });
   }
 
   async updateClientSecrets(
@@ -174,6 +206,7 @@ export class PostgresStore implements Store {
     metadata: ClientMetadata,
     updatedAt: number,
     change: SecretChange,
+    audit?: AuditEntry,
   ): Promise<boolean> {
     return transaction(this.#pool, async (db) => {
       const { rowCount } = await db.query(
@@ -181,6 +214,7 @@ export class PostgresStore implements Store {
         [clientId, JSON.stringify(metadata), metadata.scope, metadata.access_token_ttl, updatedAt],
       );
       if (rowCount !== 1) return false;
+      await insertAudit(db, audit);
       await db.query(
         change === 'delete'
           ? 'DELETE FROM client_secrets WHERE client_id = $1'
@@ -191,17 +225,30 @@ export class PostgresStore implements Store {
     });
   }
 
-  async deleteClient(clientId: string): Promise<boolean> {
-    const { rowCount } = await this.#pool.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
-    return rowCount === 1;
+  async deleteClient(clientId: string, audit?: AuditEntry): Promise<boolean> {
+    const remove = async (db: Pool | PoolClient) =>
+      (await db.query('DELETE FROM clients WHERE client_id = $1', [clientId])).rowCount === 1;
+    if (!audit) return remove(this.#pool);
+    return transaction(this.#pool, async (db) => {
+      const deleted = await remove(db);
+      if (deleted) await insertAudit(db, audit);
+      return deleted;
+    });
   }
 
-  async addSecret(clientId: string, secret: SecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
+  async addSecret(
+    clientId: string,
+    secret: SecretRecord,
+    previousExpiresAt: number,
+    now: number,
+    audit?: AuditEntry,
+  ): Promise<boolean> {
     return transaction(this.#pool, async (db) => {
       // Locking the client serialises rotations: without it two at once would
       // each miss the other's new secret and leave both valid forever.
       const exists = await db.query('SELECT 1 FROM clients WHERE client_id = $1 FOR UPDATE', [clientId]);
       if (exists.rowCount !== 1) return false;
+      await insertAudit(db, audit);
       await db.query(
         'UPDATE client_secrets SET expires_at = $2 WHERE client_id = $1 AND (expires_at IS NULL OR expires_at > $2)',
         [clientId, previousExpiresAt],
@@ -229,16 +276,19 @@ export class PostgresStore implements Store {
 
   // --- trusted issuers -----------------------------------------------------
 
-  async insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void> {
+  async insertTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<void> {
     const p = trustedIssuerParams(record);
-    try {
-      await this.#pool.query(
-        'INSERT INTO trusted_issuers (id, issuer, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
-        [p.id, p.issuer, p.config, p.created_at, p.updated_at],
-      );
-    } catch (err) {
-      throw duplicateIssuer(err, record);
-    }
+    await transaction(this.#pool, async (db) => {
+      try {
+        await db.query(
+          'INSERT INTO trusted_issuers (id, issuer, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)',
+          [p.id, p.issuer, p.config, p.created_at, p.updated_at],
+        );
+      } catch (err) {
+        throw duplicateIssuer(err, record);
+      }
+      await insertAudit(db, audit);
+    });
   }
 
   async getTrustedIssuer(id: string): Promise<TrustedIssuerRecord | undefined> {
@@ -254,22 +304,30 @@ export class PostgresStore implements Store {
     return rows.map(fromTrustedIssuerRow);
   }
 
-  async updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean> {
+  async updateTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<boolean> {
     const p = trustedIssuerParams(record);
-    try {
-      const { rowCount } = await this.#pool.query(
-        'UPDATE trusted_issuers SET issuer = $2, config = $3, updated_at = $4 WHERE id = $1',
-        [p.id, p.issuer, p.config, p.updated_at],
-      );
-      return rowCount === 1;
-    } catch (err) {
-      throw duplicateIssuer(err, record);
-    }
+    return transaction(this.#pool, async (db) => {
+      let updated: boolean;
+      try {
+        const { rowCount } = await db.query(
+          'UPDATE trusted_issuers SET issuer = $2, config = $3, updated_at = $4 WHERE id = $1',
+          [p.id, p.issuer, p.config, p.updated_at],
+        );
+        updated = rowCount === 1;
+      } catch (err) {
+        throw duplicateIssuer(err, record);
+      }
+      if (updated) await insertAudit(db, audit);
+      return updated;
+    });
   }
 
-  async deleteTrustedIssuer(id: string): Promise<boolean> {
-    const { rowCount } = await this.#pool.query('DELETE FROM trusted_issuers WHERE id = $1', [id]);
-    return rowCount === 1;
+  async deleteTrustedIssuer(id: string, audit?: AuditEntry): Promise<boolean> {
+    return transaction(this.#pool, async (db) => {
+      const { rowCount } = await db.query('DELETE FROM trusted_issuers WHERE id = $1', [id]);
+      if (rowCount === 1) await insertAudit(db, audit);
+      return rowCount === 1;
+    });
   }
 
   // --- signing keys --------------------------------------------------------
@@ -281,11 +339,17 @@ export class PostgresStore implements Store {
     return rows.map(fromKeyRow);
   }
 
-  async rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void> {
+  async rotateSigningKey(
+    key: SigningKeyRecord,
+    retireOthersAt: number,
+    purgeBefore: number,
+    audit?: AuditEntry,
+  ): Promise<void> {
     await transaction(this.#pool, async (db) => {
       // Two nodes rotating at once would each miss the other's new key and
       // leave two current; this lock queues them and still lets readers in.
       await db.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE');
+      await insertAudit(db, audit);
       await db.query('DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < $1', [purgeBefore]);
       await db.query('UPDATE signing_keys SET retires_at = $1 WHERE retires_at IS NULL', [retireOthersAt]);
       await db.query(
@@ -450,16 +514,105 @@ export class PostgresStore implements Store {
     for (const r of rows) (first.get(r.key) as JtiUse).firstUse = true;
   }
 
+  // --- audit log and activity -------------------------------------------------
+
+  async listAudit(before: AuditPosition | undefined, limit: number): Promise<AuditRecord[]> {
+    const { rows } = before
+      ? await this.#pool.query<AuditRow>(
+          `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE (at, id) < ($1, $2) ORDER BY at DESC, id DESC LIMIT $3`,
+          [before.at, before.id, limit],
+        )
+      : await this.#pool.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY at DESC, id DESC LIMIT $1`, [
+          limit,
+        ]);
+    return rows.map(fromAuditRow);
+  }
+
+  async purgeAudit(before: number): Promise<number> {
+    return (await this.#pool.query('DELETE FROM audit_log WHERE at < $1', [before])).rowCount ?? 0;
+  }
+
+  async addActivity(counts: readonly ActivityCount[]): Promise<void> {
+    const merged = mergeActivity(counts);
+    if (merged.length === 0) return;
+    // One statement for the minute's counts; merged and sorted, so nodes adding
+    // to the same rows lock them in one order, and no row is touched twice.
+    await this.#pool.query(
+      `INSERT INTO activity (start, kind, key, n)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])
+       ON CONFLICT (start, kind, key) DO UPDATE SET n = activity.n + excluded.n`,
+      [merged.map((c) => c.start), merged.map((c) => c.kind), merged.map((c) => c.key), merged.map((c) => c.n)],
+    );
+  }
+
+  async listActivity(since: number, bucketMs: number): Promise<ActivityCount[]> {
+    const { rows } = await this.#pool.query<ActivityRow>(
+      `SELECT (start / $2) * $2 AS start, kind, key, sum(n)::bigint AS n
+         FROM activity WHERE start >= $1 GROUP BY 1, kind, key`,
+      [since, bucketMs],
+    );
+    return rows.map(fromActivityRow);
+  }
+
+  async purgeActivity(before: number): Promise<number> {
+    return (await this.#pool.query('DELETE FROM activity WHERE start < $1', [before])).rowCount ?? 0;
+  }
+
   async purgeExpired(now: number): Promise<number> {
     const { rows } = await this.#pool.query<{ n: number }>(
       `WITH tokens AS (DELETE FROM opaque_tokens WHERE exp <= $1 RETURNING 1),
             revoked AS (DELETE FROM revoked_jtis WHERE expires_at <= $2 RETURNING 1),
-            used AS (DELETE FROM used_jtis WHERE expires_at <= $2 RETURNING 1)
-       SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM revoked) + (SELECT count(*) FROM used) AS n`,
+            used AS (DELETE FROM used_jtis WHERE expires_at <= $2 RETURNING 1),
+            ${PostgresStatusLists.PURGE_CTES}
+       SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM revoked) + (SELECT count(*) FROM used) + ${PostgresStatusLists.PURGE_COUNT} AS n`,
       [Math.floor(now / 1000), now],
     );
-    return rows[0]?.n ?? 0;
+    return Number(rows[0]?.n ?? 0);
   }
+
+  // --- status lists (status-queries.ts) ----------------------------------------
+
+  get #status(): PostgresStatusLists {
+    this.#statusLists ??= new PostgresStatusLists(this.#pool);
+    return this.#statusLists;
+  }
+  #statusLists: PostgresStatusLists | undefined;
+
+  insertStatusBlock(block: StatusBlockRecord): Promise<void> {
+    return this.#status.insertBlock(block);
+  }
+
+  linkStatusEntries(links: readonly StatusLink[]): Promise<string[]> {
+    return this.#status.link(links);
+  }
+
+  revokeStatus(jti: string, entries: readonly StatusEntry[], expiresAt: number): Promise<string[]> {
+    return this.#status.revoke(jti, entries, expiresAt);
+  }
+
+  revokeClientStatus(clientId: string, expiresAt: number): Promise<string[]> {
+    return this.#status.revokeClient(clientId, expiresAt);
+  }
+
+  getStatusList(listId: string, now: number): Promise<StatusListContents | undefined> {
+    return this.#status.get(listId, now);
+  }
+}
+
+/**
+ * Writes an audit entry on the change's own transaction connection, so both
+ * commit or neither (a no-op without an entry). For any store method that
+ * records an admin change, trusted issuers' included.
+ */
+export async function insertAudit(db: PoolClient, entry: AuditEntry | undefined): Promise<void> {
+  if (!entry) return;
+  await db.query('INSERT INTO audit_log (at, action, target, actor, address) VALUES ($1, $2, $3, $4, $5)', [
+    entry.at,
+    entry.action,
+    entry.target,
+    entry.actor,
+    entry.address,
+  ]);
 }
 
 const INSERT_SECRET =

@@ -88,7 +88,29 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE opaque_tokens ADD COLUMN ext TEXT;
   `,
-  // 4: issuers whose tokens authenticate workloads (federated_jwt). The
+  // 4: the audit log (admin changes, written in each change's transaction)
+  // and the activity counts each process adds to once a minute. Audit ids
+  // are the rowid: with `at` they order and page the log.
+  `
+  CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    address  TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log(at);
+
+  CREATE TABLE activity (
+    start  INTEGER NOT NULL,
+    kind   TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (start, kind, key)
+  ) WITHOUT ROWID;
+  `,
+  // 5: issuers whose tokens authenticate workloads (federated_jwt). The
   // issuer is unique: a token's iss names at most one. The rest of the
   // configuration is JSON, as client metadata is.
   `
@@ -98,6 +120,48 @@ export const migrations: readonly string[] = [
     config      TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 6: status lists (draft-ietf-oauth-status-list). Blocks of indexes and
+  // their owner (one row per block, never per token); the entries set by a
+  // revocation; exchanged tokens' entries under their ancestors; and the
+  // clients deleted while their blocks live.
+  `
+  CREATE TABLE status_blocks (
+    list_id            TEXT NOT NULL,
+    first_idx          INTEGER NOT NULL,
+    size               INTEGER NOT NULL,
+    client_id          TEXT NOT NULL,
+    client_created_at  INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    PRIMARY KEY (list_id, first_idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX status_blocks_client ON status_blocks(client_id);
+  CREATE INDEX status_blocks_exp ON status_blocks(expires_at);
+  CREATE TABLE status_bits (
+    list_id     TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (list_id, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX status_bits_exp ON status_bits(expires_at);
+  CREATE TABLE status_links (
+    parent_jti                TEXT NOT NULL,
+    list_id                   TEXT NOT NULL,
+    idx                       INTEGER NOT NULL,
+    parent_client_id          TEXT NOT NULL,
+    parent_client_created_at  INTEGER NOT NULL,
+    expires_at                INTEGER NOT NULL,
+    PRIMARY KEY (parent_jti, list_id, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX status_links_client ON status_links(parent_client_id);
+  CREATE INDEX status_links_list ON status_links(list_id);
+  CREATE INDEX status_links_exp ON status_links(expires_at);
+  CREATE TABLE status_dead_clients (
+    client_id   TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (client_id, created_at)
   ) WITHOUT ROWID;
   `,
 ];

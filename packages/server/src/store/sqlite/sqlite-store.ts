@@ -4,6 +4,15 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ClientMetadata, ClientRecord, SecretRecord, StoredClient } from '../../clients/client.js';
 import type { TrustedIssuerRecord } from '../../federation/trusted-issuer.js';
+import { BatchedInserts } from '../batched-inserts.js';
+import {
+  type ActivityRow,
+  AUDIT_COLUMNS,
+  type AuditRow,
+  fromActivityRow,
+  fromAuditRow,
+  mergeActivity,
+} from '../history-rows.js';
 import { scopeUnion } from '../scope-union.js';
 import {
   CLIENT_WITH_SECRETS_SQL,
@@ -22,6 +31,10 @@ import {
 } from '../sql-rows.js';
 import { fromTrustedIssuerRow, type TrustedIssuerRow, trustedIssuerParams } from '../trusted-issuer-rows.js';
 import {
+  type ActivityCount,
+  type AuditEntry,
+  type AuditPosition,
+  type AuditRecord,
   DuplicateClientError,
   DuplicateIssuerError,
   type OpaqueTokenRecord,
@@ -29,10 +42,15 @@ import {
   type SealedValue,
   type SecretChange,
   type SigningKeyRecord,
+  type StatusBlockRecord,
+  type StatusEntry,
+  type StatusLink,
+  type StatusListContents,
   type Store,
 } from '../types.js';
 import { SqliteBatchWriter } from './batch-writer.js';
 import { migrations } from './migrations.js';
+import { statusStatements } from './status-statements.js';
 
 /** How long a write waits for another process's write lock before it fails as unavailable (503). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -76,6 +94,15 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
+  readonly #status: ReturnType<typeof statusStatements>;
+  /** Block owners of one event-loop turn (many clients' first tokens at once): one synced commit for them all. */
+  readonly #blocks = new BatchedInserts<StatusBlockRecord>(
+    (b) => this.#durable(() => this.#status.insertBlock(b)),
+    (bs) =>
+      this.#durable(() => {
+        for (const b of bs) this.#status.insertBlock(b);
+      }),
+  );
   /** Opaque tokens and spent jtis, one transaction per event-loop turn. */
   readonly #writer: SqliteBatchWriter;
   #closed: Promise<void> | undefined;
@@ -90,6 +117,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.#migrate();
     this.#stmts = prepare(this.#db);
+    this.#status = statusStatements(this.#db);
     this.#writer = new SqliteBatchWriter(this.#db, path, busyTimeoutMs, logger);
   }
 
@@ -118,20 +146,30 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Writes an audit entry; called inside the change's own #durable transaction, so both commit or neither. */
+  #audit(entry: AuditEntry | undefined): void {
+    if (!entry) return;
+    const { at, action, target, actor, address } = entry;
+    this.#stmts.insertAudit.run({ at, action, target, actor, address });
+  }
+
   async ping(): Promise<void> {
     this.#stmts.ping.get();
   }
 
   close(): Promise<void> {
-    this.#closed ??= this.#writer.close().then(() => {
-      this.#db.close();
-    });
+    this.#closed ??= this.#blocks
+      .drain()
+      .then(() => this.#writer.close())
+      .then(() => {
+        this.#db.close();
+      });
     return this.#closed;
   }
 
   // --- clients -------------------------------------------------------------
 
-  async insertClient(client: ClientRecord, secret: SecretRecord | null): Promise<void> {
+  async insertClient(client: ClientRecord, secret: SecretRecord | null, audit?: AuditEntry): Promise<void> {
     this.#durable(() => {
       // Only this statement's key violation means the id is taken: the
       // secret's id is a primary key too, and its clash is another error.
@@ -149,6 +187,7 @@ export class SqliteStore implements Store {
         }
         throw err;
       }
+      this.#audit(audit);
       if (secret) this.#stmts.insertSecret.run(secretRow(client.clientId, secret));
     });
   }
@@ -166,23 +205,11 @@ export class SqliteStore implements Store {
     return fromClientSecretPage(this.#stmts.listStoredClients.all(after ?? '', limit) as ClientSecretRow[]);
   }
 
-  async updateClient(clientId: string, metadata: ClientMetadata, updatedAt: number): Promise<boolean> {
-    return this.#durable(
-      () =>
-        this.#stmts.updateClient.run({
-          client_id: clientId,
-          metadata: JSON.stringify(metadata),
-          scope: metadata.scope,
-          updated_at: updatedAt,
-        }).changes === 1,
-    );
-  }
-
-  async updateClientSecrets(
+  async updateClient(
     clientId: string,
     metadata: ClientMetadata,
     updatedAt: number,
-    change: SecretChange,
+    audit?: AuditEntry,
   ): Promise<boolean> {
     return this.#durable(() => {
       const updated =
@@ -192,18 +219,51 @@ export class SqliteStore implements Store {
           scope: metadata.scope,
           updated_at: updatedAt,
         }).changes === 1;
-      if (updated) (change === 'delete' ? this.#stmts.deleteSecrets : this.#stmts.unsealSecrets).run(clientId);
+      if (updated) this.#audit(audit);
       return updated;
     });
   }
 
-  async deleteClient(clientId: string): Promise<boolean> {
-    return this.#durable(() => this.#stmts.deleteClient.run(clientId).changes === 1);
+  async updateClientSecrets(
+    clientId: string,
+    metadata: ClientMetadata,
+    updatedAt: number,
+    change: SecretChange,
+    audit?: AuditEntry,
+  ): Promise<boolean> {
+    return this.#durable(() => {
+      const updated =
+        this.#stmts.updateClient.run({
+          client_id: clientId,
+          metadata: JSON.stringify(metadata),
+          scope: metadata.scope,
+          updated_at: updatedAt,
+        }).changes === 1;
+      if (!updated) return false;
+      this.#audit(audit);
+      (change === 'delete' ? this.#stmts.deleteSecrets : this.#stmts.unsealSecrets).run(clientId);
+      return true;
+    });
   }
 
-  async addSecret(clientId: string, secret: SecretRecord, previousExpiresAt: number, now: number): Promise<boolean> {
+  async deleteClient(clientId: string, audit?: AuditEntry): Promise<boolean> {
+    return this.#durable(() => {
+      const deleted = this.#stmts.deleteClient.run(clientId).changes === 1;
+      if (deleted) this.#audit(audit);
+      return deleted;
+    });
+  }
+
+  async addSecret(
+    clientId: string,
+    secret: SecretRecord,
+    previousExpiresAt: number,
+    now: number,
+    audit?: AuditEntry,
+  ): Promise<boolean> {
     return this.#durable(() => {
       if (!this.#stmts.clientExists.get(clientId)) return false;
+      this.#audit(audit);
       this.#stmts.expireSecrets.run({ client_id: clientId, expires_at: previousExpiresAt });
       this.#stmts.deleteExpiredSecrets.run({ client_id: clientId, now });
       this.#stmts.insertSecret.run(secretRow(clientId, secret));
@@ -222,10 +282,11 @@ export class SqliteStore implements Store {
 
   // --- trusted issuers -----------------------------------------------------
 
-  async insertTrustedIssuer(record: TrustedIssuerRecord): Promise<void> {
+  async insertTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<void> {
     this.#durable(() => {
       try {
         this.#stmts.insertIssuer.run(trustedIssuerParams(record));
+        this.#audit(audit);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
           throw new DuplicateIssuerError(record.config.issuer);
@@ -243,10 +304,12 @@ export class SqliteStore implements Store {
     return (this.#stmts.listIssuers.all(after ?? '', limit) as TrustedIssuerRow[]).map(fromTrustedIssuerRow);
   }
 
-  async updateTrustedIssuer(record: TrustedIssuerRecord): Promise<boolean> {
+  async updateTrustedIssuer(record: TrustedIssuerRecord, audit?: AuditEntry): Promise<boolean> {
     return this.#durable(() => {
       try {
-        return this.#stmts.updateIssuer.run(trustedIssuerParams(record)).changes === 1;
+        const updated = this.#stmts.updateIssuer.run(trustedIssuerParams(record)).changes === 1;
+        if (updated) this.#audit(audit);
+        return updated;
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
           throw new DuplicateIssuerError(record.config.issuer);
@@ -255,8 +318,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deleteTrustedIssuer(id: string): Promise<boolean> {
-    return this.#durable(() => this.#stmts.deleteIssuer.run(id).changes === 1);
+  async deleteTrustedIssuer(id: string, audit?: AuditEntry): Promise<boolean> {
+    return this.#durable(() => {
+      const deleted = this.#stmts.deleteIssuer.run(id).changes === 1;
+      if (deleted) this.#audit(audit);
+      return deleted;
+    });
   }
 
   // --- signing keys --------------------------------------------------------
@@ -265,8 +332,14 @@ export class SqliteStore implements Store {
     return (this.#stmts.listKeys.all() as KeyRow[]).map(fromKeyRow);
   }
 
-  async rotateSigningKey(key: SigningKeyRecord, retireOthersAt: number, purgeBefore: number): Promise<void> {
+  async rotateSigningKey(
+    key: SigningKeyRecord,
+    retireOthersAt: number,
+    purgeBefore: number,
+    audit?: AuditEntry,
+  ): Promise<void> {
     this.#durable(() => {
+      this.#audit(audit);
       this.#stmts.purgeKeys.run(purgeBefore);
       this.#stmts.retireKeys.run(retireOthersAt);
       this.#stmts.insertKey.run({
@@ -361,14 +434,69 @@ export class SqliteStore implements Store {
     return this.#writer.useOnce(key, expiresAt, now);
   }
 
+  // --- audit log and activity -------------------------------------------------
+
+  async listAudit(before: AuditPosition | undefined, limit: number): Promise<AuditRecord[]> {
+    const rows = (
+      before
+        ? this.#stmts.listAuditBefore.all({ at: before.at, id: before.id, limit })
+        : this.#stmts.listAudit.all(limit)
+    ) as AuditRow[];
+    return rows.map(fromAuditRow);
+  }
+
+  async purgeAudit(before: number): Promise<number> {
+    return this.#stmts.purgeAudit.run(before).changes;
+  }
+
+  async addActivity(counts: readonly ActivityCount[]): Promise<void> {
+    // NORMAL, not #durable: a minute of counts lost to a power cut is not worth a sync.
+    this.#db
+      .transaction(() => {
+        for (const c of mergeActivity(counts)) this.#stmts.addActivity.run(c);
+      })
+      .immediate();
+  }
+
+  async listActivity(since: number, bucketMs: number): Promise<ActivityCount[]> {
+    return (this.#stmts.listActivity.all({ since, bucket: bucketMs }) as ActivityRow[]).map(fromActivityRow);
+  }
+
+  async purgeActivity(before: number): Promise<number> {
+    return this.#stmts.purgeActivity.run(before).changes;
+  }
+
   async purgeExpired(now: number): Promise<number> {
     const nowSeconds = Math.floor(now / 1000);
     return this.#db.transaction(
       () =>
         this.#stmts.purgeTokens.run(nowSeconds).changes +
         this.#stmts.purgeRevoked.run(now).changes +
-        this.#stmts.purgeUsed.run(now).changes,
+        this.#stmts.purgeUsed.run(now).changes +
+        this.#status.purge(now),
     )();
+  }
+
+  // --- status lists (status-statements.ts) -------------------------------------
+
+  insertStatusBlock(block: StatusBlockRecord): Promise<void> {
+    return this.#blocks.add(block);
+  }
+
+  async linkStatusEntries(links: readonly StatusLink[]): Promise<string[]> {
+    return this.#durable(() => this.#status.link(links));
+  }
+
+  async revokeStatus(jti: string, entries: readonly StatusEntry[], expiresAt: number): Promise<string[]> {
+    return this.#durable(() => this.#status.revoke(jti, entries, expiresAt));
+  }
+
+  async revokeClientStatus(clientId: string, expiresAt: number): Promise<string[]> {
+    return this.#durable(() => this.#status.revokeClient(clientId, expiresAt));
+  }
+
+  async getStatusList(listId: string, now: number): Promise<StatusListContents | undefined> {
+    return this.#status.get(listId, now);
   }
 }
 
@@ -449,6 +577,23 @@ function prepare(db: Database.Database) {
     purgeTokens: db.prepare('DELETE FROM opaque_tokens WHERE exp <= ?'),
     purgeRevoked: db.prepare('DELETE FROM revoked_jtis WHERE expires_at <= ?'),
     purgeUsed: db.prepare('DELETE FROM used_jtis WHERE expires_at <= ?'),
+    insertAudit: db.prepare(
+      'INSERT INTO audit_log (at, action, target, actor, address) VALUES (@at, @action, @target, @actor, @address)',
+    ),
+    listAudit: db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY at DESC, id DESC LIMIT ?`),
+    listAuditBefore: db.prepare(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE (at, id) < (@at, @id) ORDER BY at DESC, id DESC LIMIT @limit`,
+    ),
+    purgeAudit: db.prepare('DELETE FROM audit_log WHERE at < ?'),
+    addActivity: db.prepare(
+      'INSERT INTO activity (start, kind, key, n) VALUES (@start, @kind, @key, @n) ON CONFLICT (start, kind, key) DO UPDATE SET n = n + excluded.n',
+    ),
+    listActivity: db.prepare(
+      // better-sqlite3 binds a JS number as REAL: cast, or the division is not an integer one.
+      `SELECT (start / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS start, kind, key, sum(n) AS n
+         FROM activity WHERE start >= @since GROUP BY 1, kind, key`,
+    ),
+    purgeActivity: db.prepare('DELETE FROM activity WHERE start < ?'),
   };
 }
 
