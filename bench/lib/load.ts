@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { spawnTracked } from './children.js';
 import type { DpopProofs } from './dpop-proofs.js';
 import type { PacedConfig, PacedResult } from './paced-load.js';
+import type { TlsLoadConfig } from './tls-load.js';
 
 /**
  * The two ways load is offered: wrk at saturation (closed loop, N
@@ -12,6 +13,7 @@ import type { PacedConfig, PacedResult } from './paced-load.js';
 
 const LUA = join(import.meta.dirname, 'token.lua');
 const PACED = join(import.meta.dirname, 'paced-load.ts');
+const TLS_LOAD = join(import.meta.dirname, 'tls-load.ts');
 export const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find(existsSync);
 
 export interface Credentials {
@@ -21,10 +23,17 @@ export interface Credentials {
   authFile?: string;
   /** DPoP proofs, a fresh file written before each run (wrk only). */
   dpop?: DpopProofs;
-  /** The form body, where it is not the token request's (e.g. `token=…` for introspection). */
+  /** The form body, where it is not the token request's (e.g. `token=…` for introspection)… */
   body?: string;
+  /** …or a file with one per line, picked at random per request (wrk only). */
+  bodyFile?: string;
   /** What a correct answer contains (default `"access_token"`; `"active":true` for introspection). */
   expect?: string;
+  /**
+   * HTTPS, sent by bench/lib/tls-load.ts instead of wrk (which cannot present a client certificate): a new
+   * TLS connection per request or kept-alive ones, and the client certificate's PEM files, if any.
+   */
+  tls?: { newConnection: boolean; cert?: string; key?: string };
 }
 
 /** More proofs than the fastest DPoP case answers per second, so a run never runs out (it would fail if it did). */
@@ -37,6 +46,8 @@ export interface SaturationResult {
   p50_ms: number;
   p99_ms: number;
   errors: number;
+  /** The load generator's CPU time over the run, where it measures it itself (bench/lib/tls-load.ts). */
+  load_cpu_us?: number;
 }
 
 /** Runs a child to completion, killed if it overruns `timeoutMs`; returns stdout. */
@@ -84,17 +95,21 @@ export async function saturate(
   connections: number,
   cpus: string,
 ): Promise<SaturationResult> {
+  if (creds.tls) return tlsSaturate(url, creds, body, seconds, connections, cpus);
   if (!WRK) {
-    if (creds.dpop || creds.body || creds.expect) throw new Error('this case needs wrk (apt-get install wrk)');
+    if (creds.dpop || creds.body || creds.bodyFile || creds.expect)
+      throw new Error('this case needs wrk (apt-get install wrk)');
     return autocannonSaturate(url, creds, body, seconds, connections);
   }
   const env: Record<string, string> = { BENCH_BODY: creds.body ?? body };
   if (creds.expect) env.BENCH_EXPECT = creds.expect;
+  if (creds.bodyFile) env.BENCH_BODY_FILE = creds.bodyFile;
   if (creds.authFile) env.BENCH_AUTH_FILE = creds.authFile;
   else env.BENCH_AUTH = creds.auth ?? '';
   const shown: Record<string, string> = creds.authFile
     ? { BENCH_AUTH_FILE: creds.authFile }
-    : { BENCH_AUTH: 'Basic …' };
+    : { BENCH_AUTH: creds.auth ? 'Basic …' : '' };
+  if (creds.bodyFile) shown.BENCH_BODY_FILE = creds.bodyFile;
   if (creds.dpop) {
     creds.dpop.write(Math.ceil((seconds + 1) * DPOP_PROOFS_PER_SECOND));
     env.BENCH_DPOP_FILE = creds.dpop.file;
@@ -109,6 +124,39 @@ export async function saturate(
   );
   const line = out.split('\n').find((l) => l.startsWith('BENCH '));
   if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  return JSON.parse(line.slice(6)) as SaturationResult;
+}
+
+/** HTTPS with bench/lib/tls-load.ts, a child process on core `cpus` as wrk is. */
+async function tlsSaturate(
+  url: string,
+  creds: Credentials,
+  body: string,
+  seconds: number,
+  connections: number,
+  cpus: string,
+): Promise<SaturationResult> {
+  const tls = creds.tls as NonNullable<Credentials['tls']>;
+  const config: TlsLoadConfig = {
+    url,
+    seconds,
+    connections,
+    body: creds.body ?? body,
+    auth: creds.auth,
+    cert: tls.cert,
+    key: tls.key,
+    newConnection: tls.newConnection,
+    expect: creds.expect ?? '"access_token"',
+  };
+  const out = await runToEnd(
+    'taskset',
+    ['-c', cpus, process.execPath, '--import', 'tsx', TLS_LOAD],
+    { TLS_LOAD_CONFIG: JSON.stringify(config) },
+    { TLS_LOAD_CONFIG: JSON.stringify({ ...config, auth: config.auth ? 'Basic …' : undefined }) },
+    (seconds + 30) * 1000,
+  );
+  const line = out.split('\n').find((l) => l.startsWith('BENCH '));
+  if (!line) throw new Error(`tls-load printed no result:\n${out}`);
   return JSON.parse(line.slice(6)) as SaturationResult;
 }
 

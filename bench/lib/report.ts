@@ -1,5 +1,6 @@
 import type { ProfileSummary } from './cpu-profile.js';
-import { FLOW_GOAL, INTROSPECTION_GOAL, PLAIN } from './flows.js';
+import { FLOW_GOAL, FLOWS, INTROSPECTION_GOAL, PLAIN, STATUS_OFF } from './flows.js';
+import { goalRows as issueGoals, LEAN_GOAL, OIDC_GOAL, OIDC_GOAL_RS256 } from './goals.js';
 import type { SaturationResult } from './load.js';
 import type { MicroResult } from './micro.js';
 import type { PacedResult } from './paced-load.js';
@@ -25,8 +26,29 @@ export interface CaseResult {
   failed: string | undefined;
 }
 
+/** Revocation to verifier (bench/lib/status-lists.ts): from the revoke call's start until the verifier rejects. */
+export interface RevocationResult {
+  count: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** RSS of a server before and after `subscribers` clients subscribed to its status list events stream. */
+export interface SubscriberMemory {
+  subscribers: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+}
+
 export interface Report {
   smoke: boolean;
+  /** Why a part (a `--only` name) was not measured, where the suite knows: e.g. the build lacks the feature. */
+  notMeasured: Record<string, string>;
+  revocation?: RevocationResult;
+  subscriberMemory?: SubscriberMemory;
+  /** RSS of the largest growth case's server restarted on its database, once its client cache refilled. */
+  restartMemory?: { clients: number; rssMb: number };
   settings: {
     runs: number;
     seconds: number;
@@ -88,6 +110,84 @@ function saturationRow(c: CaseResult, first: string[]): string[] {
   ];
 }
 
+/**
+ * Memory as a documented bound (bench/README.md, decisions): RSS idle, under load and with many clients,
+ * the largest figure of each kind this run measured, beside the lean reference's where it has one.
+ */
+function memorySection(r: Report): string[] {
+  const peak = (c: CaseResult) => (c.failed ? Number.NaN : c.rssPeakMb);
+  const max = (xs: number[]) => {
+    const ok = xs.filter(Number.isFinite);
+    return ok.length ? Math.max(...ok) : Number.NaN;
+  };
+  const of = (group: string, system: string, jwt?: boolean) =>
+    r.cases.filter(
+      (c) => c.group === group && c.system.startsWith(system) && (jwt === undefined || (c.label !== 'opaque') === jwt),
+    );
+  const mb = (n: number) => (Number.isFinite(n) ? `${fixed(n, 0)} MB` : '–');
+  const clientCases = r.cases
+    .filter((c) => c.group === 'growth' && /^[\d,]+ client\(s\)$/.test(c.label))
+    .map((c) => ({ c, n: Number(c.label.split(' ')[0]?.replaceAll(',', '')) }));
+  const one = clientCases.find((x) => x.n === 1);
+  const most = clientCases.at(-1);
+  const perClientKb = one && most && most.n > 1 ? ((peak(most.c) - peak(one.c)) * 1024) / (most.n - 1) : Number.NaN;
+  const sub = r.subscriberMemory;
+  const rows: string[][] = [
+    [
+      'idle, after start (one client)',
+      mb(max(of('token', TESSERA).map((c) => c.rssIdleMb))),
+      mb(max(of('token', LEAN).map((c) => c.rssIdleMb))),
+      'token',
+    ],
+    [
+      'under load, JWTs (peak at saturation)',
+      mb(max(of('token', TESSERA, true).map(peak))),
+      mb(max(of('token', LEAN, true).map(peak))),
+      'token',
+    ],
+    [
+      'under load, opaque tokens (peak)',
+      mb(max(of('token', TESSERA, false).map(peak))),
+      mb(max(of('token', LEAN, false).map(peak))),
+      'token',
+    ],
+    ['under load, young generation capped (peak)', mb(max(of('memory', TESSERA).map(peak))), '', 'token'],
+    ['under load, TESSERA_WORKERS=2 (peak, all processes)', mb(max(of('workers', TESSERA).map(peak))), '', 'token'],
+  ];
+  if (most && most.n > 1)
+    rows.push(
+      [`${most.c.label}, just registered (idle)`, mb(most.c.rssIdleMb), '', 'growth'],
+      [
+        `${most.c.label}, restarted, client cache refilled (idle)`,
+        mb(r.restartMemory?.clients === most.n ? r.restartMemory.rssMb : Number.NaN),
+        '',
+        'growth',
+      ],
+      [`${most.c.label}, under load, a random client per request (peak)`, mb(peak(most.c)), '', 'growth'],
+      [
+        'per cached client: (peak with the most − peak with one) ÷ the clients added',
+        Number.isFinite(perClientKb) ? `${fixed(perClientKb, 2)} KB` : '–',
+        '',
+        'growth',
+      ],
+    );
+  if (sub)
+    rows.push([
+      'per 1,000 status list event subscribers (SSE)',
+      `${fixed(((sub.rssAfterMb - sub.rssBeforeMb) * 1000) / sub.subscribers, 1)} MB`,
+      '',
+      'status',
+    ]);
+  const measured = rows.filter((row) => row[1] !== '–');
+  if (measured.length === 0) return [];
+  return [
+    '## Memory (a documented bound, not a goal)',
+    'RSS of one server process (VmRSS), the largest this run measured in each state; no V8 flag is set by default ' +
+      '(bench/README.md, decisions; docs/deployment.md, Memory says what the figures mean for an operator).',
+    table(['state', 'Tessera', 'lean reference', 'part'], measured),
+  ];
+}
+
 export function renderReport(r: Report): string {
   const s = r.settings;
   const find = (group: string, system: string, label: string) =>
@@ -123,12 +223,26 @@ export function renderReport(r: Report): string {
       `- Fixed rate: ${Math.round(s.fixedShare * 100)} % of the median saturation throughput, offered by the paced open-loop generator in bench/lib/paced-load.ts (wrk2-style constant rate over ${s.connections} keep-alive connections; latency measured from when each request was due, so queueing is not hidden; raw sockets and a clock polled every loop turn keep the generator's own lateness, reported in the last column, well under the latencies it measures), ${s.runs} × ${s.pacedSeconds} s after ${s.pacedWarmupSeconds} s not counted. Autocannon's overallRate was not used: it is a closed loop per connection and misses queueing delay.`,
       '- Before every measured run (saturation or fixed rate, of any system): PostgreSQL `CHECKPOINT` and `sync`, so writes one system deferred are not flushed during the run of another (bench/lib/quiet-disk.ts).',
       '- CPU µs per request: utime + stime of the server process tree (/proc/<pid>/stat) over a run, divided by the requests answered. RSS (VmRSS, /proc/<pid>/status): idle after start → peak while under load (sampled every 250 ms) → after the last run.',
-      `- Growth: ${s.growthAlg} JWTs, SQLite in /dev/shm, wrk picks a random client per request from a file of Authorization headers.`,
+      `- Growth: ${s.growthAlg} JWTs, SQLite in /dev/shm, wrk picks a random client per request from a file of Authorization headers; the largest case's server is then restarted on its database and its RSS read once the client cache has refilled.`,
+      '- Flows: each beside the plain request (client_secret_basic, Bearer) of its algorithm sent the same way, taking turns. The HTTPS rows (mutual TLS and their plain baselines) are sent by bench/lib/tls-load.ts, which can present a client certificate (wrk cannot), on a new TLS connection per request (full handshake) or on kept-alive ones.',
+      '- Parts that need a capability the build may lack (trusted issuers, status lists) look for it in the discovery document first; without it they are reported as not measured.',
     ].join('\n'),
   );
 
-  // Goals.
-  const goalRows: string[][] = [];
+  // The goals of issue 32, each from this run's figures.
+  const goals = issueGoals(r);
+  p(
+    '## Goals (issue 32)',
+    'Each computed from the figures below; "not measured" where this run did not measure the cases (`--only`, smoke, or a build without the feature). ' +
+      'Memory is a documented bound, not a goal: see "Memory" below.',
+    table(
+      ['goal', 'case', 'measured', '', 'note'],
+      goals.map((g) => [g.goal, g.case, g.measured, g.verdict, g.note]),
+    ),
+  );
+
+  // Per token kind, with what the earlier goals asked, now reported (bench/README.md, decisions).
+  const kindRows: string[][] = [];
   for (const l of labels) {
     const t = find('token', TESSERA, l);
     const lean = rate(find('token', LEAN, l));
@@ -139,28 +253,30 @@ export function renderReport(r: Report): string {
     const rss = t && !t.failed ? t.rssPeakMb : Number.NaN;
     const p99 = t?.paced.length ? median(t.paced.map((x) => x.p99_ms)) : Number.NaN;
     const ok = (n: number, goal: number) => (Number.isFinite(n) ? n >= goal : undefined);
-    goalRows.push([
+    kindRows.push([
       l,
-      `${fixed(tr / lean)} × ${mark(ok(tr / lean, 1))}`,
-      `${fixed(tr / oidc)} × ${mark(ok(tr / oidc, 1.6))}`,
-      `${fixed(rss, 0)} MB ${mark(Number.isFinite(rss) ? rss <= 90 : undefined)}`,
-      `${ms(p99)} ms ${mark(Number.isFinite(p99) ? p99 <= 5 : undefined)}`,
-      `${fixed(w2 / tr)} × ${mark(ok(w2 / tr, 1.8))} (${fixed(busy(w2case))} of 2 cores busy)`,
+      `${fixed(tr / lean)} × ${mark(ok(tr / lean, LEAN_GOAL))}`,
+      `${fixed(tr / oidc)} × ${mark(ok(tr / oidc, l === 'RS256' ? OIDC_GOAL_RS256 : OIDC_GOAL))}`,
+      `${fixed(rss, 0)} MB`,
+      `${ms(p99)} ms`,
+      `${fixed(w2 / tr)} × (${fixed(busy(w2case))} of 2 cores busy)`,
     ]);
   }
   if (labels.length > 0)
     p(
-      '## Goals (Tessera, embedded SQLite, one core)',
+      '## Token endpoint per kind (Tessera, embedded SQLite, one core)',
+      'The p99 at a fixed rate and two workers are reported, not chased: where they fall short (opaque tokens), the bound is this ' +
+        "machine's disk and the load generator sharing the cores, as the lean reference shows (bench/README.md, decisions).",
       table(
         [
           'token',
-          '÷ lean reference (≥ 1.00)',
-          '÷ oidc-provider (≥ 1.60)',
-          'peak RSS (≤ 90 MB)',
-          `p99 at ${Math.round(s.fixedShare * 100)} % (≤ 5 ms)`,
-          '2 workers ÷ 1 (≥ 1.80)',
+          `÷ lean reference (≥ ${fixed(LEAN_GOAL)})`,
+          `÷ oidc-provider (≥ ${fixed(OIDC_GOAL)}, RS256 ≥ ${fixed(OIDC_GOAL_RS256)})`,
+          'peak RSS',
+          `p99 at ${Math.round(s.fixedShare * 100)} %`,
+          '2 workers ÷ 1',
         ],
-        goalRows,
+        kindRows,
       ),
     );
 
@@ -356,6 +472,8 @@ export function renderReport(r: Report): string {
     );
 
   const flows = r.cases.filter((c) => c.group === 'flows');
+  // Status lists off is a baseline, not a new flow: its goal is in the goals table.
+  const notNewFlows = new Set(FLOWS.filter((f) => f.key === STATUS_OFF).map((f) => f.name));
   if (flows.length > 0)
     p(
       '## Flows against the plain request (same algorithm, same run, alternating)',
@@ -364,8 +482,42 @@ export function renderReport(r: Report): string {
         ['token', 'flow', ...head, '÷ plain', `goal (≥ ${fixed(FLOW_GOAL)})`],
         flows.map((c) => {
           const ratio = rate(c) / rate(find('flows', PLAIN, c.label));
-          const goal = c.system === PLAIN ? '' : mark(Number.isFinite(ratio) ? ratio >= FLOW_GOAL : undefined);
+          const held = c.system !== PLAIN && !notNewFlows.has(c.system);
+          const goal = held ? mark(Number.isFinite(ratio) ? ratio >= FLOW_GOAL : undefined) : '';
           return saturationRow(c, [c.label, c.system]).concat(fixed(ratio), goal);
+        }),
+      ),
+    );
+  const https = flows.filter((c) => c.label.includes('HTTPS'));
+  if (https.length > 0)
+    p(
+      '### The HTTPS rows: who set the pace',
+      'The HTTPS rows (mutual TLS and their plain baselines) are sent by bench/lib/tls-load.ts, since wrk cannot present a client certificate: ' +
+        'each baseline is the same plain request (client_secret_basic, Bearer) over HTTPS from the same generator, to a server with the same ' +
+        'TLS settings (TESSERA_TLS_CLIENT_CA set, so it asks every connection for a certificate; the plain client sends none), ' +
+        'with a new TLS connection per request (a full handshake each, no session resumption, `Connection: close`) or kept-alive connections. ' +
+        'On a new connection per request the generator does a handshake too, and can be the busier core; then the throughput ratio is ' +
+        "the generator's, and the ratio of the server's CPU per request (the last column) is the server's.",
+      table(
+        [
+          'token',
+          'flow',
+          'server core busy',
+          'generator core busy',
+          'generator CPU µs/req',
+          "÷ plain, by the server's CPU µs/req",
+        ],
+        https.map((c) => {
+          const plain = find('flows', PLAIN, c.label);
+          const r0 = rate(c);
+          return [
+            c.label,
+            c.system,
+            `${fixed((median(c.cpuUsPerRequest) * r0) / 1e4, 0)} %`,
+            `${fixed((median(c.loadUsPerRequest) * r0) / 1e4, 0)} %`,
+            fixed(median(c.loadUsPerRequest), 0),
+            c.system === PLAIN ? '' : fixed(median(plain?.cpuUsPerRequest ?? []) / median(c.cpuUsPerRequest)),
+          ];
         }),
       ),
     );
@@ -394,6 +546,53 @@ export function renderReport(r: Report): string {
         growth.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / base))),
       ),
     );
+
+  const federation = r.cases.filter((c) => c.group === 'federation');
+  if (federation.length > 0)
+    p(
+      '## Federated clients (federated_jwt, ES256, embedded SQLite in /dev/shm)',
+      "Each request authenticates with a platform JWT from a trusted issuer (the bench's, its keys given inline) as `client_assertion`, without " +
+        'client_id: Tessera finds the one client that accepts the identity. wrk picks a client at random per request from a file of request bodies. ' +
+        'Goal: the most clients ≥ 0.90 × one.',
+      table(
+        ['case', ...head, '÷ 1 client'],
+        federation.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(federation[0])))),
+      ),
+    );
+
+  const status = r.cases.filter((c) => c.group === 'status');
+  if (status.length > 0 || r.revocation || r.subscriberMemory) {
+    const off = status.find((c) => c.label === 'off');
+    p(
+      '## Status lists (same run, alternating)',
+      ...(status.length > 0
+        ? [
+            'JWT issuance with status lists on (every token carries a `status` claim) and off. Goal: on ≥ 0.97 × off.',
+            table(
+              ['status lists', ...head, 'on ÷ off'],
+              status.map((c) => saturationRow(c, [c.label]).concat(fixed(rate(c) / rate(off)))),
+            ),
+          ]
+        : []),
+      ...(r.revocation
+        ? [
+            `Revocation to verifier: ${r.revocation.count.toLocaleString('en-US')} tokens revoked one at a time (POST /oauth2/revoke), each already accepted by a @tessera/verify verifier subscribed to \`status_list_events_endpoint\`; ` +
+              'the time from the revoke call starting until that verifier rejects the token: ' +
+              `p50 ${ms(r.revocation.p50_ms)} ms, p99 ${ms(r.revocation.p99_ms)} ms, max ${ms(r.revocation.max_ms)} ms (goal: p99 ≤ 1 s).`,
+          ]
+        : []),
+      ...(r.subscriberMemory
+        ? [
+            `Events stream subscribers: ${r.subscriberMemory.subscribers.toLocaleString('en-US')} open SSE connections took the server from ` +
+              `${fixed(r.subscriberMemory.rssBeforeMb, 0)} to ${fixed(r.subscriberMemory.rssAfterMb, 0)} MB of RSS, ` +
+              `${fixed(((r.subscriberMemory.rssAfterMb - r.subscriberMemory.rssBeforeMb) * 1000) / r.subscriberMemory.subscribers, 1)} MB per 1,000.`,
+          ]
+        : []),
+    );
+  }
+
+  const bound = memorySection(r);
+  if (bound.length > 0) p(...bound);
 
   if (r.profiles.length > 0) {
     p(

@@ -16,3 +16,9 @@ export function spread(xs: number[], format: (n: number) => string = int): strin
   if (xs.length === 1) return format(xs[0] as number);
   return `${format(median(xs))} (${format(Math.min(...xs))}–${format(Math.max(...xs))})`;
 }
+
+/** The p-th percentile of values sorted ascending (nearest rank). */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}

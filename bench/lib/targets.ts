@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { freePort, SERVER_MAIN } from '../../e2e/support/tessera-process.js';
@@ -54,6 +55,14 @@ export interface TesseraOptions extends StartOptions {
   dpopDir?: string;
   /** Further TESSERA_* settings. */
   env?: Record<string, string>;
+  /**
+   * Serve HTTPS (TESSERA_TLS_CERT, TESSERA_TLS_KEY) and request client certificates issued by `clientCa`
+   * (TESSERA_TLS_CLIENT_CA); `ca` is the PEM text the suite trusts for its own calls. The load then goes
+   * through bench/lib/tls-load.ts, with a new connection per request or kept-alive ones.
+   */
+  tls?: { cert: string; key: string; clientCa: string; ca: string; newConnection: boolean };
+  /** TESSERA_ISSUER at the address served (`http://127.0.0.1:<port>`), not the default `localhost`, for clients that follow it. */
+  issuerAtAddress?: boolean;
   /** The server's main.js; default this checkout's build (bench/ab.ts passes another build's). */
   main?: string;
 }
@@ -61,6 +70,52 @@ export interface TesseraOptions extends StartOptions {
 export interface TesseraTarget extends Target {
   baseUrl: string;
   adminKey: string;
+  /** The CA the suite trusts for this server's HTTPS (TesseraOptions.tls), if it serves HTTPS. */
+  ca?: string;
+}
+
+/** A call's answer: status and body text. */
+export interface Answer {
+  status: number;
+  text: string;
+}
+
+/**
+ * A call from the suite to a server: fetch over HTTP, node:https over HTTPS (trusting `ca`, presenting `cert`
+ * if given), as fetch takes no per-call CA or client certificate.
+ */
+export async function call(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  tls: { ca?: string; cert?: { cert: string; key: string } } = {},
+): Promise<Answer> {
+  if (url.startsWith('http:')) {
+    const r = await fetch(url, init);
+    return { status: r.status, text: await r.text() };
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        ca: tls.ca,
+        agent: false,
+        ...(tls.cert ? { cert: readFileSync(tls.cert.cert), key: readFileSync(tls.cert.key) } : {}),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`${url}: no answer in 10 s`)));
+    req.end(init.body);
+  });
 }
 
 // Under results/, which the linter skips: generated code.
@@ -128,6 +183,10 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     TESSERA_LOG_LEVEL: o.logLevel,
     TESSERA_WORKERS: String(o.workers),
     ...(o.redisUrl ? { TESSERA_REDIS_URL: o.redisUrl } : {}),
+    ...(o.tls
+      ? { TESSERA_TLS_CERT: o.tls.cert, TESSERA_TLS_KEY: o.tls.key, TESSERA_TLS_CLIENT_CA: o.tls.clientCa }
+      : {}),
+    ...(o.issuerAtAddress ? { TESSERA_ISSUER: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}` } : {}),
     ...o.env,
   };
   const { child, output } = launch(
@@ -136,9 +195,16 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     { ...env, TESSERA_ADMIN_KEY: adminKey, TESSERA_ENCRYPTION_KEY: o.encryptionKey },
     env,
   );
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const name = `tessera (${o.databaseUrl.split(':')[0]}, ${o.alg}, ${o.workers} worker(s))`;
-  await waitFor(name, child, output, async () => (await fetch(`${baseUrl}/healthz`)).ok, o.wrap?.timeoutMs);
+  const ca = o.tls?.ca;
+  await waitFor(
+    name,
+    child,
+    output,
+    async () => (await call(`${baseUrl}/healthz`, {}, { ca })).status === 200,
+    o.wrap?.timeoutMs,
+  );
   if (o.workers > 1) {
     // Ready when every worker is up, not just the first.
     await waitFor(name, child, output, async () => processTree(child.pid as number).length > o.workers);
@@ -148,6 +214,7 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     tokenUrl: `${baseUrl}/oauth2/token`,
     baseUrl,
     adminKey,
+    ca,
     pid: child.pid as number,
     creds: {},
     output,
@@ -157,10 +224,11 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
     try {
       const c = await registerClient(target, o.format, o.clientMetadata);
       target.creds = { auth: basic(c.client_id, c.client_secret) };
+      if (o.tls) target.creds.tls = { newConnection: o.tls.newConnection };
       if (o.dpopDir) {
         // The proof names the token endpoint as discovery publishes it (under the issuer), not the address dialled.
-        const meta = await fetch(`${baseUrl}/.well-known/oauth-authorization-server`);
-        const { token_endpoint: htu } = (await meta.json()) as { token_endpoint: string };
+        const meta = await call(`${baseUrl}/.well-known/oauth-authorization-server`, {}, { ca });
+        const { token_endpoint: htu } = JSON.parse(meta.text) as { token_endpoint: string };
         target.creds.dpop = new DpopProofs(join(o.dpopDir, `dpop-${port}.txt`), htu);
       }
     } catch (err) {
@@ -172,17 +240,39 @@ export async function startTessera(o: TesseraOptions): Promise<TesseraTarget> {
 }
 
 export async function registerClient(
-  t: { baseUrl: string; adminKey: string },
+  t: { baseUrl: string; adminKey: string; ca?: string },
   format: Format,
   metadata: Record<string, unknown> = {},
 ): Promise<{ client_id: string; client_secret: string }> {
-  const r = await fetch(`${t.baseUrl}/admin/clients`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ scope: 'a b', audience: ['calendar'], access_token_format: format, ...metadata }),
+  const r = await admin(t, 'POST', '/admin/clients', {
+    scope: 'a b',
+    audience: ['calendar'],
+    access_token_format: format,
+    ...metadata,
   });
-  if (r.status !== 201) throw new Error(`client registration failed: ${r.status} ${await r.text()}`);
-  return (await r.json()) as { client_id: string; client_secret: string };
+  if (r.status !== 201) throw new Error(`client registration failed: ${r.status} ${r.text}`);
+  return JSON.parse(r.text) as { client_id: string; client_secret: string };
+}
+
+/** An admin API call with a JSON body. */
+export function admin(
+  t: { baseUrl: string; adminKey: string; ca?: string },
+  method: string,
+  path: string,
+  json?: unknown,
+): Promise<Answer> {
+  return call(
+    `${t.baseUrl}${path}`,
+    {
+      method,
+      headers: {
+        authorization: `Bearer ${t.adminKey}`,
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    },
+    { ca: t.ca },
+  );
 }
 
 /** Strips the types from a reference server, so it runs on plain node like Tessera's dist (no loader in its RSS). */

@@ -4,7 +4,9 @@
 -- BENCH_AUTH        the Authorization header of the one client, or
 -- BENCH_AUTH_FILE   a file with one Authorization header value per line:
 --                   each request picks one of them at random.
--- BENCH_BODY        the form body (default: grant_type=client_credentials).
+-- BENCH_BODY        the form body (default: grant_type=client_credentials), or
+-- BENCH_BODY_FILE   a file with one form body per line: each request picks
+--                   one of them at random (a client assertion per client).
 -- BENCH_EXPECT      what a correct 200 answer contains (default: "access_token").
 -- BENCH_DPOP_FILE   a file with one DPoP proof per line (RFC 9449): each
 --                   request sends the next one, as a proof is single use, and
@@ -19,6 +21,8 @@ wrk.body = os.getenv("BENCH_BODY") or "grant_type=client_credentials"
 local threads = {}
 local auth_file = os.getenv("BENCH_AUTH_FILE")
 local auths = {}
+local body_file = os.getenv("BENCH_BODY_FILE")
+local bodies = {}
 local dpop_file = os.getenv("BENCH_DPOP_FILE")
 local proofs = {}
 local next_proof = 1
@@ -36,8 +40,13 @@ function init(args)
     for line in io.lines(auth_file) do
       if line ~= "" then table.insert(auths, line) end
     end
-    math.randomseed(os.time() + #threads)
   end
+  if body_file then
+    for line in io.lines(body_file) do
+      if line ~= "" then table.insert(bodies, line) end
+    end
+  end
+  math.randomseed(os.time() + #threads)
   if dpop_file then
     for line in io.lines(dpop_file) do
       if line ~= "" then table.insert(proofs, line) end
@@ -45,10 +54,11 @@ function init(args)
   end
 end
 
-if auth_file or dpop_file then
+if auth_file or body_file or dpop_file then
   -- Defined only with a file, so the one-client case keeps wrk's static request.
   function request()
     if auth_file then wrk.headers["Authorization"] = auths[math.random(#auths)] end
+    if body_file then wrk.body = bodies[math.random(#bodies)] end
     if dpop_file then
       -- Past the last proof, the first is sent again: a replay, which the server must refuse (counted as wrong).
       wrk.headers["DPoP"] = proofs[next_proof] or proofs[1]
