@@ -552,7 +552,7 @@ export function renderReport(r: Report): string {
     p(
       '## Federated clients (federated_jwt, ES256, embedded SQLite in /dev/shm)',
       "Each request authenticates with a platform JWT from a trusted issuer (the bench's, its keys given inline) as `client_assertion`, without " +
-        'client_id: Tessera finds the one client that accepts the identity. wrk picks a client at random per request from a file of request bodies. ' +
+        'client_id: Tessera finds the one client that accepts the identity. Every workload authenticates once before the runs (steady state: a platform token is reused for its life, so its signature is checked once); then wrk picks a client at random per request from a file of request bodies. ' +
         'Goal: the most clients ≥ 0.90 × one.',
       table(
         ['case', ...head, '÷ 1 client'],
