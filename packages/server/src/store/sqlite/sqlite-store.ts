@@ -512,7 +512,7 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => p.resolve(changed[i] as string[]));
+    for (const [i, p] of batch.entries()) p.resolve(changed[i] as string[]);
   }
 
   async revokeStatus(jti: string, entries: readonly StatusEntry[], expiresAt: number): Promise<string[]> {
