@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import { startStandInIssuer } from '../../e2e/support/stand-in-issuer.js';
 import { call, callAdmin } from '../shared/http.js';
 import { abbreviate, brief, check, checkEqual, describeClaims, runExample, say, step } from '../shared/narrate.js';
+import { showSameRefusals } from '../shared/refusals.js';
 import { startTessera } from '../shared/start-tessera.js';
 import { startCalendarService } from './calendar-service.js';
 
@@ -120,7 +121,6 @@ await runExample('A Kubernetes workload gets tokens with its service-account tok
   check(decodeJwt(renewed).jti !== projectedClaims.jti, 'a new token (another jti)');
 
   step('What Tessera refuses: all the same 401 invalid_client, the reason only in its log');
-  const { token_endpoint } = tessera.metadata;
   const rogue = await startStandInIssuer({ kind: 'kubernetes' });
   cleanup.defer('a rogue issuer (stand-in)', () => rogue.close());
   const cases: [string, Promise<string>][] = [
@@ -160,41 +160,11 @@ await runExample('A Kubernetes workload gets tokens with its service-account tok
       rogue.sign({ ...projectedClaims, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }),
     ],
   ];
-  let firstBody: string | undefined;
-  for (const [what, assertion] of cases) {
-    say(what);
-    const answer = await call('POST', token_endpoint, {
-      form: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: JWT_BEARER_TYPE,
-        client_assertion: await assertion,
-      }),
-    });
-    const body = answer.bytes.toString();
-    firstBody ??= body;
-    check(
-      answer.status === 401 && answer.json?.error === 'invalid_client' && body === firstBody,
-      '401 invalid_client, the same body',
-    );
-  }
-
-  step('Which check refused each: Tessera’s metrics say, the wire never does');
-  say('→ GET /metrics  Bearer «admin key»');
-  const metrics = await tessera.admin('GET', '/metrics');
-  const reasons = new Map(
-    [...metrics.text.matchAll(/^tessera_client_auth_failures_total\{reason="([^"]+)"\} (\d+)/gm)].map((m) => [
-      m[1] as string,
-      Number(m[2]),
-    ]),
-  );
-  for (const [reason, count] of reasons) say(`tessera_client_auth_failures_total{reason="${reason}"} ${count}`);
-  for (const reason of [
+  await showSameRefusals(tessera, JWT_BEARER_TYPE, cases, [
     'no_matching_client',
     'wrong_audience',
     'lifetime_too_long',
     'expired_assertion',
     'bad_signature',
-  ]) {
-    checkEqual(reasons.get(reason), 1, `one refused as ${reason}`);
-  }
+  ]);
 });

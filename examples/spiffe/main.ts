@@ -4,6 +4,7 @@ import { startStandInIssuer } from '../../e2e/support/stand-in-issuer.js';
 import { startCalendarService } from '../kubernetes-workload/calendar-service.js';
 import { call, callAdmin } from '../shared/http.js';
 import { abbreviate, brief, check, checkEqual, describeClaims, runExample, say, step } from '../shared/narrate.js';
+import { showSameRefusals } from '../shared/refusals.js';
 import { startTessera } from '../shared/start-tessera.js';
 
 /**
@@ -125,35 +126,10 @@ await runExample('A SPIFFE workload gets tokens with its JWT-SVID, no secret', a
       spire.jwtSvid({ path: '/ns/apps/sa/task-service', audience: tessera.issuer, lifetimeSeconds: 86_400 }),
     ],
   ];
-  let firstBody: string | undefined;
-  for (const [what, assertion] of cases) {
-    say(what);
-    const answer = await call('POST', tessera.metadata.token_endpoint, {
-      form: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: JWT_SPIFFE_TYPE,
-        client_assertion: await assertion,
-      }),
-    });
-    const body = answer.bytes.toString();
-    firstBody ??= body;
-    check(
-      answer.status === 401 && answer.json?.error === 'invalid_client' && body === firstBody,
-      '401 invalid_client, the same body',
-    );
-  }
-
-  step('Which check refused each: Tessera’s metrics say, the wire never does');
-  say('→ GET /metrics  Bearer «admin key»');
-  const metrics = await tessera.admin('GET', '/metrics');
-  const reasons = new Map(
-    [...metrics.text.matchAll(/^tessera_client_auth_failures_total\{reason="([^"]+)"\} (\d+)/gm)].map((m) => [
-      m[1] as string,
-      Number(m[2]),
-    ]),
-  );
-  for (const [reason, count] of reasons) say(`tessera_client_auth_failures_total{reason="${reason}"} ${count}`);
-  for (const reason of ['no_matching_client', 'wrong_audience', 'untrusted_issuer', 'lifetime_too_long']) {
-    checkEqual(reasons.get(reason), 1, `one refused as ${reason}`);
-  }
+  await showSameRefusals(tessera, JWT_SPIFFE_TYPE, cases, [
+    'no_matching_client',
+    'wrong_audience',
+    'untrusted_issuer',
+    'lifetime_too_long',
+  ]);
 });
