@@ -84,8 +84,9 @@ describe('SqliteStore', () => {
   it('spends each jti once across worker processes sharing the file', { timeout: 60_000 }, async () => {
     const path = join(dir, 'workers.db');
     await new SqliteStore(path).close();
-    const keys = Array.from({ length: 600 }, (_, i) => `k${i}`);
-    // Each worker opens the store, says so, and on "go" spends every key, 50
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    // 3,000 keys: enough that on a loaded two-core machine no worker finishes
+    // before the others start. Each worker opens the store, says so, and on "go" spends every key, 50
     // a turn, in its own order: started together, their batches contend for
     // the write lock (WRITE_LATER) as TESSERA_WORKERS do.
     const worker = `
